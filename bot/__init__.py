@@ -1,0 +1,1 @@
+"""cancel-order-bot: two-person approval for Lazada order cancellations, in Slack."""

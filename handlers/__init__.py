@@ -1,0 +1,1 @@
+"""Slack adapters: one module per surface, each exporting register(app, services)."""
