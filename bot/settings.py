@@ -25,8 +25,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "Country",
-    "SettingsError",
     "Settings",
+    "SettingsError",
     "StoreConfig",
     "Thresholds",
     "load_settings",
@@ -326,7 +326,7 @@ def _describe(exc: ValidationError, *, prefix: str | None = None, env_names: boo
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
     """Build Settings from the environment and `env_file`, turning validation errors into SettingsError."""
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file, **overrides)
     except ValidationError as exc:
         raise SettingsError(f"invalid setting {_describe(exc, env_names=True)}") from None
 
