@@ -1,0 +1,205 @@
+"""What the cancellation workflow shows people: drafts in the request modal and cards in the approval channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "CANCELLABLE_STATUSES",
+    "ItemLine",
+    "OrderDraft",
+    "OrderLine",
+    "OrderOutcome",
+    "PackageConflict",
+    "RateProjection",
+    "Reason",
+    "RequestCard",
+    "RequestStatus",
+    "is_stock_zeroing",
+]
+
+CANCELLABLE_STATUSES = frozenset({"pending", "packed", "ready_to_ship"})
+
+# Lazada sets the SKU's stock to 0 for these reasons (lazada-api.md §4); matched by name since ids differ per country.
+_STOCK_ZEROING_NAMES = frozenset({"out of stock", "wrong price or pricing error"})
+
+
+def is_stock_zeroing(reason_name: str) -> bool:
+    """Whether Lazada zeroes the SKU's stock when an item is cancelled for this reason."""
+    return " ".join(reason_name.lower().split()) in _STOCK_ZEROING_NAMES
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class RequestStatus(StrEnum):
+    """The states of a cancellation request (product.md §2)."""
+
+    PENDING = "pending"
+    EXECUTING = "executing"
+    EXECUTED = "executed"
+    FAILED = "failed"
+    NEEDS_ATTENTION = "needs_attention"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+    @property
+    def is_final(self) -> bool:
+        """Whether nothing more will happen to a request in this state."""
+        return self not in {RequestStatus.PENDING, RequestStatus.EXECUTING}
+
+
+class ItemLine(_Frozen):
+    """One order item as the bot shows it."""
+
+    order_item_id: str
+    name: str
+    sku: str | None = None
+    variation: str | None = None
+    status: str
+    package_id: str | None = None
+    paid_price: Decimal | None = None
+    currency: str | None = None
+
+    @property
+    def cancellable(self) -> bool:
+        """Whether Lazada lets the seller cancel this item (pending, packed or ready_to_ship)."""
+        return self.status in CANCELLABLE_STATUSES
+
+
+class Reason(_Frozen):
+    """A cancellation reason as Lazada offers it for this order (ids differ per country)."""
+
+    reason_id: str
+    reason_name: str
+
+    @property
+    def zeroes_stock(self) -> bool:
+        """Whether this reason sets the SKU's stock to 0."""
+        return is_stock_zeroing(self.reason_name)
+
+
+class PackageConflict(_Frozen):
+    """A packed package holding selected items and items that are not selected: Lazada would cancel them all."""
+
+    package_id: str
+    selected: tuple[ItemLine, ...]
+    others: tuple[ItemLine, ...]
+
+
+class RateProjection(_Frozen):
+    """The store's estimated seller-fault cancellation rate now and if this cancellation goes through."""
+
+    rate: float
+    projected_rate: float
+    warning_rate: float
+    limit_rate: float
+    cancelled_items: int
+    ordered_items: int
+    status: str
+    projected_status: str
+
+
+class OrderDraft(_Frozen):
+    """What the request modal shows for one order: items, Lazada's reasons and tip, and the bot's warnings."""
+
+    store_code: str
+    store_label: str
+    order_id: str
+    items: tuple[ItemLine, ...]
+    selected_ids: tuple[str, ...]
+    reasons: tuple[Reason, ...] = ()
+    tip_content: str | None = None
+    tip_type: str | None = None
+    refusal: str | None = None
+    package_conflicts: tuple[PackageConflict, ...] = ()
+    rate: RateProjection | None = None
+    sandbox: bool = False
+
+    @property
+    def cancellable(self) -> tuple[ItemLine, ...]:
+        """The items that can be selected."""
+        return tuple(i for i in self.items if i.cancellable)
+
+    @property
+    def selected(self) -> tuple[ItemLine, ...]:
+        """The selected items, in order."""
+        wanted = set(self.selected_ids)
+        return tuple(i for i in self.items if i.order_item_id in wanted)
+
+    @property
+    def ready_to_ship_selected(self) -> tuple[ItemLine, ...]:
+        """Selected items already ready to ship: a courier pickup may be arranged."""
+        return tuple(i for i in self.selected if i.status == "ready_to_ship")
+
+    @property
+    def stock_zeroing_skus(self) -> tuple[str, ...]:
+        """The SKUs whose stock a stock-zeroing reason would set to 0."""
+        return tuple(dict.fromkeys(i.sku or i.name for i in self.selected))
+
+    @property
+    def submittable(self) -> bool:
+        """Whether the requester can submit: something selected, Lazada did not refuse, reasons offered."""
+        return bool(self.selected_ids) and self.refusal is None and bool(self.reasons)
+
+
+class OrderOutcome(StrEnum):
+    """Where one order of a request stands."""
+
+    PENDING = "pending"
+    EXECUTING = "executing"
+    EXECUTED = "executed"
+    FAILED = "failed"
+    NEEDS_ATTENTION = "needs_attention"
+    SKIPPED = "skipped"
+
+
+class OrderLine(_Frozen):
+    """One order of a request, as the approval card shows it.
+
+    `items` are the selected items; `siblings` are unselected items sharing a packed package with them, which
+    Lazada cancels too unless the request repacks first.
+    """
+
+    order_id: str
+    items: tuple[ItemLine, ...]
+    siblings: tuple[ItemLine, ...] = ()
+    status: OrderOutcome = OrderOutcome.PENDING
+    tip_content: str | None = None
+    tip_type: str | None = None
+    outcome_tip_content: str | None = None
+    outcome_tip_type: str | None = None
+    error: str | None = None
+
+
+class RequestCard(_Frozen):
+    """Everything the approval message shows about a request, at one moment."""
+
+    request_id: str
+    store_code: str
+    store_label: str
+    orders: tuple[OrderLine, ...]
+    reason: Reason
+    justification: str
+    requester_id: str
+    status: RequestStatus
+    required_approvals: int = 1
+    approver_ids: tuple[str, ...] = ()
+    decided_by: str | None = None
+    decision_note: str | None = None
+    repack_first: bool = False
+    expires_at: datetime
+    created_at: datetime
+    rate: RateProjection | None = None
+    sandbox: bool = False
+
+    @property
+    def item_count(self) -> int:
+        """How many items the request cancels."""
+        return sum(len(o.items) for o in self.orders)
