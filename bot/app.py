@@ -1,0 +1,70 @@
+"""The Bolt app factory: one AsyncApp with every handler registered; pure, so tests build the real thing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
+
+from bot.services import Services
+from handlers import actions, commands, events, views
+
+__all__ = ["create_app"]
+
+log = structlog.get_logger(__name__)
+
+
+def create_app(services: Services, *, verify_requests: bool = True) -> AsyncApp:
+    """Build the AsyncApp; `verify_requests=False` only for Socket Mode, where Slack authenticates the socket."""
+    secret = services.settings.slack_signing_secret
+    app = AsyncApp(
+        client=services.slack_client,
+        signing_secret=secret.get_secret_value() if secret else "",
+        request_verification_enabled=verify_requests,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+        ignoring_self_events_enabled=True,
+        logger=None,
+    )
+
+    async def skip_duplicate_events(
+        body: dict[str, Any], next: Callable[[], Awaitable[None]]  # noqa: A002 - Bolt injects it by this name
+    ) -> BoltResponse | None:
+        """Slack redelivers events it thinks were lost; each event_id is handled once, on one replica."""
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if isinstance(event_id, str) and event_id:
+            first = await services.requests.claim_event(event_id, services.clock())
+            if not first:
+                log.info("duplicate_event_skipped", event_id=event_id)
+                return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    app.use(skip_duplicate_events)
+
+    async def on_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
+        reference = uuid.uuid4().hex[:8]
+        log.error("unhandled_error", reference=reference, exc_info=error)
+        if respond is not None and isinstance(body, dict) and body.get("response_url"):
+            try:
+                await respond(
+                    text=(
+                        f"Sorry, something went wrong on my side (reference {reference}). It is logged; "
+                        "check the request's thread before trying again."
+                    ),
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+            except Exception:
+                log.exception("error_reply_failed", reference=reference)
+
+    app.error(on_error)
+
+    for module in (commands, actions, views, events):
+        module.register(app, services)
+    return app

@@ -1,0 +1,211 @@
+"""The object graph: every long-lived dependency, built once from Settings and closed in reverse order."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from pydantic import SecretStr
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.lazada.client import LazadaClient, RetryPolicy
+from bot.lazada.gateways import API_GATEWAYS
+from bot.lazada.limiter import RateLimiter
+from bot.lazada.sandbox import (
+    SANDBOX_ACCESS_TOKEN,
+    SANDBOX_APP_KEY,
+    SANDBOX_APP_SECRET,
+    SANDBOX_REFRESH_TOKEN,
+    SandboxTransport,
+    SandboxWorld,
+)
+from bot.lazada.tokens import StoredTokens, TokenStore
+from bot.settings import Settings, StoreConfig
+from bot.slack_io import SlackGateway
+from bot.store.db import Database
+from bot.store.migrate import upgrade_to_head
+from bot.store.requests import RequestStore
+from bot.store.tokens import DbTokenStore
+from bot.workflow.approvers import ApproverDirectory
+from bot.workflow.execution import Executor
+from bot.workflow.service import CancellationService
+
+__all__ = ["SANDBOX_BASE_URL", "Services", "lazada_clients", "open_services", "sandbox_stores"]
+
+SANDBOX_BASE_URL = "http://sandbox.lazada.invalid/rest"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """Everything the handlers, the scheduler and the CLI use, built once."""
+
+    settings: Settings
+    stores: list[StoreConfig]
+    db: Database
+    requests: RequestStore
+    tokens: TokenStore
+    http: httpx.AsyncClient
+    limiter: RateLimiter
+    clients: dict[str, LazadaClient]
+    slack_client: AsyncWebClient
+    slack: SlackGateway
+    approvers: ApproverDirectory
+    executor: Executor
+    workflow: CancellationService
+    clock: Callable[[], datetime]
+    sandbox: SandboxWorld | None = None
+    replica_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+
+def sandbox_stores(settings: Settings) -> list[StoreConfig]:
+    """The configured stores pointed at the in-process sandbox with its published credentials."""
+    return [
+        store.model_copy(
+            update={
+                "api_url": SANDBOX_BASE_URL,
+                "access_token": SecretStr(SANDBOX_ACCESS_TOKEN),
+                "refresh_token": SecretStr(SANDBOX_REFRESH_TOKEN),
+            }
+        )
+        for store in settings.stores()
+    ]
+
+
+def lazada_clients(
+    settings: Settings,
+    stores: list[StoreConfig],
+    *,
+    http: httpx.AsyncClient,
+    tokens: TokenStore,
+    limiter: RateLimiter,
+    retry: RetryPolicy,
+    sandbox: bool,
+    clock: Callable[[], float] | None = None,
+) -> dict[str, LazadaClient]:
+    """One Lazada client per store, sharing the HTTP pool and the rate limiter."""
+    app_key = SANDBOX_APP_KEY if sandbox else settings.lazada_app_key
+    app_secret = SecretStr(SANDBOX_APP_SECRET) if sandbox else settings.lazada_app_secret
+    if not app_key or app_secret is None:
+        settings.require("lazada_app_key", "lazada_app_secret")
+    assert app_key is not None and app_secret is not None
+    extra = {"clock": clock} if clock is not None else {}
+    return {
+        store.code: LazadaClient(
+            http=http,
+            base_url=store.api_url or settings.lazada_api_url or API_GATEWAYS[store.country],
+            auth_url=SANDBOX_BASE_URL if sandbox else settings.lazada_auth_url,
+            app_key=app_key,
+            app_secret=app_secret,
+            store_code=store.code,
+            tokens=tokens,
+            limiter=limiter,
+            retry=retry,
+            timeout=settings.lazada_timeout_seconds,
+            **extra,
+        )
+        for store in stores
+    }
+
+
+async def _seed_tokens(tokens: TokenStore, stores: list[StoreConfig]) -> None:
+    """Store tokens given in settings for stores that have none in the database yet (quick start)."""
+    for store in stores:
+        if store.access_token is not None and await tokens.load(store.code) is None:
+            await tokens.save(
+                store.code,
+                StoredTokens(access_token=store.access_token, refresh_token=store.refresh_token, country=store.country),
+            )
+
+
+@asynccontextmanager
+async def open_services(
+    settings: Settings,
+    *,
+    sandbox: SandboxWorld | None = None,
+    slack_client: AsyncWebClient | None = None,
+    clock: Callable[[], datetime] = _utcnow,
+    retry: RetryPolicy | None = None,
+    lazada_transport: httpx.AsyncBaseTransport | None = None,
+    migrate: bool = True,
+) -> AsyncIterator[Services]:
+    """Build the services for `settings`; with `sandbox`, Lazada is the in-process sandbox world."""
+    async with AsyncExitStack() as stack:
+        if migrate:
+            await upgrade_to_head(settings.database_url)
+        db = await stack.enter_async_context(Database(settings.database_url))
+        requests = RequestStore(db)
+        tokens = DbTokenStore(db)
+        stores = sandbox_stores(settings) if sandbox is not None else settings.stores()
+        await _seed_tokens(tokens, stores)
+        transport = lazada_transport or (SandboxTransport(sandbox) if sandbox is not None else None)
+        http = await stack.enter_async_context(
+            httpx.AsyncClient(
+                transport=transport,
+                timeout=settings.lazada_timeout_seconds,
+                limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+            )
+        )
+        limiter = RateLimiter(settings.lazada_calls_per_second)
+        clients = lazada_clients(
+            settings,
+            stores,
+            http=http,
+            tokens=tokens,
+            limiter=limiter,
+            retry=retry or RetryPolicy(),
+            sandbox=sandbox is not None,
+        )
+        if slack_client is None:
+            slack_client = AsyncWebClient(
+                token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
+                base_url=settings.slack_api_url,
+                retry_handlers=[
+                    AsyncConnectionErrorRetryHandler(),
+                    AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+                ],
+            )
+        slack = SlackGateway(slack_client)
+        approvers = ApproverDirectory(slack_client, ttl_seconds=settings.usergroup_cache_seconds)
+        executor = Executor(requests=requests, clients=clients, clock=clock)
+        workflow = CancellationService(
+            requests=requests,
+            stores=stores,
+            clients=clients,
+            slack=slack,
+            approvers=approvers,
+            default_approvers=settings.approvers,
+            executor=executor,
+            clock=clock,
+            request_ttl=timedelta(hours=settings.request_ttl_hours),
+            sandbox=sandbox is not None,
+        )
+        yield Services(
+            settings=settings,
+            stores=stores,
+            db=db,
+            requests=requests,
+            tokens=tokens,
+            http=http,
+            limiter=limiter,
+            clients=clients,
+            slack_client=slack_client,
+            slack=slack,
+            approvers=approvers,
+            executor=executor,
+            workflow=workflow,
+            clock=clock,
+            sandbox=sandbox,
+        )

@@ -1,0 +1,127 @@
+"""Sending to Slack: one place that calls the Web API for the workflow, logs failures and says what happened."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiohttp
+import structlog
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.models.blocks import Block
+from slack_sdk.models.views import View
+from slack_sdk.web.async_client import AsyncWebClient
+
+__all__ = ["Delivery", "Outgoing", "SlackGateway"]
+
+log = structlog.get_logger(__name__)
+
+
+class Outgoing(Protocol):
+    """A message to send: the notification text and the blocks (the renderers' Message)."""
+
+    @property
+    def text(self) -> str:
+        """The notification fallback text."""
+
+    @property
+    def blocks(self) -> Sequence[Block]:
+        """The Block Kit blocks."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What Slack answered: `ok` with the message ts / view id, or the error code."""
+
+    ok: bool
+    ts: str | None = None
+    channel: str | None = None
+    view_id: str | None = None
+    error: str | None = None
+
+
+def _error_of(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        return str(exc.response.get("error") or "unknown_error")
+    return type(exc).__name__
+
+
+class SlackGateway:
+    """Thin wrapper over AsyncWebClient: never raises for Slack-side failures, returns a Delivery instead."""
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def _call(self, method: str, **kwargs: Any) -> tuple[dict[str, Any] | None, str | None]:
+        try:
+            response = await self.client.api_call(method, json=kwargs)
+        except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
+            error = _error_of(exc)
+            log.warning("slack_call_failed", method=method, error=error, channel=kwargs.get("channel"))
+            return None, error
+        return dict(response.data) if isinstance(response.data, dict) else {}, None
+
+    @staticmethod
+    def _blocks(blocks: Sequence[Block]) -> list[dict[str, Any]]:
+        return [b.to_dict() for b in blocks]
+
+    async def post(self, channel: str, message: Outgoing, *, thread_ts: str | None = None) -> Delivery:
+        """Post a message (a thread reply when `thread_ts` is given)."""
+        args: dict[str, Any] = {"channel": channel, "text": message.text, "blocks": self._blocks(message.blocks)}
+        if thread_ts:
+            args["thread_ts"] = thread_ts
+        data, error = await self._call("chat.postMessage", **args)
+        if data is None:
+            return Delivery(ok=False, error=error)
+        return Delivery(ok=True, ts=data.get("ts"), channel=data.get("channel") or channel)
+
+    async def update(self, channel: str, ts: str, message: Outgoing) -> Delivery:
+        """Replace a message the bot posted."""
+        data, error = await self._call(
+            "chat.update", channel=channel, ts=ts, text=message.text, blocks=self._blocks(message.blocks)
+        )
+        if data is None:
+            return Delivery(ok=False, error=error)
+        return Delivery(ok=True, ts=ts, channel=channel)
+
+    async def ephemeral(self, channel: str, user: str, message: Outgoing) -> Delivery:
+        """Show a message to one person in a channel; falls back to a direct message when that fails."""
+        data, error = await self._call(
+            "chat.postEphemeral", channel=channel, user=user, text=message.text, blocks=self._blocks(message.blocks)
+        )
+        if data is not None:
+            return Delivery(ok=True, ts=data.get("message_ts"), channel=channel)
+        log.info("ephemeral_fallback_to_dm", channel=channel, error=error)
+        return await self.direct(user, message)
+
+    async def direct(self, user: str, message: Outgoing) -> Delivery:
+        """Send a direct message to a person."""
+        data, error = await self._call("conversations.open", users=user)
+        if data is None:
+            return Delivery(ok=False, error=error)
+        channel = (data.get("channel") or {}).get("id")
+        if not channel:
+            return Delivery(ok=False, error="no_dm_channel")
+        return await self.post(channel, message)
+
+    async def open_view(self, trigger_id: str, view: View) -> Delivery:
+        """Open a modal; `expired_trigger_id` comes back as an error when the 3-second window passed."""
+        data, error = await self._call("views.open", trigger_id=trigger_id, view=view.to_dict())
+        if data is None:
+            return Delivery(ok=False, error=error)
+        return Delivery(ok=True, view_id=(data.get("view") or {}).get("id"))
+
+    async def update_view(self, view_id: str, view: View) -> Delivery:
+        """Replace an open modal's content."""
+        data, error = await self._call("views.update", view_id=view_id, view=view.to_dict())
+        if data is None:
+            return Delivery(ok=False, error=error)
+        return Delivery(ok=True, view_id=view_id)
+
+    async def publish_home(self, user: str, view: View) -> Delivery:
+        """Publish a person's App Home tab."""
+        data, error = await self._call("views.publish", user_id=user, view=view.to_dict())
+        if data is None:
+            return Delivery(ok=False, error=error)
+        return Delivery(ok=True)

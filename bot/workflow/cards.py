@@ -1,0 +1,75 @@
+"""Turning a stored request into what Slack shows: the approval card model."""
+
+from __future__ import annotations
+
+from bot.store.models import CancelRequest, OrderItem, RequestOrder
+from bot.workflow.models import ItemLine, OrderLine, OrderOutcome, RateProjection, Reason, RequestCard, RequestStatus
+
+__all__ = ["card_for", "line_for"]
+
+
+def line_for(item: OrderItem) -> ItemLine:
+    """The display line of an item snapshot stored with a request."""
+    return ItemLine(
+        order_item_id=item.order_item_id,
+        name=item.name,
+        sku=item.sku,
+        variation=item.variation,
+        status=item.status,
+        package_id=item.package_id,
+        paid_price=item.paid_price,
+        currency=item.currency,
+    )
+
+
+def _order_line(order: RequestOrder, *, repack_first: bool) -> OrderLine:
+    chosen = set(order.item_ids)
+    selected = tuple(line_for(i) for i in order.items if i.order_item_id in chosen)
+    packages = {i.package_id for i in order.items if i.order_item_id in chosen and i.status == "packed" and i.package_id}
+    siblings: tuple[ItemLine, ...] = ()
+    if not repack_first:
+        siblings = tuple(
+            line_for(i)
+            for i in order.items
+            if i.order_item_id not in chosen and i.package_id in packages and i.status != "canceled"
+        )
+    return OrderLine(
+        order_id=order.order_id,
+        items=selected,
+        siblings=siblings,
+        status=OrderOutcome(order.status.value),
+        tip_content=order.validate_tip_content,
+        tip_type=order.validate_tip_type,
+        outcome_tip_content=order.outcome_tip_content,
+        outcome_tip_type=order.outcome_tip_type,
+        error=order.error,
+    )
+
+
+def card_for(
+    request: CancelRequest,
+    *,
+    store_label: str,
+    sandbox: bool,
+    rate: RateProjection | None = None,
+) -> RequestCard:
+    """The approval card for a stored request."""
+    return RequestCard(
+        request_id=request.id,
+        store_code=request.store_code,
+        store_label=store_label,
+        orders=tuple(_order_line(o, repack_first=request.repack_first) for o in request.orders),
+        reason=Reason(reason_id=request.reason_id, reason_name=request.reason_name),
+        justification=request.justification,
+        requester_id=request.requester_id,
+        status=RequestStatus(request.status.value),
+        required_approvals=request.required_approvals,
+        approver_ids=request.approver_ids,
+        decided_by=request.decided_by,
+        decision_note=request.decision_note,
+        repack_first=request.repack_first,
+        expires_at=request.expires_at,
+        created_at=request.created_at,
+        rate=rate,
+        sandbox=sandbox,
+    )

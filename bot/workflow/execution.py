@@ -1,0 +1,276 @@
+"""Executing an approved request safely: re-validate, repack if asked, cancel once, read back, record.
+
+Each order of a request moves `pending → executing` in the database *before* InitReverseOrderCancel is sent
+(the recovery point). So after a crash:
+
+- an order still `pending` was never sent to Lazada: it is executed from the start, re-validated first;
+- an order left `executing` may or may not have been cancelled: it is only read back, never cancelled again —
+  `executed` when Lazada shows the items cancelled, otherwise `needs_attention` for a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+import structlog
+
+from bot.lazada.client import LazadaClient
+from bot.lazada.errors import (
+    LazadaAuthError,
+    LazadaBusinessError,
+    LazadaError,
+    LazadaRateLimitedError,
+)
+from bot.lazada.models import CancelAccepted, OrderItem
+from bot.store.models import CancelRequest, OrderStatus, RequestOrder, RequestStatus
+from bot.store.requests import RequestStore
+from bot.workflow.drafting import item_line, package_conflicts
+
+__all__ = ["Executor", "final_status"]
+
+log = structlog.get_logger(__name__)
+
+_DEFINITE_REFUSALS = (LazadaBusinessError, LazadaRateLimitedError, LazadaAuthError)
+
+
+def final_status(orders: Sequence[RequestOrder]) -> RequestStatus:
+    """The request's status from its orders' outcomes: a person must look if any order is unclear."""
+    statuses = {o.status for o in orders}
+    if OrderStatus.NEEDS_ATTENTION in statuses or OrderStatus.EXECUTING in statuses:
+        return RequestStatus.NEEDS_ATTENTION
+    if OrderStatus.EXECUTED in statuses:
+        return RequestStatus.EXECUTED
+    return RequestStatus.FAILED
+
+
+def _summary(orders: Sequence[RequestOrder]) -> str:
+    done = sum(o.status is OrderStatus.EXECUTED for o in orders)
+    failed = [o for o in orders if o.status is OrderStatus.FAILED]
+    unclear = [o for o in orders if o.status in {OrderStatus.NEEDS_ATTENTION, OrderStatus.EXECUTING}]
+    if len(orders) == 1:
+        order = orders[0]
+        return order.error or order.outcome_tip_content or ("cancelled" if done else order.status.value)
+    parts = [f"{done}/{len(orders)} orders cancelled"]
+    if failed:
+        parts.append(f"{len(failed)} failed")
+    if unclear:
+        parts.append(f"{len(unclear)} need attention")
+    return ", ".join(parts)
+
+
+class Executor:
+    """Carries out approved requests; every Lazada write is preceded by a recorded recovery point."""
+
+    def __init__(
+        self,
+        *,
+        requests: RequestStore,
+        clients: Mapping[str, LazadaClient],
+        clock: Callable[[], datetime],
+        concurrency: int = 8,
+    ) -> None:
+        self.requests = requests
+        self.clients = clients
+        self.clock = clock
+        self.concurrency = concurrency
+
+    async def execute(self, request_id: str, *, actor: str) -> CancelRequest:
+        """Run (or resume) an `executing` request to its final state and return it as stored."""
+        request = await self.requests.get_request(request_id)
+        if request is None:
+            raise LookupError(request_id)
+        if request.status is not RequestStatus.EXECUTING:
+            return request
+        client = self.clients[request.store_code]
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def run(order: RequestOrder) -> None:
+            async with gate:
+                if order.status is OrderStatus.PENDING:
+                    await self._execute_order(client, request, order, actor=actor)
+                elif order.status is OrderStatus.EXECUTING:
+                    await self._settle_order(client, request, order, accepted=None, cause="an interrupted execution")
+
+        await asyncio.gather(*(run(o) for o in request.orders))
+        current = await self.requests.get_request(request_id)
+        assert current is not None
+        if current.status is RequestStatus.EXECUTING:
+            to = final_status(current.orders)
+            await self.requests.transition(
+                request_id,
+                expected=RequestStatus.EXECUTING,
+                to=to,
+                actor=actor,
+                action=to.value,
+                now=self.clock(),
+                decision_note=_summary(current.orders),
+            )
+            current = await self.requests.get_request(request_id)
+            assert current is not None
+        log.info("request_settled", request_id=request_id, status=current.status.value)
+        return current
+
+    async def _fail(self, request: CancelRequest, order: RequestOrder, message: str, **fields: object) -> None:
+        log.info("order_failed", request_id=request.id, order_id=order.order_id, reason=message)
+        await self.requests.set_order_status(
+            request.id,
+            order.order_id,
+            expected=order.status,
+            to=OrderStatus.FAILED,
+            now=self.clock(),
+            error=message,
+            **fields,
+        )
+
+    async def _execute_order(
+        self, client: LazadaClient, request: CancelRequest, order: RequestOrder, *, actor: str
+    ) -> None:
+        item_ids = list(order.item_ids)
+        try:
+            items = await client.get_order_items(order_id=order.order_id)
+        except LazadaError as exc:
+            await self._fail(request, order, f"Could not re-check the order with Lazada: {exc.user_message}")
+            return
+        changed = _changes(order, items)
+        if changed:
+            await self._fail(request, order, f"The order changed since the request: {changed}. Nothing was cancelled.")
+            return
+        try:
+            validation = await client.validate_cancel(order_id=order.order_id, order_item_ids=item_ids)
+        except LazadaBusinessError as exc:
+            await self._fail(request, order, f"Lazada now refuses the cancellation: {exc.user_message}")
+            return
+        except LazadaError as exc:
+            await self._fail(request, order, f"Could not re-validate with Lazada: {exc.user_message}")
+            return
+        if request.reason_id not in {r.reason_id for r in validation.reason_options}:
+            await self._fail(
+                request,
+                order,
+                f"Lazada no longer offers the reason “{request.reason_name}” for these items. Nothing was cancelled.",
+            )
+            return
+        lines = [item_line(i) for i in items]
+        conflicts = package_conflicts(lines, item_ids)
+        if conflicts and request.repack_first:
+            try:
+                await client.repack(package_ids=[c.package_id for c in conflicts])
+            except LazadaError as exc:
+                await self._fail(request, order, f"Repacking failed, so nothing was cancelled: {exc.user_message}")
+                return
+        elif conflicts:
+            known = {i.order_item_id for i in order.items}
+            surprise = [i.name for c in conflicts for i in c.others if i.order_item_id not in known]
+            if surprise:
+                await self._fail(
+                    request,
+                    order,
+                    "The order was repacked since the request; cancelling now would also cancel "
+                    f"{', '.join(surprise)}. Nothing was cancelled.",
+                )
+                return
+        # The recovery point: from here on, this order is never sent to Lazada again.
+        marked = await self.requests.set_order_status(
+            request.id, order.order_id, expected=OrderStatus.PENDING, to=OrderStatus.EXECUTING, now=self.clock()
+        )
+        if not marked:
+            return
+        try:
+            accepted = await client.init_cancel(
+                order_id=order.order_id, order_item_ids=item_ids, reason_id=request.reason_id
+            )
+        except _DEFINITE_REFUSALS as exc:
+            await self.requests.set_order_status(
+                request.id,
+                order.order_id,
+                expected=OrderStatus.EXECUTING,
+                to=OrderStatus.FAILED,
+                now=self.clock(),
+                error=f"Lazada refused the cancellation: {exc.user_message}",
+                outcome_tip_type="error",
+            )
+            return
+        except LazadaError as exc:
+            log.warning("cancel_outcome_unknown", request_id=request.id, order_id=order.order_id, error=str(exc))
+            await self._settle_order(client, request, order, accepted=None, cause=exc.user_message)
+            return
+        await self._settle_order(client, request, order, accepted=accepted, cause=None)
+
+    async def _settle_order(
+        self,
+        client: LazadaClient,
+        request: CancelRequest,
+        order: RequestOrder,
+        *,
+        accepted: CancelAccepted | None,
+        cause: str | None,
+    ) -> None:
+        """Read the items back and record what Lazada shows; never sends a cancellation."""
+        tip = {
+            "outcome_tip_content": accepted.tip_content if accepted else None,
+            "outcome_tip_type": accepted.tip_type if accepted else None,
+            "lazada_request_id": accepted.request_id if accepted else None,
+        }
+        try:
+            items = await client.get_order_items(order_id=order.order_id)
+        except LazadaError as exc:
+            said = "accepted the cancellation" if accepted else f"did not confirm it ({cause})"
+            await self._attention(
+                request,
+                order,
+                f"Lazada {said}, but reading the items back failed ({exc.user_message}). "
+                "Check the order in Seller Center.",
+                tip,
+            )
+            return
+        by_id = {i.order_item_id: i for i in items}
+        states = {i: by_id[i].status if i in by_id else "missing" for i in order.item_ids}
+        if all(s == "canceled" for s in states.values()):
+            await self.requests.set_order_status(
+                request.id,
+                order.order_id,
+                expected=OrderStatus.EXECUTING,
+                to=OrderStatus.EXECUTED,
+                now=self.clock(),
+                **tip,
+            )
+            return
+        still = ", ".join(f"{i} {s}" for i, s in states.items() if s != "canceled")
+        if accepted:
+            text = f"Lazada accepted the cancellation, but these items still show: {still}."
+        else:
+            text = (
+                f"Lazada did not confirm the cancellation ({cause}) and the items still show: {still}. "
+                "It may not have happened; check Seller Center before asking again."
+            )
+        await self._attention(request, order, text, tip)
+
+    async def _attention(
+        self, request: CancelRequest, order: RequestOrder, text: str, tip: Mapping[str, str | None]
+    ) -> None:
+        log.warning("order_needs_attention", request_id=request.id, order_id=order.order_id, detail=text)
+        await self.requests.set_order_status(
+            request.id,
+            order.order_id,
+            expected=OrderStatus.EXECUTING,
+            to=OrderStatus.NEEDS_ATTENTION,
+            now=self.clock(),
+            error=text,
+            **tip,
+        )
+
+
+def _changes(order: RequestOrder, items: Sequence[OrderItem]) -> str:
+    """What changed for the items to cancel since the request, in words ('' when nothing did)."""
+    by_id = {i.order_item_id: i for i in items}
+    names = {i.order_item_id: i.name for i in order.items}
+    changes: list[str] = []
+    for item_id in order.item_ids:
+        item = by_id.get(item_id)
+        if item is None:
+            changes.append(f"{names.get(item_id, item_id)} is no longer in the order")
+        elif not item_line(item).cancellable:
+            changes.append(f"{names.get(item_id, item_id)} is now {item.status.replace('_', ' ')}")
+    return "; ".join(changes)

@@ -1,0 +1,350 @@
+"""The cancellation workflow: submit a request, approve, reject or withdraw it, and keep Slack in step."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import structlog
+
+from bot.lazada.client import LazadaClient
+from bot.render.replies import (
+    render_expired_reply,
+    render_needs_attention_reply,
+    render_outcome_reply,
+    render_rejected_reply,
+    render_reminder,
+    render_withdrawn_reply,
+)
+from bot.render.request_message import render_request_message
+from bot.settings import StoreConfig
+from bot.slack_io import Outgoing, SlackGateway
+from bot.store.models import ApproveResult, CancelRequest, NewOrder, NewRequest, OrderItem, RequestStatus
+from bot.store.requests import RequestStore
+from bot.workflow.approvers import ApproverDirectory
+from bot.workflow.cards import card_for
+from bot.workflow.drafting import Drafter
+from bot.workflow.errors import (
+    AlreadyApprovedError,
+    AlreadyDecidedError,
+    NoApproversError,
+    NotAnApproverError,
+    NotPostedError,
+    NotRequesterError,
+    RequestNotFoundError,
+    RequestNotPossibleError,
+    SelfApprovalError,
+    UnknownStoreError,
+)
+from bot.workflow.execution import Executor
+from bot.workflow.models import OrderDraft, RateProjection, RequestCard
+
+__all__ = ["ApprovalRecorded", "CancellationService", "PackageChoice", "RequestForm"]
+
+log = structlog.get_logger(__name__)
+
+
+class PackageChoice(StrEnum):
+    """What to do when a packed package holds items that are not selected."""
+
+    REPACK_FIRST = "repack_first"
+    WHOLE_PACKAGE = "whole_package"
+
+
+@dataclass(frozen=True)
+class RequestForm:
+    """What a requester submitted in the modal."""
+
+    store_code: str
+    order_id: str
+    item_ids: tuple[str, ...]
+    reason_id: str
+    justification: str
+    package_choice: PackageChoice
+    requester_id: str
+    channel_id: str
+
+
+@dataclass(frozen=True)
+class ApprovalRecorded:
+    """An approval counted but more are needed."""
+
+    request_id: str
+    approvals: int
+    required: int
+
+
+RateLookup = Callable[[StoreConfig, int], Awaitable[RateProjection | None]]
+
+
+class CancellationService:
+    """Every decision about a request goes through here; the database decides, Slack is told after."""
+
+    def __init__(
+        self,
+        *,
+        requests: RequestStore,
+        stores: Sequence[StoreConfig],
+        clients: Mapping[str, LazadaClient],
+        slack: SlackGateway,
+        approvers: ApproverDirectory,
+        default_approvers: Sequence[str],
+        executor: Executor,
+        clock: Callable[[], datetime],
+        request_ttl: timedelta = timedelta(hours=12),
+        lease: timedelta = timedelta(minutes=5),
+        replica_id: str = "local",
+        sandbox: bool = False,
+        rates: RateLookup | None = None,
+    ) -> None:
+        self.requests = requests
+        self.stores = {s.code: s for s in stores}
+        self.clients = clients
+        self.slack = slack
+        self.approvers = approvers
+        self.default_approvers = tuple(default_approvers)
+        self.executor = executor
+        self.clock = clock
+        self.request_ttl = request_ttl
+        self.lease = lease
+        self.replica_id = replica_id
+        self.sandbox = sandbox
+        self.rates = rates
+        self.drafter = Drafter(sandbox=sandbox)
+
+    # -- lookups ---------------------------------------------------------------------------------------------
+
+    def store(self, code: str | None) -> StoreConfig:
+        """The store with this code (or the first one); UnknownStoreError otherwise."""
+        if code is None:
+            return next(iter(self.stores.values()))
+        try:
+            return self.stores[code]
+        except KeyError:
+            raise UnknownStoreError(code, sorted(self.stores)) from None
+
+    def client(self, store_code: str) -> LazadaClient:
+        """The Lazada client of a store."""
+        return self.clients[store_code]
+
+    def approver_ids(self, store: StoreConfig) -> tuple[str, ...]:
+        """The approver set of a store: its own when configured, else the global one."""
+        return tuple(store.approvers) if store.approvers else self.default_approvers
+
+    async def get(self, request_id: str) -> CancelRequest:
+        """The stored request, or RequestNotFoundError."""
+        request = await self.requests.get_request(request_id)
+        if request is None:
+            raise RequestNotFoundError(request_id)
+        return request
+
+    def card(self, request: CancelRequest, *, rate: RateProjection | None = None) -> RequestCard:
+        """The approval card for a request."""
+        store = self.stores.get(request.store_code)
+        label = store.label if store else request.store_code
+        return card_for(request, store_label=label, sandbox=self.sandbox, rate=rate)
+
+    # -- drafting --------------------------------------------------------------------------------------------
+
+    async def draft(self, store_code: str | None, order_id: str, selected_ids: Sequence[str] | None = None) -> OrderDraft:
+        """Ask Lazada about an order for the request modal (read-only)."""
+        store = self.store(store_code)
+        return await self.drafter.draft(self.client(store.code), store, order_id, selected_ids)
+
+    # -- submit ----------------------------------------------------------------------------------------------
+
+    async def submit(self, form: RequestForm) -> CancelRequest:
+        """Validate the form with Lazada again, store the request, then post it for approval.
+
+        The request is in the database before anything is posted. If it cannot be posted it is withdrawn and
+        NotPostedError says why; if Lazada's answer changed, RequestNotPossibleError says what changed.
+        """
+        store = self.store(form.store_code)
+        draft = await self.drafter.draft(self.client(store.code), store, form.order_id, form.item_ids)
+        gone = [i for i in form.item_ids if i not in draft.selected_ids]
+        if gone:
+            names = ", ".join(f"{i.name} ({i.status})" for i in draft.items if i.order_item_id in gone) or ", ".join(gone)
+            raise RequestNotPossibleError(f"These items can no longer be cancelled: {names}. Nothing was submitted.")
+        if draft.refusal:
+            raise RequestNotPossibleError(f"Lazada refuses this cancellation: {draft.refusal}")
+        reason = next((r for r in draft.reasons if r.reason_id == form.reason_id), None)
+        if reason is None:
+            raise RequestNotPossibleError("Lazada no longer offers the chosen reason for these items; pick another.")
+        now = self.clock()
+        items = {i.order_item_id: i for i in draft.items}
+        required = store.required_approvals
+        if self.rates is not None and store.two_approvers_near_limit:
+            projection = await self.rates(store, len(form.item_ids))
+            if projection is not None and projection.projected_rate >= projection.warning_rate:
+                required = 2
+        new = NewRequest(
+            store_code=store.code,
+            requester_id=form.requester_id,
+            reason_id=reason.reason_id,
+            reason_name=reason.reason_name,
+            justification=form.justification,
+            zeroes_stock=reason.zeroes_stock,
+            repack_first=form.package_choice is PackageChoice.REPACK_FIRST and bool(draft.package_conflicts),
+            required_approvals=2 if required >= 2 else 1,
+            channel_id=store.approval_channel or form.channel_id,
+            expires_at=now + self.request_ttl,
+            orders=(
+                NewOrder(
+                    order_id=form.order_id,
+                    items=tuple(
+                        OrderItem(
+                            order_item_id=i.order_item_id,
+                            name=i.name,
+                            sku=i.sku or "",
+                            variation=i.variation,
+                            status=i.status,
+                            package_id=i.package_id,
+                            paid_price=i.paid_price if i.paid_price is not None else 0,
+                            currency=i.currency or "",
+                        )
+                        for i in items.values()
+                    ),
+                    item_ids=tuple(form.item_ids),
+                    validate_tip_content=draft.tip_content,
+                    validate_tip_type=draft.tip_type,
+                ),
+            ),
+        )
+        request = await self.requests.create_request(new, now=now)
+        log.info("request_created", request_id=request.id, store=store.code, order_id=form.order_id)
+        delivery = await self.slack.post(new.channel_id, render_request_message(self.card(request), now=now))
+        if not delivery.ok or not delivery.ts:
+            await self.requests.transition(
+                request.id,
+                expected=RequestStatus.PENDING,
+                to=RequestStatus.WITHDRAWN,
+                actor="system",
+                action="not_posted",
+                now=self.clock(),
+                decision_note=f"could not be posted for approval: {delivery.error}",
+            )
+            raise NotPostedError(request.id, new.channel_id, delivery.error)
+        await self.requests.set_message(request.id, delivery.channel or new.channel_id, delivery.ts)
+        return await self.get(request.id)
+
+    # -- decisions -------------------------------------------------------------------------------------------
+
+    async def check_approver(self, request: CancelRequest, user_id: str) -> None:
+        """Raise unless `user_id` may decide on `request` now."""
+        if request.status is not RequestStatus.PENDING:
+            raise AlreadyDecidedError(request.id, request.status.value, request.decided_by)
+        if user_id == request.requester_id:
+            raise SelfApprovalError()
+        store = self.stores.get(request.store_code)
+        ids = self.approver_ids(store) if store else self.default_approvers
+        if not ids:
+            raise NoApproversError()
+        if not await self.approvers.is_approver(user_id, ids):
+            raise NotAnApproverError()
+
+    async def approve(self, request_id: str, user_id: str) -> ApprovalRecorded | CancelRequest:
+        """Record an approval; the click that completes the approvals executes the request and returns it."""
+        request = await self.get(request_id)
+        await self.check_approver(request, user_id)
+        outcome = await self.requests.approve(request_id, user_id, now=self.clock(), lease=self.lease)
+        current = outcome.request
+        if outcome.result is ApproveResult.ALREADY_DECIDED:
+            raise AlreadyDecidedError(request_id, current.status.value, current.decided_by)
+        if outcome.result is ApproveResult.ALREADY_APPROVED_BY_YOU:
+            raise AlreadyApprovedError(request_id)
+        if outcome.result is ApproveResult.SELF_APPROVAL:
+            raise SelfApprovalError()
+        await self.refresh_message(current)
+        if outcome.result is ApproveResult.RECORDED:
+            return ApprovalRecorded(request_id, current.approval_count, current.required_approvals)
+        log.info("request_approved", request_id=request_id, approver=user_id)
+        settled = await self.executor.execute(request_id, actor=user_id)
+        await self.announce_outcome(settled)
+        return settled
+
+    async def reject(self, request_id: str, user_id: str, reason: str) -> CancelRequest:
+        """Reject a pending request with a reason; the requester is told in the thread."""
+        request = await self.get(request_id)
+        await self.check_approver(request, user_id)
+        return await self._decide(
+            request, to=RequestStatus.REJECTED, actor=user_id, action="rejected", note=reason.strip()
+        )
+
+    async def withdraw(self, request_id: str, user_id: str) -> CancelRequest:
+        """Withdraw a pending request; only its requester may."""
+        request = await self.get(request_id)
+        if user_id != request.requester_id:
+            raise NotRequesterError()
+        if request.status is not RequestStatus.PENDING:
+            raise AlreadyDecidedError(request.id, request.status.value, request.decided_by)
+        return await self._decide(request, to=RequestStatus.WITHDRAWN, actor=user_id, action="withdrawn", note=None)
+
+    async def _decide(
+        self, request: CancelRequest, *, to: RequestStatus, actor: str, action: str, note: str | None
+    ) -> CancelRequest:
+        changed = await self.requests.transition(
+            request.id,
+            expected=RequestStatus.PENDING,
+            to=to,
+            actor=actor,
+            action=action,
+            now=self.clock(),
+            decided_by=actor,
+            decided_at=self.clock(),
+            decision_note=note,
+        )
+        current = await self.get(request.id)
+        if not changed:
+            raise AlreadyDecidedError(request.id, current.status.value, current.decided_by)
+        await self.refresh_message(current)
+        reply = render_rejected_reply if to is RequestStatus.REJECTED else render_withdrawn_reply
+        await self.reply_in_thread(current, reply(self.card(current)))
+        return current
+
+    # -- Slack -----------------------------------------------------------------------------------------------
+
+    async def refresh_message(self, request: CancelRequest) -> None:
+        """Make the approval message show the request as stored; re-post it when the old one is gone."""
+        if not request.message_ts:
+            return
+        message = render_request_message(self.card(request), now=self.clock())
+        delivery = await self.slack.update(request.channel_id, request.message_ts, message)
+        if not delivery.ok and delivery.error in {"message_not_found", "cant_update_message"}:
+            posted = await self.slack.post(request.channel_id, message)
+            if posted.ok and posted.ts:
+                await self.requests.set_message(request.id, posted.channel or request.channel_id, posted.ts)
+
+    async def reply_in_thread(self, request: CancelRequest, message: Outgoing) -> None:
+        """Reply under the approval message (or in the channel when it was never posted)."""
+        await self.slack.post(request.channel_id, message, thread_ts=request.message_ts)
+
+    # -- scheduler -------------------------------------------------------------------------------------------
+
+    async def tick(self) -> None:
+        """One scheduler tick: expire, remind, and settle interrupted executions. Safe on every replica."""
+        now = self.clock()
+        for request in await self.requests.expire_due(now=now):
+            log.info("request_expired", request_id=request.id)
+            await self.refresh_message(request)
+            await self.reply_in_thread(request, render_expired_reply(self.card(request)))
+        for request in await self.requests.due_for_reminder(now=now):
+            if await self.requests.mark_reminded(request.id, now):
+                store = self.stores.get(request.store_code)
+                ids = self.approver_ids(store) if store else self.default_approvers
+                await self.reply_in_thread(request, render_reminder(self.card(request), list(ids)))
+        for request in await self.requests.claim_stale_executing(now=now, lease=self.lease, claimer=self.replica_id):
+            log.warning("reconciling_request", request_id=request.id)
+            await self.announce_outcome(await self.executor.execute(request.id, actor="reconciler"))
+
+    async def announce_outcome(self, request: CancelRequest) -> None:
+        """Stamp the message with the outcome and tell the requester (or the team, when a person must look)."""
+        if request.status is RequestStatus.EXECUTING:
+            return
+        await self.refresh_message(request)
+        card = self.card(request)
+        if request.status is RequestStatus.NEEDS_ATTENTION:
+            await self.reply_in_thread(request, render_needs_attention_reply(card))
+        else:
+            await self.reply_in_thread(request, render_outcome_reply(card))

@@ -1,0 +1,111 @@
+"""The `/cancel-order` slash command: ack at once, open a loading modal, then fill it from Lazada's answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+
+from bot.command_text import CommandKind, parse_command_text
+from bot.lazada.errors import LazadaError
+from bot.render.help import render_help
+from bot.render.ids import ModalMetadata
+from bot.render.modal import (
+    render_loading_modal,
+    render_modal_message,
+    render_order_prompt_modal,
+    render_request_modal,
+)
+from bot.services import Services
+from bot.workflow.errors import WorkflowError
+from handlers.payloads import CommandPayload, parse
+
+__all__ = ["CommandHandlers", "register"]
+
+COMMAND = "/cancel-order"
+
+log = structlog.get_logger(__name__)
+
+
+class CommandHandlers:
+    """Listeners for `/cancel-order`."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def on_cancel_order(self, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        """Answer `/cancel-order …`: help, a prompt for the order, or the request modal for an order."""
+        command = parse(CommandPayload, body)
+        if command is None:
+            await ack(text="I couldn't read that command. Please try again.")
+            return
+        workflow = self.services.workflow
+        parsed = parse_command_text(command.text, workflow.stores.keys())
+        if parsed.kind is CommandKind.HELP:
+            help_message = render_help(sorted(workflow.stores))
+            await ack(text=help_message.text, blocks=help_message.blocks, response_type="ephemeral")
+            return
+        if parsed.kind is CommandKind.INVALID:
+            await ack(text=parsed.error or "I couldn't understand that.", response_type="ephemeral")
+            return
+        if parsed.kind is CommandKind.DIGEST:
+            await ack(text="The cancellation-rate digest is not set up yet.", response_type="ephemeral")
+            return
+        await ack()
+        store = workflow.store(parsed.store_code)
+        order_id = parsed.order_ids[0] if parsed.order_ids else None
+        metadata = ModalMetadata(
+            store_code=store.code, order_id=order_id, channel_id=command.channel_id, requester_id=command.user_id
+        )
+        if order_id is None:
+            view = render_order_prompt_modal(metadata)
+        elif len(parsed.order_ids) > 1:
+            await respond(
+                text="One order per request for now: run `/cancel-order <order>` for each order.",
+                response_type="ephemeral",
+            )
+            return
+        else:
+            view = render_loading_modal(order_id, store.label, metadata)
+        opened = await self.services.slack.open_view(command.trigger_id, view)
+        if not opened.ok or not opened.view_id:
+            log.warning("modal_not_opened", error=opened.error)
+            await respond(
+                text=(
+                    "Slack didn't let me open the form in time"
+                    f" ({opened.error}). Please run the command again."
+                ),
+                response_type="ephemeral",
+            )
+            return
+        if order_id is not None:
+            await fill_request_modal(self.services, opened.view_id, metadata, order_id)
+
+
+async def fill_request_modal(
+    services: Services,
+    view_id: str,
+    metadata: ModalMetadata,
+    order_id: str,
+    selected_ids: list[str] | None = None,
+) -> None:
+    """Ask Lazada about the order and replace the modal with the items, reasons, tip and warnings."""
+    try:
+        draft = await services.workflow.draft(metadata.store_code, order_id, selected_ids)
+    except LazadaError as exc:
+        log.info("draft_failed", order_id=order_id, error=str(exc))
+        view = render_modal_message("Can't cancel this order", exc.user_message, kind="error")
+    except WorkflowError as exc:
+        view = render_modal_message("Can't cancel this order", str(exc), kind="error")
+    else:
+        view = render_request_modal(draft, metadata)
+    await services.slack.update_view(view_id, view)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Register the slash command listener."""
+    handlers = CommandHandlers(services)
+    app.command(COMMAND)(handlers.on_cancel_order)

@@ -1,0 +1,166 @@
+"""Modal submissions: the request form (and its order-number prompt) and the reject-with-reason form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.command_text import CommandKind, parse_command_text
+from bot.lazada.errors import LazadaError
+from bot.render import ids
+from bot.render.modal import render_loading_modal, render_modal_message, render_submitting_modal
+from bot.render.replies import render_ephemeral
+from bot.render.text import Message
+from bot.services import Services
+from bot.workflow.errors import WorkflowError
+from bot.workflow.service import PackageChoice, RequestForm
+from handlers.commands import fill_request_modal
+from handlers.payloads import ViewPayload, parse
+
+__all__ = ["ViewHandlers", "register"]
+
+log = structlog.get_logger(__name__)
+
+JUSTIFICATION_LIMIT = 500
+_CLOSE_NOTICE = "This form is out of date. Please close it and run /cancel-order again."
+
+
+def _selected(state: dict[str, Any]) -> list[str]:
+    options = state.get("selected_options") or []
+    return [str(o.get("value")) for o in options if isinstance(o, dict) and o.get("value")]
+
+
+def _option(state: dict[str, Any]) -> str | None:
+    option = state.get("selected_option")
+    if isinstance(option, dict) and option.get("value"):
+        return str(option["value"])
+    return None
+
+
+def _text(state: dict[str, Any]) -> str:
+    value = state.get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+class ViewHandlers:
+    """Listeners for modal submissions."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def on_request_submitted(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Check the form, answer inline errors at once, then store and post the request."""
+        payload = parse(ViewPayload, body)
+        metadata = None
+        if payload is not None:
+            try:
+                metadata = ids.ModalMetadata.unpack(payload.view.private_metadata)
+            except ValueError:
+                metadata = None
+        if payload is None or metadata is None or payload.user.id != metadata.requester_id:
+            await ack(response_action="update", view=render_modal_message("Form expired", _CLOSE_NOTICE, kind="error"))
+            return
+        if metadata.order_id is None:
+            await self._order_prompt_submitted(ack, payload, metadata)
+            return
+        items = _selected(payload.value(ids.BLOCK_ITEMS, ids.MODAL_ITEMS))
+        reason_id = _option(payload.value(ids.BLOCK_REASON, ids.MODAL_REASON))
+        choice = _option(payload.value(ids.BLOCK_PACKAGE_CHOICE, ids.MODAL_PACKAGE_CHOICE))
+        justification = _text(payload.value(ids.BLOCK_JUSTIFICATION, ids.MODAL_JUSTIFICATION))
+        errors: dict[str, str] = {}
+        if not items:
+            errors[ids.BLOCK_ITEMS] = "Select at least one item to cancel."
+        if not reason_id:
+            errors[ids.BLOCK_REASON] = "Choose the reason Lazada should record."
+        if not justification:
+            errors[ids.BLOCK_JUSTIFICATION] = "Say briefly why these items must be cancelled."
+        elif len(justification) > JUSTIFICATION_LIMIT:
+            errors[ids.BLOCK_JUSTIFICATION] = f"At most {JUSTIFICATION_LIMIT} characters, please."
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        assert reason_id is not None
+        await ack(response_action="update", view=render_submitting_modal(metadata.order_id))
+        form = RequestForm(
+            store_code=metadata.store_code,
+            order_id=metadata.order_id,
+            item_ids=tuple(items),
+            reason_id=reason_id,
+            justification=justification,
+            package_choice=PackageChoice(choice) if choice in set(PackageChoice) else PackageChoice.REPACK_FIRST,
+            requester_id=payload.user.id,
+            channel_id=metadata.channel_id,
+        )
+        slack = self.services.slack
+        try:
+            request = await self.services.workflow.submit(form)
+        except (WorkflowError, LazadaError) as exc:
+            sentence = exc.user_message if isinstance(exc, LazadaError) else str(exc)
+            log.info("request_not_submitted", order_id=form.order_id, reason=sentence)
+            await slack.update_view(payload.view.id, render_modal_message("Not submitted", sentence, kind="error"))
+            return
+        posted = render_modal_message(
+            "Request posted",
+            f"Request {request.id} for order {form.order_id} is waiting for a second person's approval in "
+            f"<#{request.channel_id}>. You'll hear back in its thread.",
+            kind="success",
+        )
+        await slack.update_view(payload.view.id, posted)
+        confirmation: Message = render_ephemeral(
+            f"Your request {request.id} to cancel {len(form.item_ids)} item(s) of order {form.order_id} is "
+            f"waiting for approval in <#{request.channel_id}>."
+        )
+        await slack.ephemeral(metadata.channel_id, payload.user.id, confirmation)
+
+    async def _order_prompt_submitted(self, ack: AsyncAck, payload: ViewPayload, metadata: ids.ModalMetadata) -> None:
+        text = _text(payload.value(ids.BLOCK_ORDER_ID, ids.MODAL_ORDER_ID))
+        parsed = parse_command_text(text, self.services.workflow.stores.keys())
+        if parsed.kind is not CommandKind.ORDER or len(parsed.order_ids) != 1:
+            await ack(
+                response_action="errors",
+                errors={ids.BLOCK_ORDER_ID: "Enter one Lazada order number (digits only)."},
+            )
+            return
+        order_id = parsed.order_ids[0]
+        store = self.services.workflow.store(parsed.store_code or metadata.store_code)
+        filled = metadata.model_copy(update={"order_id": order_id, "store_code": store.code})
+        await ack(response_action="update", view=render_loading_modal(order_id, store.label, filled))
+        await fill_request_modal(self.services, payload.view.id, filled, order_id)
+
+    async def on_reject_submitted(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Reject with the reason given; the card is stamped and the requester told in the thread."""
+        payload = parse(ViewPayload, body)
+        metadata = None
+        if payload is not None:
+            try:
+                metadata = ids.RejectMetadata.unpack(payload.view.private_metadata)
+            except ValueError:
+                metadata = None
+        if payload is None or metadata is None:
+            await ack(response_action="update", view=render_modal_message("Form expired", _CLOSE_NOTICE, kind="error"))
+            return
+        reason = _text(payload.value(ids.BLOCK_REJECT_REASON, ids.REJECT_REASON))
+        if not reason:
+            await ack(response_action="errors", errors={ids.BLOCK_REJECT_REASON: "Give the requester a reason."})
+            return
+        if len(reason) > JUSTIFICATION_LIMIT:
+            await ack(
+                response_action="errors",
+                errors={ids.BLOCK_REJECT_REASON: f"At most {JUSTIFICATION_LIMIT} characters, please."},
+            )
+            return
+        await ack()
+        try:
+            await self.services.workflow.reject(metadata.request_id, payload.user.id, reason)
+        except WorkflowError as exc:
+            await self.services.slack.ephemeral(metadata.channel_id, payload.user.id, render_ephemeral(str(exc)))
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Register the modal submission listeners."""
+    handlers = ViewHandlers(services)
+    app.view(ids.REQUEST_MODAL)(handlers.on_request_submitted)
+    app.view(ids.REJECT_MODAL)(handlers.on_reject_submitted)
