@@ -24,6 +24,7 @@ from bot.lazada.sandbox import (
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_APP_KEY,
     SANDBOX_APP_SECRET,
+    SANDBOX_BASE_URL,
     SANDBOX_REFRESH_TOKEN,
     SandboxTransport,
     SandboxWorld,
@@ -39,10 +40,7 @@ from bot.workflow.approvers import ApproverDirectory
 from bot.workflow.execution import Executor
 from bot.workflow.service import CancellationService
 
-__all__ = ["SANDBOX_BASE_URL", "Services", "lazada_clients", "open_services", "sandbox_stores"]
-
-SANDBOX_BASE_URL = "http://sandbox.lazada.invalid/rest"
-
+__all__ = ["Services", "lazada_clients", "open_services", "sandbox_stores"]
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)

@@ -1,0 +1,28 @@
+"""The CLI commands behind `cancel-order-bot`; `dispatch` runs the one the arguments name."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.cli import commands
+from bot.settings import Settings
+
+__all__ = ["dispatch"]
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the command named by `args`; return the process exit code."""
+    match args.command:
+        case "order":
+            return await commands.order_show(args, settings)
+        case "db":
+            return await commands.db_upgrade(settings)
+        case "sandbox":
+            return await commands.sandbox(args)
+        case "run":
+            return await commands.run_socket_mode(args, settings)
+        case "serve":
+            return await commands.serve_http(args, settings)
+    print(f"cancel-order-bot: unknown command {args.command!r}", file=sys.stderr)
+    return 2
