@@ -1,0 +1,66 @@
+"""The database layer: one async SQLAlchemy code path for SQLite and PostgreSQL, with Alembic migrations.
+
+Build a `Database` from a URL, run `upgrade_to_head(url)` once, then pass the `Database` to the stores:
+`RequestStore` (cancel requests, approvals, the audit trail), `EventStore` (Slack event de-duplication),
+`ClaimStore` (exactly-once scheduled jobs) and `DbTokenStore` (Lazada tokens).
+"""
+
+from __future__ import annotations
+
+from bot.store.audit import SYSTEM_ACTOR
+from bot.store.claims import ClaimStore
+from bot.store.db import Database, create_engine, default_sqlite_url
+from bot.store.errors import RequestNotFoundError, StoreError
+from bot.store.events import EventStore
+from bot.store.migrate import upgrade_to_head
+from bot.store.models import (
+    FINAL_REQUEST_STATUSES,
+    MAX_ORDERS_PER_REQUEST,
+    Approval,
+    ApproveOutcome,
+    ApproveResult,
+    AuditEntry,
+    CancelRequest,
+    Claim,
+    ClaimStatus,
+    NewOrder,
+    NewRequest,
+    OrderItem,
+    OrderStatus,
+    RequestOrder,
+    RequestStatus,
+)
+from bot.store.requests import OrderFields, RequestFields, RequestStore
+from bot.store.tokens import DbTokenStore, TokenRecord
+
+__all__ = [
+    "FINAL_REQUEST_STATUSES",
+    "MAX_ORDERS_PER_REQUEST",
+    "SYSTEM_ACTOR",
+    "Approval",
+    "ApproveOutcome",
+    "ApproveResult",
+    "AuditEntry",
+    "CancelRequest",
+    "Claim",
+    "ClaimStatus",
+    "ClaimStore",
+    "Database",
+    "DbTokenStore",
+    "EventStore",
+    "NewOrder",
+    "NewRequest",
+    "OrderFields",
+    "OrderItem",
+    "OrderStatus",
+    "RequestFields",
+    "RequestNotFoundError",
+    "RequestOrder",
+    "RequestStatus",
+    "RequestStore",
+    "StoreError",
+    "TokenRecord",
+    "create_engine",
+    "default_sqlite_url",
+    "upgrade_to_head",
+]

@@ -1,0 +1,98 @@
+"""Scheduler claims: exactly-once jobs (a store's digest for a date, a daily announcement) decided in the DB.
+
+Every replica runs the same schedule; the one whose `claim` returns True does the job, then calls
+`complete`. A claim whose holder died is taken over once its lease has run out; a `done` claim is never
+taken again, so the row also remembers that today's job already ran.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.store.db import Database
+from bot.store.models import Claim, ClaimStatus
+from bot.store.tables import scheduler_claims
+from bot.store.upsert import insert_ignore
+
+__all__ = ["ClaimStore"]
+
+_C = scheduler_claims.c
+
+
+class ClaimStore:
+    """Claims on `(kind, key)` jobs, e.g. `("digest", "main/2026-11-30")`."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def claim(self, kind: str, key: str, claimer: str, *, now: datetime, lease: timedelta) -> bool:
+        """True if `claimer` now holds the job until `now + lease`: it was unclaimed, or its holder's lease ran out.
+
+        False if another holder's lease is still running (even when that holder is `claimer` itself) or
+        the job is done.
+        """
+        lease_until = now + lease
+        async with self._db.begin() as conn:
+            if await insert_ignore(
+                conn,
+                scheduler_claims,
+                {
+                    "kind": kind,
+                    "key": key,
+                    "claimed_by": claimer,
+                    "claimed_at": now,
+                    "lease_until": lease_until,
+                    "status": ClaimStatus.CLAIMED.value,
+                    "result": None,
+                },
+                conflict=["kind", "key"],
+            ):
+                return True
+            result = await conn.execute(
+                sa.update(scheduler_claims)
+                .where(
+                    _C.kind == kind,
+                    _C.key == key,
+                    _C.status == ClaimStatus.CLAIMED.value,
+                    _C.lease_until < now,
+                )
+                .values(claimed_by=claimer, claimed_at=now, lease_until=lease_until)
+            )
+            return result.rowcount == 1
+
+    async def complete(self, kind: str, key: str, claimer: str, result: Any = None) -> bool:
+        """Mark the job `done` with a JSON `result`; False if `claimer` no longer holds it (it was taken over)."""
+        async with self._db.begin() as conn:
+            updated = await conn.execute(
+                sa.update(scheduler_claims)
+                .where(
+                    _C.kind == kind,
+                    _C.key == key,
+                    _C.claimed_by == claimer,
+                    _C.status == ClaimStatus.CLAIMED.value,
+                )
+                .values(status=ClaimStatus.DONE.value, result=result)
+            )
+        return updated.rowcount == 1
+
+    async def release(self, kind: str, key: str, claimer: str) -> bool:
+        """Give up a held claim so the next tick may try again at once; False if `claimer` does not hold it."""
+        async with self._db.begin() as conn:
+            deleted = await conn.execute(
+                sa.delete(scheduler_claims).where(
+                    _C.kind == kind,
+                    _C.key == key,
+                    _C.claimed_by == claimer,
+                    _C.status == ClaimStatus.CLAIMED.value,
+                )
+            )
+        return deleted.rowcount == 1
+
+    async def get(self, kind: str, key: str) -> Claim | None:
+        """The claim on `(kind, key)`, or None if nobody has claimed it."""
+        async with self._db.read() as conn:
+            row = (await conn.execute(sa.select(scheduler_claims).where(_C.kind == kind, _C.key == key))).one_or_none()
+        return None if row is None else Claim.model_validate(dict(row._mapping))

@@ -1,0 +1,81 @@
+"""Schema migrations run from code (no `alembic.ini`): `upgrade_to_head(url)` for the CLI and start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+from bot.store.db import create_engine
+
+__all__ = ["alembic_config", "current_revision", "head_revision", "upgrade_to_head"]
+
+_MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# Any fixed 64-bit number; replicas use the same one so only one of them migrates at a time.
+_ADVISORY_LOCK_KEY = 7_304_381_295_114_720_041
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic `Config` for the bot's migrations, built in code; `url` is needed only by the Alembic CLI path."""
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    if url is not None:
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration's revision id."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {_MIGRATIONS}")
+    return head
+
+
+async def upgrade_to_head(url: str, revision: str = "head") -> None:
+    """Bring the database at `url` up to `revision` (default: the newest); a no-op when it is there already.
+
+    On PostgreSQL a session-level `pg_advisory_lock` is held on the migration connection, so replicas
+    starting together migrate one after the other; on SQLite `BEGIN IMMEDIATE` serializes them.
+    """
+    # NullPool: the connection really closes at the end, so even a failed run cannot leave the lock held.
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            locked = conn.dialect.name == "postgresql"
+            if locked:
+                await conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+                await conn.commit()
+            await conn.run_sync(_upgrade, revision)
+            await conn.commit()
+            if locked:
+                await conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+                await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+def _upgrade(connection: Connection, revision: str) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, revision)
+
+
+async def current_revision(url: str) -> str | None:
+    """The revision the database at `url` is at, or None if it was never migrated."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_current)
+    finally:
+        await engine.dispose()
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()

@@ -1,0 +1,562 @@
+"""Cancel requests: create, read, and every state change as one compare-and-set plus its audit row.
+
+Every change below is a single conditional `UPDATE … WHERE id = :id AND status = :expected` whose row count
+says whether this caller won, written in the same short transaction as its `audit_log` row. A lost race is
+not an error: methods return False, an empty list, or an `ApproveOutcome` saying what happened instead.
+No transaction is held across anything but SQL. All times are aware datetimes; they are stored in UTC.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
+from typing import Any, TypedDict, TypeVar, Unpack
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.audit import SYSTEM_ACTOR, read_trail, write_audit
+from bot.store.db import Database
+from bot.store.errors import RequestNotFoundError, StoreError
+from bot.store.models import (
+    ApproveOutcome,
+    ApproveResult,
+    AuditEntry,
+    CancelRequest,
+    NewRequest,
+    OrderStatus,
+    RequestStatus,
+)
+from bot.store.tables import cancel_requests, request_approvals, request_orders
+from bot.store.types import UTCDateTime
+from bot.store.upsert import insert_ignore
+
+__all__ = ["OrderFields", "RequestFields", "RequestStore", "new_request_id"]
+
+_S = TypeVar("_S", RequestStatus, OrderStatus)
+
+_ID_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+_ID_LENGTH = 5
+_ID_ATTEMPTS = 8
+
+_R = cancel_requests.c
+_O = request_orders.c
+
+_REQUEST_MOVES: Mapping[RequestStatus, frozenset[RequestStatus]] = MappingProxyType(
+    {
+        RequestStatus.PENDING: frozenset({RequestStatus.REJECTED, RequestStatus.WITHDRAWN, RequestStatus.EXPIRED}),
+        RequestStatus.EXECUTING: frozenset(
+            {RequestStatus.EXECUTED, RequestStatus.FAILED, RequestStatus.NEEDS_ATTENTION}
+        ),
+        RequestStatus.NEEDS_ATTENTION: frozenset({RequestStatus.EXECUTED, RequestStatus.FAILED}),
+    }
+)
+_DECISIONS = _REQUEST_MOVES[RequestStatus.PENDING]
+_ORDER_FINAL = frozenset({OrderStatus.EXECUTED, OrderStatus.FAILED, OrderStatus.SKIPPED})
+
+
+def new_request_id() -> str:
+    """A short random request id such as `CR-7K2Q9` (no 0/O or 1/I, so it reads aloud)."""
+    return "CR-" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(_ID_LENGTH))
+
+
+class RequestFields(TypedDict, total=False):
+    """Columns a `RequestStore.transition` may set besides the status."""
+
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    lease_until: datetime | None
+
+
+class OrderFields(TypedDict, total=False):
+    """Columns a `RequestStore.set_order_status` may set besides the status."""
+
+    validate_tip_content: str | None
+    validate_tip_type: str | None
+    outcome_tip_content: str | None
+    outcome_tip_type: str | None
+    lazada_request_id: str | None
+    error: str | None
+
+
+class _Abort(Exception):
+    """Roll the transaction back and report `result` (None: look at the row to say why)."""
+
+    def __init__(self, result: ApproveResult | None) -> None:
+        super().__init__(result)
+        self.result = result
+
+
+def _statuses(expected: _S | Collection[_S], kind: type[_S]) -> list[_S]:
+    if isinstance(expected, str):
+        return [kind(expected)]
+    statuses = [kind(status) for status in expected]
+    if not statuses:
+        raise ValueError("expected needs at least one status")
+    return statuses
+
+
+class RequestStore:
+    """The cancel requests: `create_request`, reads, `approve`, `transition` and the scheduler's queries."""
+
+    def __init__(self, db: Database, *, new_id: Callable[[], str] = new_request_id) -> None:
+        self._db = db
+        self._new_id = new_id
+
+    async def create_request(self, new: NewRequest, *, now: datetime) -> CancelRequest:
+        """Store a `pending` request with its orders (each `pending`) and the audit row `requested`.
+
+        The reminder falls due half-way between `now` and `new.expires_at`.
+        """
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be an aware datetime")
+        if new.expires_at <= now:
+            raise ValueError("expires_at must be later than now")
+        remind_at = now + (new.expires_at - now) / 2
+        for _ in range(_ID_ATTEMPTS):
+            request_id = self._new_id()
+            try:
+                async with self._db.begin() as conn:
+                    await self._insert(conn, request_id, new, now=now, remind_at=remind_at)
+            except _Abort:
+                continue
+            return await self._require(request_id)
+        raise StoreError(f"no free request id after {_ID_ATTEMPTS} attempts")
+
+    async def _insert(
+        self, conn: AsyncConnection, request_id: str, new: NewRequest, *, now: datetime, remind_at: datetime
+    ) -> None:
+        row = {
+            "id": request_id,
+            **new.model_dump(exclude={"orders"}),
+            "approval_count": 0,
+            "status": RequestStatus.PENDING.value,
+            "message_ts": None,
+            "remind_at": remind_at,
+            "attempts": 0,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        if not await insert_ignore(conn, cancel_requests, row, conflict=["id"]):
+            raise _Abort(None)
+        await conn.execute(
+            sa.insert(request_orders),
+            [
+                {
+                    "request_id": request_id,
+                    "order_id": order.order_id,
+                    "items": [item.model_dump(mode="json") for item in order.items],
+                    "item_ids": list(order.item_ids),
+                    "status": OrderStatus.PENDING.value,
+                    "validate_tip_content": order.validate_tip_content,
+                    "validate_tip_type": order.validate_tip_type,
+                    "updated_at": now,
+                }
+                for order in new.orders
+            ],
+        )
+        await write_audit(
+            conn,
+            request_id=request_id,
+            actor=new.requester_id,
+            action="requested",
+            now=now,
+            to_status=RequestStatus.PENDING,
+            details={
+                "store_code": new.store_code,
+                "orders": [order.order_id for order in new.orders],
+                "reason_id": new.reason_id,
+                "required_approvals": new.required_approvals,
+            },
+        )
+
+    async def get_request(self, request_id: str) -> CancelRequest | None:
+        """The request with its orders and approvals, or None if there is none with this id."""
+        async with self._db.read() as conn:
+            found = await _load(conn, sa.select(cancel_requests).where(_R.id == request_id))
+        return found[0] if found else None
+
+    async def list_requests(
+        self,
+        *,
+        status: RequestStatus | Collection[RequestStatus] | None = None,
+        requester_id: str | None = None,
+        store_code: str | None = None,
+        created_since: datetime | None = None,
+        limit: int = 50,
+    ) -> list[CancelRequest]:
+        """Requests matching every filter given, newest first, at most `limit`."""
+        query = sa.select(cancel_requests)
+        if status is not None:
+            query = query.where(_R.status.in_(_statuses(status, RequestStatus)))
+        if requester_id is not None:
+            query = query.where(_R.requester_id == requester_id)
+        if store_code is not None:
+            query = query.where(_R.store_code == store_code)
+        if created_since is not None:
+            query = query.where(_R.created_at >= created_since)
+        query = query.order_by(_R.created_at.desc(), _R.id.desc()).limit(limit)
+        async with self._db.read() as conn:
+            return await _load(conn, query)
+
+    async def set_message(self, request_id: str, channel_id: str, ts: str, *, now: datetime | None = None) -> bool:
+        """Record where the approval message was posted (at `now`, default: the clock); False if no such request."""
+        now = now or datetime.now(UTC)
+        async with self._db.begin() as conn:
+            result = await conn.execute(
+                sa.update(cancel_requests)
+                .where(_R.id == request_id)
+                .values(channel_id=channel_id, message_ts=ts, updated_at=now, version=_R.version + 1)
+            )
+            if result.rowcount != 1:
+                return False
+            await write_audit(
+                conn,
+                request_id=request_id,
+                actor=SYSTEM_ACTOR,
+                action="message_posted",
+                now=now,
+                details={"channel_id": channel_id, "message_ts": ts},
+            )
+        return True
+
+    async def approve(self, request_id: str, approver_id: str, *, now: datetime, lease: timedelta) -> ApproveOutcome:
+        """Record `approver_id`'s approval; the click that completes the approvals moves the request to `executing`.
+
+        One transaction inserts the approval (a repeat by the same person inserts nothing) and then bumps
+        `approval_count` with one conditional UPDATE on the still-`pending` row, never the requester's own;
+        the row lock serializes concurrent approvers on PostgreSQL, `BEGIN IMMEDIATE` on SQLite. When the
+        count reaches `required_approvals` the same UPDATE sets `executing`, `decided_by`, `decided_at`,
+        `attempts + 1` and `lease_until = now + lease`. Only an `EXECUTING` result obliges the caller to
+        execute. Raises `RequestNotFoundError` for an unknown id.
+        """
+        completes = (_R.approval_count + 1) >= _R.required_approvals
+        lease_until = now + lease
+        try:
+            async with self._db.begin() as conn:
+                inserted = await insert_ignore(
+                    conn,
+                    request_approvals,
+                    {"request_id": request_id, "approver_id": approver_id, "approved_at": now},
+                    conflict=["request_id", "approver_id"],
+                )
+                if not inserted:
+                    raise _Abort(ApproveResult.ALREADY_APPROVED_BY_YOU)
+                result = await conn.execute(
+                    sa.update(cancel_requests)
+                    .where(
+                        _R.id == request_id,
+                        _R.status == RequestStatus.PENDING.value,
+                        _R.requester_id != approver_id,
+                    )
+                    .values(
+                        approval_count=_R.approval_count + 1,
+                        status=sa.case(
+                            (completes, sa.literal(RequestStatus.EXECUTING.value, sa.String)), else_=_R.status
+                        ),
+                        decided_by=sa.case((completes, sa.literal(approver_id, sa.String)), else_=_R.decided_by),
+                        decided_at=sa.case((completes, sa.literal(now, UTCDateTime)), else_=_R.decided_at),
+                        lease_until=sa.case((completes, sa.literal(lease_until, UTCDateTime)), else_=_R.lease_until),
+                        attempts=sa.case((completes, _R.attempts + 1), else_=_R.attempts),
+                        updated_at=now,
+                        version=_R.version + 1,
+                    )
+                    .returning(_R.status, _R.approval_count, _R.required_approvals)
+                )
+                row = result.one_or_none()
+                if row is None:
+                    raise _Abort(None)
+                executing = row.status == RequestStatus.EXECUTING
+                outcome: ApproveResult | None = ApproveResult.EXECUTING if executing else ApproveResult.RECORDED
+                await write_audit(
+                    conn,
+                    request_id=request_id,
+                    actor=approver_id,
+                    action="approved",
+                    now=now,
+                    from_status=RequestStatus.PENDING,
+                    to_status=RequestStatus.PENDING,
+                    details={"approval_count": row.approval_count, "required_approvals": row.required_approvals},
+                )
+                if executing:
+                    await write_audit(
+                        conn,
+                        request_id=request_id,
+                        actor=approver_id,
+                        action="executing",
+                        now=now,
+                        from_status=RequestStatus.PENDING,
+                        to_status=RequestStatus.EXECUTING,
+                        details={"lease_until": lease_until},
+                    )
+        except IntegrityError:
+            # The approval's foreign key found no request; the lookup below raises RequestNotFoundError.
+            outcome = None
+        except _Abort as abort:
+            outcome = abort.result
+        current = await self._require(request_id)
+        if outcome is None:
+            is_self = current.status is RequestStatus.PENDING and current.requester_id == approver_id
+            outcome = ApproveResult.SELF_APPROVAL if is_self else ApproveResult.ALREADY_DECIDED
+        return ApproveOutcome(result=outcome, request=current)
+
+    async def transition(
+        self,
+        request_id: str,
+        *,
+        expected: RequestStatus | Collection[RequestStatus],
+        to: RequestStatus,
+        actor: str,
+        now: datetime,
+        action: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        **fields: Unpack[RequestFields],
+    ) -> bool:
+        """Move the request from an `expected` status to `to` (CAS) and append the audit row; True if it moved.
+
+        Allowed: `pending → rejected | withdrawn | expired` (which default `decided_by` to `actor` and
+        `decided_at` to `now`), `executing → executed | failed | needs_attention` and
+        `needs_attention → executed | failed` (which clear `lease_until`). `pending → executing` happens
+        only through `approve`. The audit row's action defaults to the new status; `details` and the fields
+        set are recorded in it. Raises ValueError for a move not listed here.
+        """
+        sources = _statuses(expected, RequestStatus)
+        for source in sources:
+            if to not in _REQUEST_MOVES.get(source, frozenset()):
+                raise ValueError(f"a request cannot move from {source} to {to}")
+        values: dict[str, Any] = {}
+        if to in _DECISIONS:
+            values.update(decided_by=actor, decided_at=now)
+        else:
+            values.update(lease_until=None)
+        values.update(fields)
+        async with self._db.begin() as conn:
+            for source in sources:
+                result = await conn.execute(
+                    sa.update(cancel_requests)
+                    .where(_R.id == request_id, _R.status == source.value)
+                    .values(status=to.value, updated_at=now, version=_R.version + 1, **values)
+                )
+                if result.rowcount == 1:
+                    await write_audit(
+                        conn,
+                        request_id=request_id,
+                        actor=actor,
+                        action=action or to.value,
+                        now=now,
+                        from_status=source,
+                        to_status=to,
+                        details={**values, **(details or {})},
+                    )
+                    return True
+        return False
+
+    async def set_order_status(
+        self,
+        request_id: str,
+        order_id: str,
+        *,
+        expected: OrderStatus | Collection[OrderStatus],
+        to: OrderStatus,
+        now: datetime,
+        actor: str = SYSTEM_ACTOR,
+        details: Mapping[str, Any] | None = None,
+        **fields: Unpack[OrderFields],
+    ) -> bool:
+        """Move one order of a request from an `expected` status to `to` (CAS) with an audit row; True if it moved.
+
+        `fields` records Lazada's answers (tips, its request id, an error). Orders never return to
+        `pending`, and `executed`, `failed` and `skipped` are final: ValueError otherwise.
+        """
+        sources = _statuses(expected, OrderStatus)
+        if to is OrderStatus.PENDING or any(source in _ORDER_FINAL for source in sources):
+            raise ValueError(f"an order cannot move from {sorted(sources)} to {to}")
+        async with self._db.begin() as conn:
+            for source in sources:
+                result = await conn.execute(
+                    sa.update(request_orders)
+                    .where(_O.request_id == request_id, _O.order_id == order_id, _O.status == source.value)
+                    .values(status=to.value, updated_at=now, **fields)
+                )
+                if result.rowcount == 1:
+                    await write_audit(
+                        conn,
+                        request_id=request_id,
+                        order_id=order_id,
+                        actor=actor,
+                        action=f"order_{to.value}",
+                        now=now,
+                        from_status=source,
+                        to_status=to,
+                        details={**fields, **(details or {})},
+                    )
+                    return True
+        return False
+
+    async def claim_stale_executing(self, *, now: datetime, lease: timedelta, claimer: str) -> list[CancelRequest]:
+        """Take over `executing` requests whose lease ran out, each with a CAS; return only those this call won.
+
+        For the reconciler: each one taken gets `lease_until = now + lease` and `attempts + 1`, and an
+        audit row `taken_over` naming `claimer`. Another replica calling at the same time gets none of them.
+        """
+        stale = sa.or_(_R.lease_until.is_(None), _R.lease_until < now)
+        async with self._db.read() as conn:
+            rows = await conn.execute(
+                sa.select(_R.id).where(_R.status == RequestStatus.EXECUTING.value, stale).order_by(_R.lease_until)
+            )
+            candidates = list(rows.scalars())
+        won: list[str] = []
+        for request_id in candidates:
+            async with self._db.begin() as conn:
+                result = await conn.execute(
+                    sa.update(cancel_requests)
+                    .where(_R.id == request_id, _R.status == RequestStatus.EXECUTING.value, stale)
+                    .values(
+                        lease_until=now + lease,
+                        attempts=_R.attempts + 1,
+                        updated_at=now,
+                        version=_R.version + 1,
+                    )
+                )
+                if result.rowcount == 1:
+                    await write_audit(
+                        conn,
+                        request_id=request_id,
+                        actor=claimer,
+                        action="taken_over",
+                        now=now,
+                        from_status=RequestStatus.EXECUTING,
+                        to_status=RequestStatus.EXECUTING,
+                        details={"lease_until": now + lease},
+                    )
+                    won.append(request_id)
+        return await self._many(won)
+
+    async def renew_lease(self, request_id: str, *, now: datetime, lease: timedelta) -> bool:
+        """Extend the lease of an `executing` request to `now + lease`, only while it has not run out.
+
+        False means the lease had expired (or the request left `executing`): the reconciler may be taking
+        it over, so stop and let it settle the outcome.
+        """
+        async with self._db.begin() as conn:
+            result = await conn.execute(
+                sa.update(cancel_requests)
+                .where(
+                    _R.id == request_id,
+                    _R.status == RequestStatus.EXECUTING.value,
+                    _R.lease_until >= now,
+                )
+                .values(lease_until=now + lease)
+            )
+        return result.rowcount == 1
+
+    async def due_for_reminder(self, *, now: datetime) -> list[CancelRequest]:
+        """Pending requests past their half-time (`remind_at`) that were not reminded and have not expired."""
+        query = (
+            sa.select(cancel_requests)
+            .where(
+                _R.status == RequestStatus.PENDING.value,
+                _R.reminded_at.is_(None),
+                _R.remind_at <= now,
+                _R.expires_at > now,
+            )
+            .order_by(_R.remind_at, _R.id)
+        )
+        async with self._db.read() as conn:
+            return await _load(conn, query)
+
+    async def mark_reminded(self, request_id: str, now: datetime) -> bool:
+        """Set `reminded_at` (CAS on it being unset while pending); True for the one caller that should remind."""
+        async with self._db.begin() as conn:
+            result = await conn.execute(
+                sa.update(cancel_requests)
+                .where(
+                    _R.id == request_id,
+                    _R.status == RequestStatus.PENDING.value,
+                    _R.reminded_at.is_(None),
+                )
+                .values(reminded_at=now, updated_at=now, version=_R.version + 1)
+            )
+            if result.rowcount != 1:
+                return False
+            await write_audit(
+                conn,
+                request_id=request_id,
+                actor=SYSTEM_ACTOR,
+                action="reminded",
+                now=now,
+                from_status=RequestStatus.PENDING,
+                to_status=RequestStatus.PENDING,
+            )
+        return True
+
+    async def expire_due(self, *, now: datetime) -> list[CancelRequest]:
+        """Expire every pending request whose `expires_at` has passed; return those this call expired."""
+        async with self._db.read() as conn:
+            rows = await conn.execute(
+                sa.select(_R.id)
+                .where(_R.status == RequestStatus.PENDING.value, _R.expires_at <= now)
+                .order_by(_R.expires_at, _R.id)
+            )
+            candidates = list(rows.scalars())
+        expired = [
+            request_id
+            for request_id in candidates
+            if await self.transition(
+                request_id,
+                expected=RequestStatus.PENDING,
+                to=RequestStatus.EXPIRED,
+                actor=SYSTEM_ACTOR,
+                now=now,
+            )
+        ]
+        return await self._many(expired)
+
+    async def audit_trail(self, request_id: str) -> list[AuditEntry]:
+        """Every audit row of the request, oldest first."""
+        async with self._db.read() as conn:
+            return await read_trail(conn, request_id)
+
+    async def _require(self, request_id: str) -> CancelRequest:
+        found = await self.get_request(request_id)
+        if found is None:
+            raise RequestNotFoundError(request_id)
+        return found
+
+    async def _many(self, request_ids: Sequence[str]) -> list[CancelRequest]:
+        if not request_ids:
+            return []
+        async with self._db.read() as conn:
+            found = {
+                request.id: request
+                for request in await _load(conn, sa.select(cancel_requests).where(_R.id.in_(request_ids)))
+            }
+        return [found[request_id] for request_id in request_ids]
+
+
+async def _load(conn: AsyncConnection, query: sa.Select[Any]) -> list[CancelRequest]:
+    requests = [dict(row._mapping) for row in await conn.execute(query)]
+    if not requests:
+        return []
+    ids = [request["id"] for request in requests]
+    orders: dict[str, list[dict[str, Any]]] = {request_id: [] for request_id in ids}
+    for row in await conn.execute(sa.select(request_orders).where(_O.request_id.in_(ids)).order_by(_O.id)):
+        orders[row.request_id].append(dict(row._mapping))
+    approvals: dict[str, list[dict[str, Any]]] = {request_id: [] for request_id in ids}
+    for row in await conn.execute(
+        sa.select(request_approvals)
+        .where(request_approvals.c.request_id.in_(ids))
+        .order_by(request_approvals.c.approved_at, request_approvals.c.id)
+    ):
+        approvals[row.request_id].append(dict(row._mapping))
+    return [
+        CancelRequest.model_validate(
+            {**request, "orders": orders[request["id"]], "approvals": approvals[request["id"]]}
+        )
+        for request in requests
+    ]

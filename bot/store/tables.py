@@ -1,0 +1,168 @@
+"""The schema: SQLAlchemy Core tables, with a naming convention so Alembic batch mode can find constraints."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from bot.store.types import JSONValue, UTCDateTime
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "audit_log",
+    "cancel_requests",
+    "lazada_tokens",
+    "metadata",
+    "processed_events",
+    "request_approvals",
+    "request_orders",
+    "scheduler_claims",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+REQUEST_STATUSES = (
+    "pending",
+    "executing",
+    "executed",
+    "failed",
+    "needs_attention",
+    "rejected",
+    "withdrawn",
+    "expired",
+)
+ORDER_STATUSES = ("pending", "executing", "executed", "failed", "needs_attention", "skipped")
+CLAIM_STATUSES = ("claimed", "done")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+cancel_requests = sa.Table(
+    "cancel_requests",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("store_code", sa.String(32), nullable=False),
+    sa.Column("requester_id", sa.String(32), nullable=False),
+    sa.Column("reason_id", sa.String(64), nullable=False),
+    sa.Column("reason_name", sa.Text, nullable=False),
+    sa.Column("justification", sa.Text, nullable=False),
+    sa.Column("zeroes_stock", sa.Boolean, nullable=False),
+    sa.Column("repack_first", sa.Boolean, nullable=False),
+    sa.Column("required_approvals", sa.Integer, nullable=False),
+    sa.Column("approval_count", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("channel_id", sa.String(32), nullable=False),
+    sa.Column("message_ts", sa.String(32), nullable=True),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("remind_at", UTCDateTime, nullable=False),
+    sa.Column("reminded_at", UTCDateTime, nullable=True),
+    sa.Column("decided_by", sa.String(64), nullable=True),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
+    sa.Column("decision_note", sa.Text, nullable=True),
+    sa.Column("lease_until", UTCDateTime, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("version", sa.Integer, nullable=False),
+    sa.CheckConstraint(_in("status", REQUEST_STATUSES), name="status"),
+    sa.CheckConstraint("required_approvals IN (1, 2)", name="required_approvals"),
+    sa.CheckConstraint("approval_count >= 0", name="approval_count"),
+    sa.Index(None, "status", "expires_at"),
+    sa.Index(None, "status", "lease_until"),
+    sa.Index(None, "requester_id", "created_at"),
+    sa.Index(None, "store_code", "created_at"),
+    sa.Index(None, "created_at"),
+)
+
+request_orders = sa.Table(
+    "request_orders",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(16), sa.ForeignKey("cancel_requests.id"), nullable=False),
+    sa.Column("order_id", sa.String(32), nullable=False),
+    sa.Column("items", JSONValue, nullable=False),
+    sa.Column("item_ids", JSONValue, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("validate_tip_content", sa.Text, nullable=True),
+    sa.Column("validate_tip_type", sa.String(32), nullable=True),
+    sa.Column("outcome_tip_content", sa.Text, nullable=True),
+    sa.Column("outcome_tip_type", sa.String(32), nullable=True),
+    sa.Column("lazada_request_id", sa.String(64), nullable=True),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("request_id", "order_id"),
+    sa.CheckConstraint(_in("status", ORDER_STATUSES), name="status"),
+)
+
+request_approvals = sa.Table(
+    "request_approvals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("request_id", sa.String(16), sa.ForeignKey("cancel_requests.id"), nullable=False),
+    sa.Column("approver_id", sa.String(32), nullable=False),
+    sa.Column("approved_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("request_id", "approver_id"),
+)
+
+# Append-only: no foreign key, so the trail outlives any future clean-up of the rows it describes.
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("occurred_at", UTCDateTime, nullable=False),
+    sa.Column("request_id", sa.String(16), nullable=False),
+    sa.Column("order_id", sa.String(32), nullable=True),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("from_status", sa.String(20), nullable=True),
+    sa.Column("to_status", sa.String(20), nullable=True),
+    sa.Column("details", JSONValue, nullable=True),
+    sa.Index(None, "request_id", "id"),
+    sa.Index(None, "occurred_at"),
+)
+
+processed_events = sa.Table(
+    "processed_events",
+    metadata,
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("received_at", UTCDateTime, nullable=False),
+    sa.Index(None, "received_at"),
+)
+
+lazada_tokens = sa.Table(
+    "lazada_tokens",
+    metadata,
+    sa.Column("store_code", sa.String(32), primary_key=True),
+    sa.Column("access_token", sa.Text, nullable=False),
+    sa.Column("refresh_token", sa.Text, nullable=True),
+    sa.Column("access_expires_at", UTCDateTime, nullable=True),
+    sa.Column("refresh_expires_at", UTCDateTime, nullable=True),
+    sa.Column("seller_id", sa.String(64), nullable=True),
+    sa.Column("account", sa.String(255), nullable=True),
+    sa.Column("country", sa.String(8), nullable=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("last_success_at", UTCDateTime, nullable=True),
+    sa.Column("last_refresh_error", sa.Text, nullable=True),
+)
+
+scheduler_claims = sa.Table(
+    "scheduler_claims",
+    metadata,
+    sa.Column("kind", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("claimed_by", sa.String(255), nullable=False),
+    sa.Column("claimed_at", UTCDateTime, nullable=False),
+    sa.Column("lease_until", UTCDateTime, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("result", JSONValue, nullable=True),
+    sa.CheckConstraint(_in("status", CLAIM_STATUSES), name="status"),
+)

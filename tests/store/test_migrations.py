@@ -1,0 +1,89 @@
+"""Migrations: an empty database upgrades to the head, the result matches the tables, and reruns are no-ops."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+
+from bot.store import create_engine, upgrade_to_head
+from bot.store.migrate import current_revision, head_revision
+from bot.store.tables import metadata
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+async def _schema_diff(url: str) -> list[Any]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_diff)
+    finally:
+        await engine.dispose()
+
+
+async def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            return set(await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_empty_database_reaches_head(db_url: str) -> None:
+    assert await current_revision(db_url) is None
+
+    await upgrade_to_head(db_url)
+
+    assert await current_revision(db_url) == head_revision()
+    assert await _tables(db_url) == {*metadata.tables, "alembic_version"}
+
+
+async def test_migrated_schema_matches_tables(db_url: str) -> None:
+    await upgrade_to_head(db_url)
+
+    assert await _schema_diff(db_url) == []
+
+
+async def test_empty_database_differs_from_tables(db_url: str) -> None:
+    diff = await _schema_diff(db_url)
+
+    assert {entry[1].name for entry in diff if entry[0] == "add_table"} == set(metadata.tables)
+
+
+async def test_upgrade_twice_is_a_no_op(db_url: str) -> None:
+    await upgrade_to_head(db_url)
+    await upgrade_to_head(db_url)
+
+    assert await current_revision(db_url) == head_revision()
+
+
+async def _upgrade_in_subprocess(url: str) -> tuple[int, bytes]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import asyncio, sys; from bot.store import upgrade_to_head; asyncio.run(upgrade_to_head(sys.argv[1]))",
+        url,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, stderr = await process.communicate()
+    assert process.returncode is not None
+    return process.returncode, stderr
+
+
+async def test_replicas_upgrading_at_once_do_not_race(db_url: str) -> None:
+    # Separate processes, like replicas starting together (Alembic's context is per process).
+    results = await asyncio.gather(*(_upgrade_in_subprocess(db_url) for _ in range(4)))
+
+    assert [(code, err.decode()[-2000:]) for code, err in results] == [(0, "")] * 4
+    assert await current_revision(db_url) == head_revision()
+    assert await _schema_diff(db_url) == []
