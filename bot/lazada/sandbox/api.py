@@ -1,0 +1,529 @@
+"""Lazada's wire protocol over a ``SandboxWorld``: gateway checks, one handler per API path, envelopes."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from bot.lazada.sandbox.errors import SandboxApiError, missing_parameter
+from bot.lazada.sandbox.world import Item, Order, SandboxWorld
+from bot.lazada.signing import sign
+
+__all__ = [
+    "API_PATHS",
+    "MAX_ORDER_IDS",
+    "MAX_REPACK_PACKAGES",
+    "SYSTEM_PARAMS",
+    "TIMESTAMP_TOLERANCE_SECONDS",
+    "ApiOutcome",
+    "format_time",
+    "handle_api_call",
+    "item_json",
+    "order_json",
+]
+
+SYSTEM_PARAMS = frozenset({"app_key", "timestamp", "sign_method", "sign", "access_token", "partner_id", "debug"})
+TIMESTAMP_TOLERANCE_SECONDS = 7200
+MAX_ORDER_IDS = 50
+MAX_REPACK_PACKAGES = 20
+MAX_ORDERS_LIMIT = 100
+MAX_ORDERS_OFFSET = 5000
+
+_SIGNATURE_ERROR = SandboxApiError("IncompleteSignature", "The request signature does not conform to lazop standards")
+_STATUS_GROUPS: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "topack": frozenset({"pending"}),
+        "toship": frozenset({"packed", "ready_to_ship"}),
+        "shipping": frozenset({"shipped"}),
+    }
+)
+_STATUS_FILTERS = frozenset(
+    {
+        "unpaid",
+        "pending",
+        "packed",
+        "ready_to_ship",
+        "shipped",
+        "delivered",
+        "canceled",
+        "returned",
+        "failed",
+        "lost",
+        "lost_by_3pl",
+        "damaged_by_3pl",
+        "failed_delivery",
+        "shipped_back",
+        "shipped_back_success",
+        "shipped_back_failed",
+        "package_scrapped",
+        "repacked",
+        "ready_to_ship_pending",
+    }
+)
+_VALIDATE_TIP = (
+    'SKU stock may be set to 0* after cancellation due to reasons "Out of Stock" or "Wrong Price or Pricing '
+    'Error". Cancelling for seller reasons counts towards your cancellation rate.'
+)
+_CREATE_TIP = (
+    "The order has been cancelled and SKU stock may have been set to 0 if you chose Out of Stock or Wrong "
+    "Price or Pricing Error. Your customer has also been informed about the cancellation."
+)
+_FIRST_NAMES = ("Alex", "Jamie", "Wei Ling", "Nur", "Arjun", "Mei", "Hafiz", "Siti", "Daniel", "Priya")
+_CITIES: Mapping[str, str] = MappingProxyType(
+    {
+        "sg": "Singapore",
+        "my": "Kuala Lumpur",
+        "th": "Bangkok",
+        "ph": "Quezon City",
+        "id": "Jakarta",
+        "vn": "Ho Chi Minh",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiOutcome:
+    """The JSON body of an API answer, its ``code`` and whether the call was handled past the checks."""
+
+    body: dict[str, Any]
+    code: str
+    handled: bool
+
+
+def format_time(world: SandboxWorld, moment: datetime) -> str:
+    """Format a time as Lazada does in order payloads: ``2026-11-20 10:00:00 +0800``, store-local."""
+    return moment.astimezone(world.tz).strftime("%Y-%m-%d %H:%M:%S %z")
+
+
+def _money(value: object) -> str:
+    return f"{value:.2f}"
+
+
+def item_json(world: SandboxWorld, item: Item) -> dict[str, Any]:
+    """An order item as GetOrderItems returns it (values as strings, like Lazada's examples)."""
+    product_id = 1_000_000_000 + sum(map(ord, item.sku)) * 7919
+    package = item.package_id or ""
+    shipped = item.status not in {"pending", "unpaid", "packed", "canceled"} and bool(package)
+    return {
+        "order_item_id": str(item.order_item_id),
+        "order_id": str(item.order_id),
+        "status": item.status,
+        "package_id": package,
+        "tracking_code": f"SBX{package[2:]}" if shipped else "",
+        "tracking_code_pre": "",
+        "shipment_provider": "Sandbox Express" if package else "",
+        "shipping_provider_type": "standard",
+        "shipping_type": "Dropshipping",
+        "sku": item.sku,
+        "shop_sku": f"{product_id}_{world.country.upper()}-{product_id + 1}",
+        "sku_id": str(product_id + 1),
+        "product_id": str(product_id),
+        "name": item.name,
+        "variation": item.variation,
+        "item_price": _money(item.price),
+        "paid_price": _money(item.price),
+        "currency": world.currency,
+        "voucher_amount": "0.00",
+        "voucher_seller": "0.00",
+        "voucher_platform": "0.00",
+        "shipping_amount": "0.00",
+        "tax_amount": "0.00",
+        "created_at": format_time(world, item.created_at),
+        "updated_at": format_time(world, item.updated_at),
+        "reason": item.reason or "",
+        "reason_detail": "",
+        "cancel_return_initiator": item.cancel_return_initiator or "",
+        "return_status": "",
+        "reverse_order_id": str(item.reverse_order_id) if item.reverse_order_id else "",
+        "need_cancel_confirm": False,
+        "is_cancel_pending": False,
+        "order_type": "Normal",
+        "order_flag": "NORMAL",
+        "is_fbl": 0,
+        "warehouse_code": "dropshipping",
+        "invoice_number": "",
+    }
+
+
+def order_json(world: SandboxWorld, order: Order) -> dict[str, Any]:
+    """An order as GetOrders / GetOrder return it."""
+    first_name = _FIRST_NAMES[order.order_id % len(_FIRST_NAMES)]
+    city = _CITIES[world.country]
+    address = {
+        "first_name": first_name,
+        "last_name": "",
+        "city": city,
+        "country": city if world.country == "sg" else world.country.upper(),
+        "phone": "",
+        "address1": "1 Sandbox Road",
+        "post_code": "000000",
+    }
+    return {
+        "order_id": order.order_id,
+        "order_number": order.order_number,
+        "created_at": format_time(world, order.created_at),
+        "updated_at": format_time(world, order.updated_at),
+        "statuses": order.statuses,
+        "items_count": order.items_count,
+        "price": _money(order.price),
+        "voucher": "0.00",
+        "voucher_seller": "0.00",
+        "voucher_platform": "0.00",
+        "voucher_code": "",
+        "shipping_fee": _money(order.shipping_fee),
+        "shipping_fee_original": _money(order.shipping_fee),
+        "shipping_fee_discount_seller": "0.00",
+        "shipping_fee_discount_platform": "0.00",
+        "payment_method": order.payment_method,
+        "warehouse_code": "dropshipping",
+        "need_cancel_confirm": False,
+        "is_cancel_pending": False,
+        "customer_first_name": first_name,
+        "customer_last_name": "",
+        "gift_option": False,
+        "gift_message": "",
+        "remarks": "",
+        "delivery_info": "",
+        "promised_shipping_times": "",
+        "extra_attributes": "",
+        "national_registration_number": "",
+        "tax_code": "",
+        "branch_number": "",
+        "address_shipping": address,
+        "address_billing": address,
+    }
+
+
+# -- parameter parsing -------------------------------------------------------------------------------
+
+
+def _required(params: Mapping[str, str], name: str) -> str:
+    value = params.get(name)
+    if value is None or value == "":
+        raise missing_parameter(name)
+    return value
+
+
+def _order_id(params: Mapping[str, str], *, missing: SandboxApiError | None = None) -> int:
+    raw = params.get("order_id", "")
+    if raw == "":
+        raise missing or missing_parameter("order_id")
+    if not raw.isdigit():
+        raise SandboxApiError("16", f'E016: "{raw}" Invalid Order ID')
+    return int(raw)
+
+
+def _id_list(raw: str) -> list[int] | None:
+    """Parse a JSON array of ids (numbers or digit strings); None when it is not one."""
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(decoded, list):
+        return None
+    ids: list[int] = []
+    for element in decoded:
+        if isinstance(element, bool):
+            return None
+        if isinstance(element, int) and element > 0:
+            ids.append(element)
+        elif isinstance(element, str) and element.isdigit():
+            ids.append(int(element))
+        else:
+            return None
+    return ids
+
+
+def _moment(params: Mapping[str, str], name: str) -> datetime | None:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise SandboxApiError("17", f'E017: "{raw}" Invalid Date Format')
+    return moment
+
+
+def _bounded_int(params: Mapping[str, str], name: str, default: int, low: int, high: int, code: str) -> int:
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        label = "Limit" if name == "limit" else "Offset"
+        raise SandboxApiError(code, f'E0{code}: "{raw}" Invalid {label}')
+    return int(raw)
+
+
+# -- endpoints -----------------------------------------------------------------------------------------
+
+
+def _get_order_items(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
+    order_id = _order_id(params)
+    if not world.has_order(order_id):
+        raise SandboxApiError("16", f'E016: "{order_id}" Invalid Order ID')
+    return {"data": [item_json(world, item) for item in world.order(order_id).items]}
+
+
+def _get_multiple_order_items(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
+    raw = _required(params, "order_ids")
+    bad_format = SandboxApiError("56", "E056: Invalid OrdersIdList format. Must use array format [1,2]")
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        raise bad_format from None
+    if not isinstance(decoded, list) or not decoded:
+        raise bad_format
+    ids = _id_list(raw)
+    if ids is None:
+        raise SandboxApiError("37", "E037: One or more order id in the list are incorrect")
+    if len(ids) > MAX_ORDER_IDS:
+        raise SandboxApiError("38", "E038: Too many orders were requested")
+    found = [world.order(order_id) for order_id in dict.fromkeys(ids) if world.has_order(order_id)]
+    if not found:
+        raise SandboxApiError("39", "E039: No orders were found")
+    return {
+        "data": [
+            {
+                "order_id": order.order_id,
+                "order_number": order.order_number,
+                "order_items": [item_json(world, item) for item in order.items],
+            }
+            for order in found
+        ]
+    }
+
+
+def _cancel_items(world: SandboxWorld, params: Mapping[str, str]) -> list[Item]:
+    order_id = _order_id(params, missing=SandboxApiError("115", "E0115: order id is null"))
+    if not world.has_order(order_id):
+        raise SandboxApiError("16", f'E016: "{order_id}" Invalid Order ID')
+    item_ids = _id_list(params.get("order_item_id_list", ""))
+    if not item_ids:
+        raise SandboxApiError("102", "E0102: trade order line id is empty or invalid")
+    return world.items_for_cancel(order_id, item_ids)
+
+
+def _validate_cancel(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
+    items = _cancel_items(world, params)
+    refusal = world.cancel_refusal(items)
+    if refusal is not None:
+        return {"data": {"tip_content": refusal, "tip_type": "error", "reason_options": []}}
+    options = [{"reason_id": option.reason_id, "reason_name": option.reason_name} for option in world.reason_options()]
+    return {"data": {"tip_content": _VALIDATE_TIP, "tip_type": "warning", "reason_options": options}}
+
+
+def _create_cancel(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
+    items = _cancel_items(world, params)
+    reason = world.reason_by_id(params.get("reason_id", ""))
+    refusal = world.cancel_refusal(items)
+    if refusal is not None:
+        return {"data": {"tip_content": refusal, "tip_type": "error"}}
+    world.cancel_items(items, reason)
+    return {"data": {"tip_content": _CREATE_TIP, "tip_type": "success"}}
+
+
+def _repack_failure(code: str, message: str) -> dict[str, Any]:
+    return {"result": {"success": "false", "error_code": code, "error_msg": message, "data": {"packages": []}}}
+
+
+def _repack(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
+    raw = _required(params, "rePackReq")
+    try:
+        request = json.loads(raw)
+    except ValueError:
+        request = None
+    packages = request.get("packages") if isinstance(request, dict) else None
+    if not isinstance(packages, list) or not packages:
+        return _repack_failure("600010", 'rePackReq must be {"packages":[{"package_id":"…"}]}')
+    if len(packages) > MAX_REPACK_PACKAGES:
+        return _repack_failure("600011", f"at most {MAX_REPACK_PACKAGES} packages per request")
+    results = []
+    for entry in packages:
+        package_id = entry.get("package_id") if isinstance(entry, dict) else None
+        if not isinstance(package_id, str) or not package_id:
+            code, message = "600001", "package not found"
+            package_id = ""
+        else:
+            code, message = world.repack(package_id)
+        results.append({"package_id": package_id, "item_err_code": code, "msg": message, "retry": "false"})
+    failed = [result for result in results if result["item_err_code"] != "0"]
+    everything_failed = len(failed) == len(results)
+    return {
+        "result": {
+            "success": "false" if everything_failed else "true",
+            "error_code": failed[0]["item_err_code"] if everything_failed else "0",
+            "error_msg": failed[0]["msg"] if everything_failed else "",
+            "data": {"packages": results},
+        }
+    }
+
+
+def _status_filter(params: Mapping[str, str]) -> frozenset[str] | None:
+    status = params.get("status", "all") or "all"
+    if status == "all":
+        return None
+    if status in _STATUS_GROUPS:
+        return _STATUS_GROUPS[status]
+    if status not in _STATUS_FILTERS:
+        raise SandboxApiError("36", f'E036: Invalid status filter "{status}"')
+    return frozenset({status})
+
+
+def _get_orders(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
+    created_after = _moment(params, "created_after")
+    created_before = _moment(params, "created_before")
+    update_after = _moment(params, "update_after")
+    update_before = _moment(params, "update_before")
+    if created_after is None and update_after is None:
+        raise missing_parameter("created_after or update_after")
+    statuses = _status_filter(params)
+    sort_by = params.get("sort_by", "") or "created_at"
+    if sort_by not in {"created_at", "updated_at"}:
+        raise SandboxApiError("75", "E075: Invalid sort filter")
+    direction = (params.get("sort_direction", "") or "DESC").upper()
+    if direction not in {"ASC", "DESC"}:
+        raise SandboxApiError("74", "E074: Invalid sort direction")
+    limit = _bounded_int(params, "limit", MAX_ORDERS_LIMIT, 1, MAX_ORDERS_LIMIT, "19")
+    offset = _bounded_int(params, "offset", 0, 0, MAX_ORDERS_OFFSET, "14")
+    total, orders = world.find_orders(
+        created_after=created_after,
+        created_before=created_before,
+        update_after=update_after,
+        update_before=update_before,
+        statuses=statuses,
+        sort_by=sort_by,
+        descending=direction == "DESC",
+        offset=offset,
+        limit=limit,
+    )
+    return {
+        "data": {
+            "count": len(orders),
+            "countTotal": total,
+            "orders": [order_json(world, order) for order in orders],
+        }
+    }
+
+
+def _get_order(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
+    order_id = _order_id(params)
+    if not world.has_order(order_id):
+        raise SandboxApiError("16", f'E016: "{order_id}" Invalid Order ID')
+    return {"data": order_json(world, world.order(order_id))}
+
+
+def _token_body(world: SandboxWorld, access: str, refresh: str, expires_in: int, refresh_in: int) -> dict[str, Any]:
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "expires_in": expires_in,
+        "refresh_expires_in": refresh_in,
+        "country": world.country,
+        "account_platform": "seller_center",
+        "account": world.account,
+        "account_id": None,
+        "country_user_info": [
+            {
+                "country": world.country,
+                "seller_id": world.seller_id,
+                "user_id": world.seller_id,
+                "short_code": f"{world.country.upper()}SANDBOX",
+            }
+        ],
+    }
+
+
+def _create_token(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
+    grant = world.exchange_auth_code(_required(params, "code"))
+    return _token_body(world, grant.access_token, grant.refresh_token, grant.expires_in, grant.refresh_expires_in)
+
+
+def _refresh_token(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
+    grant = world.refresh_access_token(_required(params, "refresh_token"))
+    return _token_body(world, grant.access_token, grant.refresh_token, grant.expires_in, grant.refresh_expires_in)
+
+
+@dataclass(frozen=True, slots=True)
+class _Endpoint:
+    handler: Callable[[SandboxWorld, Mapping[str, str]], dict[str, Any]]
+    needs_token: bool
+
+
+_ENDPOINTS: Mapping[str, _Endpoint] = MappingProxyType(
+    {
+        "/order/items/get": _Endpoint(_get_order_items, needs_token=True),
+        "/orders/items/get": _Endpoint(_get_multiple_order_items, needs_token=True),
+        "/order/reverse/cancel/validate": _Endpoint(_validate_cancel, needs_token=True),
+        "/order/reverse/cancel/create": _Endpoint(_create_cancel, needs_token=True),
+        "/order/package/repack": _Endpoint(_repack, needs_token=True),
+        "/orders/get": _Endpoint(_get_orders, needs_token=True),
+        "/order/get": _Endpoint(_get_order, needs_token=True),
+        "/auth/token/create": _Endpoint(_create_token, needs_token=False),
+        "/auth/token/refresh": _Endpoint(_refresh_token, needs_token=False),
+    }
+)
+API_PATHS = frozenset(_ENDPOINTS)
+
+
+# -- the gateway -----------------------------------------------------------------------------------------
+
+
+def _check_timestamp(world: SandboxWorld, raw: str) -> None:
+    if raw.isdigit():
+        sent_seconds = int(raw) / 1000
+    else:
+        try:
+            moment = datetime.fromisoformat(raw)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise SandboxApiError("InvalidTimestamp", f'Invalid timestamp "{raw}"')
+        sent_seconds = moment.timestamp()
+    if abs(world.now().timestamp() - sent_seconds) > TIMESTAMP_TOLERANCE_SECONDS:
+        raise SandboxApiError(
+            "InvalidTimestamp",
+            f"The timestamp is more than {TIMESTAMP_TOLERANCE_SECONDS} seconds away from the server time",
+        )
+
+
+def _check_gateway(world: SandboxWorld, path: str, params: Mapping[str, str], needs_token: bool) -> None:
+    app_key = params.get("app_key", "")
+    received = params.get("sign", "")
+    if not app_key or not hmac.compare_digest(app_key, world.app_key):
+        raise _SIGNATURE_ERROR
+    if params.get("sign_method", "") != "sha256" or not received:
+        raise _SIGNATURE_ERROR
+    expected = sign(world.app_secret.get_secret_value(), path, params)
+    if not hmac.compare_digest(received.upper(), expected):
+        raise _SIGNATURE_ERROR
+    _check_timestamp(world, _required(params, "timestamp"))
+    if needs_token and not world.access_token_valid(params.get("access_token", "")):
+        raise SandboxApiError("IllegalAccessToken", "The specified access token is invalid or expired")
+
+
+def handle_api_call(world: SandboxWorld, path: str, params: Mapping[str, str], request_id: str) -> ApiOutcome:
+    """Answer one call of API ``path`` (e.g. ``/order/get``) as Lazada would: check, rate-limit, handle."""
+    try:
+        endpoint = _ENDPOINTS.get(path)
+        if endpoint is None:
+            raise SandboxApiError("InvalidApiPath", f"The specified API path {path} is invalid")
+        _check_gateway(world, path, params, endpoint.needs_token)
+        if not world.admit_call():
+            raise SandboxApiError(
+                "ApiCallLimit",
+                "Api access frequency exceeds the limit. this ban will last 1 seconds",
+                type="SYSTEM",
+            )
+        payload = endpoint.handler(world, params)
+    except SandboxApiError as error:
+        return ApiOutcome(error.envelope(request_id), error.code, handled=False)
+    body: dict[str, Any] = {"code": "0", **payload, "request_id": request_id}
+    return ApiOutcome(body, "0", handled=True)

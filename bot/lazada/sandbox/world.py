@@ -1,0 +1,736 @@
+"""The sandbox's in-memory Lazada: one seller and app, their tokens, orders, items, packages and stock."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from bisect import bisect_left, bisect_right, insort
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+from pydantic import SecretStr
+
+from bot.lazada.sandbox.errors import SandboxApiError
+from bot.lazada.sandbox.faults import DEFAULT_TIMEOUT_SECONDS, FaultKind, FaultPlan, RateLimitWindow
+
+__all__ = [
+    "ACCESS_TOKEN_LIFETIME",
+    "AUTH_CODE_LIFETIME",
+    "CANCELLABLE_STATUSES",
+    "COUNTRY_TIMEZONES",
+    "ITEM_STATUSES",
+    "REASON_OPTIONS",
+    "REFRESH_TOKEN_LIFETIME",
+    "SANDBOX_ACCESS_TOKEN",
+    "SANDBOX_APP_KEY",
+    "SANDBOX_APP_SECRET",
+    "SANDBOX_REFRESH_TOKEN",
+    "STOCK_ZEROING_REASONS",
+    "CallRecord",
+    "Item",
+    "ItemSpec",
+    "Order",
+    "ReasonOption",
+    "SandboxWorld",
+    "TokenGrant",
+]
+
+SANDBOX_APP_KEY = "100100"
+SANDBOX_APP_SECRET = "sandbox-app-secret"  # noqa: S105 - a published, fake sandbox credential
+SANDBOX_ACCESS_TOKEN = "sandbox-access-token"  # noqa: S105
+SANDBOX_REFRESH_TOKEN = "sandbox-refresh-token"  # noqa: S105
+
+ACCESS_TOKEN_LIFETIME = timedelta(days=10)
+REFRESH_TOKEN_LIFETIME = timedelta(days=50)
+AUTH_CODE_LIFETIME = timedelta(minutes=30)
+DEFAULT_STOCK = 100
+
+COUNTRY_TIMEZONES: Mapping[str, str] = MappingProxyType(
+    {
+        "sg": "Asia/Singapore",
+        "my": "Asia/Kuala_Lumpur",
+        "th": "Asia/Bangkok",
+        "ph": "Asia/Manila",
+        "id": "Asia/Jakarta",
+        "vn": "Asia/Ho_Chi_Minh",
+    }
+)
+COUNTRY_CURRENCIES: Mapping[str, str] = MappingProxyType(
+    {"sg": "SGD", "my": "MYR", "th": "THB", "ph": "PHP", "id": "IDR", "vn": "VND"}
+)
+
+CANCELLABLE_STATUSES = frozenset({"pending", "packed", "ready_to_ship"})
+ITEM_STATUSES = frozenset(
+    {
+        "unpaid",
+        "pending",
+        "packed",
+        "ready_to_ship",
+        "shipped",
+        "delivered",
+        "canceled",
+        "returned",
+        "failed",
+        "lost",
+        "lost_by_3pl",
+        "damaged_by_3pl",
+        "failed_delivery",
+        "shipped_back",
+        "shipped_back_success",
+        "shipped_back_failed",
+        "package_scrapped",
+    }
+)
+# Statuses in which an item sits in a package: packing creates one, repacking dissolves it.
+_PACKAGED_STATUSES = ITEM_STATUSES - {"unpaid", "pending", "canceled"}
+_REPACKABLE_STATUSES = frozenset({"packed", "ready_to_ship"})
+
+STOCK_ZEROING_REASONS = frozenset({"Out of Stock", "Wrong Price or Pricing Error"})
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonOption:
+    """A seller cancellation reason as OrderCancelValidate lists it."""
+
+    reason_id: str
+    reason_name: str
+
+
+def _reasons(first_id: int, *extra: str) -> tuple[ReasonOption, ...]:
+    names = ("Sourcing Delay", "Out of Stock", "Wrong Price or Pricing Error", *extra)
+    return tuple(ReasonOption(str(first_id + 2 * index), name) for index, name in enumerate(names))
+
+
+# The ids differ per country on Lazada, which is why a client must never hard-code them.
+REASON_OPTIONS: Mapping[str, tuple[ReasonOption, ...]] = MappingProxyType(
+    {
+        "sg": _reasons(10000019, "Unable to Ship", "Duplicate Order"),
+        "my": _reasons(20000031, "Unable to Ship"),
+        "th": _reasons(30000041, "Unable to Ship"),
+        "ph": _reasons(40000053, "Unable to Ship", "Duplicate Order"),
+        "id": _reasons(50000061, "Unable to Ship"),
+        "vn": _reasons(60000071, "Unable to Ship"),
+    }
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ItemSpec:
+    """One order item to build with ``SandboxWorld.add_order``.
+
+    ``package`` is a label grouping items of the same order into one package; the world assigns the
+    real package id (``FP…``). Packed or later items without a label share one package per order.
+    """
+
+    status: str = "pending"
+    package: str | None = None
+    sku: str = "SKU-A"
+    name: str = "Sandbox item"
+    variation: str = ""
+    price: Decimal | str | int = "10.00"
+    initiator: str | None = None
+    reason: str | None = None
+
+
+@dataclass(slots=True, kw_only=True)
+class Item:
+    """One order item (one unit): Lazada's unit of status and of cancellation."""
+
+    order_item_id: int
+    order_id: int
+    status: str
+    sku: str
+    name: str
+    variation: str
+    price: Decimal
+    package_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    cancel_return_initiator: str | None = None
+    reason: str | None = None
+    reverse_order_id: int | None = None
+
+    @property
+    def is_cancellable(self) -> bool:
+        """Whether the seller may still cancel this item through the API."""
+        return self.status in CANCELLABLE_STATUSES
+
+
+@dataclass(slots=True, kw_only=True)
+class Order:
+    """An order of the sandbox seller; its status is only the set of its items' statuses."""
+
+    order_id: int
+    order_number: int
+    created_at: datetime
+    updated_at: datetime
+    items: list[Item]
+    payment_method: str = "COD"
+    shipping_fee: Decimal = Decimal("0.00")
+
+    @property
+    def statuses(self) -> list[str]:
+        """The distinct item statuses, in item order."""
+        return list(dict.fromkeys(item.status for item in self.items))
+
+    @property
+    def items_count(self) -> int:
+        """How many items (units) the order has."""
+        return len(self.items)
+
+    @property
+    def price(self) -> Decimal:
+        """The sum of the items' prices."""
+        return sum((item.price for item in self.items), Decimal("0.00"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallRecord:
+    """One handled API request, without its secrets (access token, sign, app key and other system params)."""
+
+    path: str
+    params: Mapping[str, str]
+    code: str | None
+    at: datetime
+    request_id: str
+    fault: FaultKind | None = None
+    applied: bool = True
+    http_status: int = 200
+
+
+@dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """Tokens handed out by ``/auth/token/create`` or ``/auth/token/refresh``."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_in: int
+    refresh_expires_in: int
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _whole_seconds(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("sandbox times must be timezone-aware")
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+_QueryKey = tuple[object, ...]
+
+
+class SandboxWorld:
+    """The state and rules of one sandbox seller and app; every time comes from the injectable clock."""
+
+    def __init__(
+        self,
+        *,
+        country: str = "sg",
+        tz: ZoneInfo | None = None,
+        now: Callable[[], datetime] = _system_clock,
+        app_key: str = SANDBOX_APP_KEY,
+        app_secret: str = SANDBOX_APP_SECRET,
+        access_token: str = SANDBOX_ACCESS_TOKEN,
+        refresh_token: str = SANDBOX_REFRESH_TOKEN,
+        seller_id: str = "1000000001",
+        account: str = "sandbox-seller@example.com",
+        timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+        call_log_size: int = 100_000,
+    ) -> None:
+        if country not in COUNTRY_TIMEZONES:
+            raise ValueError(f"unknown country {country!r}; expected one of {sorted(COUNTRY_TIMEZONES)}")
+        self.country = country
+        self.tz = tz if tz is not None else ZoneInfo(COUNTRY_TIMEZONES[country])
+        self.currency = COUNTRY_CURRENCIES[country]
+        self._clock = now
+        self.app_key = app_key
+        self.app_secret = SecretStr(app_secret)
+        self.seller_id = seller_id
+        self.account = account
+        self.faults = FaultPlan(timeout_seconds=timeout_seconds)
+        self.rate_limit: int | None = None
+        self._rate_window = RateLimitWindow()
+
+        issued_at = self.now()
+        self._access_tokens: dict[str, datetime] = {access_token: issued_at + ACCESS_TOKEN_LIFETIME}
+        self._refresh_tokens: dict[str, datetime] = {refresh_token: issued_at + REFRESH_TOKEN_LIFETIME}
+        self._auth_codes: dict[str, datetime] = {}
+        self._latest_access_token = access_token
+        self._latest_refresh_token = refresh_token
+
+        self._orders: dict[int, Order] = {}
+        self._items: dict[int, Item] = {}
+        self._package_orders: dict[str, int] = {}
+        self._created_index: list[tuple[int, int]] = []
+        self._updated_index: list[tuple[int, int]] = []
+        self._stock: dict[str, int] = {}
+        self._version = 0
+        self._query_cache: OrderedDict[_QueryKey, list[Order]] = OrderedDict()
+        self._next_order_id = 200_000_000_000_001
+        self._next_item_id = 300_000_000_000_001
+        self._next_package = 1
+        self._next_reverse_id = 400_000_000_000_001
+        self._request_serial = 0
+
+        self._calls: deque[CallRecord] = deque(maxlen=call_log_size)
+        self._call_counts: Counter[str] = Counter()
+        self._call_codes: Counter[tuple[str, str | None]] = Counter()
+
+    def __repr__(self) -> str:
+        return f"SandboxWorld(country={self.country!r}, orders={len(self._orders)})"
+
+    # -- clock, request ids, call log ---------------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The world's current time (aware, UTC)."""
+        return self._clock().astimezone(UTC)
+
+    def today(self) -> date:
+        """The current date in the world's time zone."""
+        return self.now().astimezone(self.tz).date()
+
+    def next_request_id(self) -> str:
+        """Return a fresh Lazada-style ``request_id``."""
+        self._request_serial += 1
+        return f"0b{self._request_serial:022x}"
+
+    def log_call(self, record: CallRecord) -> None:
+        """Append one handled request to the call log."""
+        self._calls.append(record)
+        self._call_counts[record.path] += 1
+        self._call_codes[(record.path, record.code)] += 1
+
+    @property
+    def calls(self) -> tuple[CallRecord, ...]:
+        """The handled requests, oldest first (the most recent ``call_log_size`` of them)."""
+        return tuple(self._calls)
+
+    def call_count(self, path: str, *, code: str | None = None) -> int:
+        """How many requests to API ``path`` were handled (only those answered ``code`` when given)."""
+        path = path.removeprefix("/rest")
+        if code is None:
+            return self._call_counts[path]
+        return self._call_codes[(path, code)]
+
+    def call_counts(self) -> dict[str, int]:
+        """Handled requests per API path."""
+        return dict(self._call_counts)
+
+    def admit_call(self) -> bool:
+        """Count one call against ``rate_limit``; False when the app already used up this second."""
+        return self._rate_window.admit(self.now(), self.rate_limit)
+
+    # -- tokens --------------------------------------------------------------------------------------
+
+    @property
+    def access_token(self) -> str:
+        """The most recently issued access token."""
+        return self._latest_access_token
+
+    @property
+    def refresh_token(self) -> str:
+        """The most recently issued refresh token."""
+        return self._latest_refresh_token
+
+    def access_token_valid(self, token: str) -> bool:
+        """Whether ``token`` was issued by this world and has not expired."""
+        expires_at = self._access_tokens.get(token)
+        return expires_at is not None and self.now() < expires_at
+
+    def expire_access_token(self) -> None:
+        """Make every access token issued so far expired (the refresh token stays valid)."""
+        expired = self.now() - timedelta(seconds=1)
+        for token in self._access_tokens:
+            self._access_tokens[token] = expired
+
+    def expire_refresh_token(self) -> None:
+        """Make every refresh token issued so far expired: the seller must authorize again."""
+        expired = self.now() - timedelta(seconds=1)
+        for token in self._refresh_tokens:
+            self._refresh_tokens[token] = expired
+
+    def issue_auth_code(self) -> str:
+        """Return a fresh single-use authorization code, valid for 30 minutes."""
+        code = f"0_{self.app_key}_{secrets.token_urlsafe(18)}"
+        self._auth_codes[code] = self.now() + AUTH_CODE_LIFETIME
+        return code
+
+    def exchange_auth_code(self, code: str) -> TokenGrant:
+        """Trade an authorization code for new tokens; ``InvalidCode`` when unknown, used or expired."""
+        expires_at = self._auth_codes.pop(code, None)
+        if expires_at is None or self.now() >= expires_at:
+            raise SandboxApiError("InvalidCode", "Invalid authorization code", type="ISP")
+        now = self.now()
+        access = f"sandbox-access-{secrets.token_hex(16)}"
+        refresh = f"sandbox-refresh-{secrets.token_hex(16)}"
+        self._access_tokens[access] = now + ACCESS_TOKEN_LIFETIME
+        self._refresh_tokens[refresh] = now + REFRESH_TOKEN_LIFETIME
+        self._latest_access_token = access
+        self._latest_refresh_token = refresh
+        return TokenGrant(
+            access_token=access,
+            refresh_token=refresh,
+            expires_in=int(ACCESS_TOKEN_LIFETIME.total_seconds()),
+            refresh_expires_in=int(REFRESH_TOKEN_LIFETIME.total_seconds()),
+        )
+
+    def refresh_access_token(self, refresh_token: str) -> TokenGrant:
+        """Issue a new access token; the refresh token and its deadline stay as they are."""
+        now = self.now()
+        refresh_expires_at = self._refresh_tokens.get(refresh_token)
+        if refresh_expires_at is None or now >= refresh_expires_at:
+            raise SandboxApiError(
+                "IllegalRefreshToken", "The specified refresh token is invalid or expired", type="ISV"
+            )
+        access = f"sandbox-access-{secrets.token_hex(16)}"
+        self._access_tokens[access] = now + ACCESS_TOKEN_LIFETIME
+        self._latest_access_token = access
+        return TokenGrant(
+            access_token=access,
+            refresh_token=refresh_token,
+            expires_in=int(ACCESS_TOKEN_LIFETIME.total_seconds()),
+            refresh_expires_in=int((refresh_expires_at - now).total_seconds()),
+        )
+
+    # -- building orders -----------------------------------------------------------------------------
+
+    def add_order(
+        self,
+        items: Sequence[ItemSpec],
+        *,
+        created_at: datetime | None = None,
+        order_id: int | None = None,
+        payment_method: str = "COD",
+    ) -> Order:
+        """Create an order with the given items (one ``ItemSpec`` per unit) and return it."""
+        if not items:
+            raise ValueError("an order needs at least one item")
+        created = _whole_seconds(created_at if created_at is not None else self.now())
+        if order_id is None:
+            order_id = self._next_order_id
+        order = Order(
+            order_id=order_id,
+            order_number=order_id,
+            created_at=created,
+            updated_at=created,
+            items=[],
+            payment_method=payment_method,
+        )
+        packages: dict[str | None, str] = {}
+        for spec in items:
+            if spec.status not in ITEM_STATUSES:
+                raise ValueError(f"unknown item status {spec.status!r}")
+            package_id: str | None = None
+            if spec.package is not None or spec.status in _PACKAGED_STATUSES:
+                if spec.package not in packages:
+                    packages[spec.package] = self._new_package_id()
+                package_id = packages[spec.package]
+            order.items.append(
+                Item(
+                    order_item_id=self._next_item_id,
+                    order_id=order_id,
+                    status=spec.status,
+                    sku=spec.sku,
+                    name=spec.name,
+                    variation=spec.variation,
+                    price=Decimal(spec.price).quantize(Decimal("0.01")),
+                    package_id=package_id,
+                    created_at=created,
+                    updated_at=created,
+                    cancel_return_initiator=spec.initiator,
+                    reason=spec.reason,
+                )
+            )
+            self._next_item_id += 1
+            self._stock.setdefault(spec.sku, DEFAULT_STOCK)
+        self.load_orders([order])
+        return order
+
+    def load_orders(self, orders: Iterable[Order]) -> None:
+        """Insert fully built orders (the history generator's bulk path); ids must be new."""
+        batch = list(orders)
+        for order in batch:
+            if order.order_id in self._orders:
+                raise ValueError(f"order {order.order_id} already exists")
+            self._orders[order.order_id] = order
+            self._next_order_id = max(self._next_order_id, order.order_id + 1)
+            for item in order.items:
+                if item.order_item_id in self._items:
+                    raise ValueError(f"order item {item.order_item_id} already exists")
+                self._items[item.order_item_id] = item
+                self._next_item_id = max(self._next_item_id, item.order_item_id + 1)
+                if item.package_id is not None:
+                    self._package_orders[item.package_id] = order.order_id
+        created = [(_epoch(order.created_at), order.order_id) for order in batch]
+        updated = [(_epoch(order.updated_at), order.order_id) for order in batch]
+        if len(batch) > 1:
+            self._created_index = sorted(self._created_index + created)
+            self._updated_index = sorted(self._updated_index + updated)
+        else:
+            for key in created:
+                insort(self._created_index, key)
+            for key in updated:
+                insort(self._updated_index, key)
+        self._changed()
+
+    def new_package_id(self) -> str:
+        """Return a fresh package id (``FP…``)."""
+        return self._new_package_id()
+
+    def _new_package_id(self) -> str:
+        package_id = f"FP{self._next_package:013d}"
+        self._next_package += 1
+        return package_id
+
+    # -- reading -------------------------------------------------------------------------------------
+
+    def has_order(self, order_id: int) -> bool:
+        """Whether the order belongs to this seller."""
+        return order_id in self._orders
+
+    def order(self, order_id: int) -> Order:
+        """Return the order; ``KeyError`` when unknown."""
+        return self._orders[order_id]
+
+    def order_items(self, order_id: int) -> list[Item]:
+        """Return the order's items; ``KeyError`` when the order is unknown."""
+        return list(self._orders[order_id].items)
+
+    def item(self, order_item_id: int) -> Item:
+        """Return one order item; ``KeyError`` when unknown."""
+        return self._items[order_item_id]
+
+    def package_items(self, package_id: str) -> list[Item]:
+        """Return the items currently in a package (empty when unknown or dissolved)."""
+        order_id = self._package_orders.get(package_id)
+        if order_id is None:
+            return []
+        return [item for item in self._orders[order_id].items if item.package_id == package_id]
+
+    @property
+    def order_count(self) -> int:
+        """How many orders the seller has."""
+        return len(self._orders)
+
+    def orders_by_created(self) -> list[Order]:
+        """Every order, oldest first."""
+        return [self._orders[order_id] for _, order_id in self._created_index]
+
+    def stock(self, sku: str) -> int:
+        """The sellable stock of a seller SKU; ``KeyError`` when the SKU is unknown."""
+        return self._stock[sku]
+
+    def set_stock(self, sku: str, quantity: int) -> None:
+        """Set the sellable stock of a seller SKU."""
+        self._stock[sku] = quantity
+
+    # -- changing items ------------------------------------------------------------------------------
+
+    def set_item_status(
+        self,
+        order_item_id: int,
+        status: str,
+        *,
+        initiator: str | None = None,
+        reason: str | None = None,
+    ) -> Item:
+        """Move an item to ``status`` as Seller Center or the courier would (packing assigns a package)."""
+        if status not in ITEM_STATUSES:
+            raise ValueError(f"unknown item status {status!r}")
+        item = self._items[order_item_id]
+        item.status = status
+        if status in _PACKAGED_STATUSES and item.package_id is None:
+            item.package_id = self._new_package_id()
+            self._package_orders[item.package_id] = item.order_id
+        elif status in {"pending", "unpaid"}:
+            item.package_id = None
+        if initiator is not None:
+            item.cancel_return_initiator = initiator
+        if reason is not None:
+            item.reason = reason
+        self._touch(self._orders[item.order_id], [item])
+        return item
+
+    def _touch(self, order: Order, items: Iterable[Item]) -> None:
+        now = _whole_seconds(self.now())
+        for item in items:
+            item.updated_at = now
+        old_key = (_epoch(order.updated_at), order.order_id)
+        index = bisect_left(self._updated_index, old_key)
+        if index < len(self._updated_index) and self._updated_index[index] == old_key:
+            del self._updated_index[index]
+        order.updated_at = max(order.updated_at, now)
+        insort(self._updated_index, (_epoch(order.updated_at), order.order_id))
+        self._changed()
+
+    def _changed(self) -> None:
+        self._version += 1
+        self._query_cache.clear()
+
+    # -- cancellation rules (lazada-api.md §3-§6) ----------------------------------------------------
+
+    def reason_options(self) -> tuple[ReasonOption, ...]:
+        """The seller cancellation reasons of this world's country."""
+        return REASON_OPTIONS[self.country]
+
+    def items_for_cancel(self, order_id: int, order_item_ids: Sequence[int]) -> list[Item]:
+        """Resolve the items of a validate/create call; ``16``, ``102`` or ``123`` when they are wrong."""
+        order = self._orders.get(order_id)
+        if order is None:
+            raise SandboxApiError("16", f'E016: "{order_id}" Invalid Order ID')
+        if not order_item_ids:
+            raise SandboxApiError("102", "E0102: trade order line id is empty or invalid")
+        by_id = {item.order_item_id: item for item in order.items}
+        strangers = [item_id for item_id in order_item_ids if item_id not in by_id]
+        if strangers:
+            raise SandboxApiError("123", f"E0123: invalid trade order lines {strangers}")
+        return [by_id[item_id] for item_id in dict.fromkeys(order_item_ids)]
+
+    @staticmethod
+    def cancel_refusal(items: Sequence[Item]) -> str | None:
+        """Return Lazada's ``tip_content`` refusing the cancel, or None when every item may be cancelled."""
+        blocked = [item for item in items if not item.is_cancellable]
+        if not blocked:
+            return None
+        details = "; ".join(f"order item {item.order_item_id} is {item.status}" for item in blocked)
+        return (
+            f"These items cannot be cancelled: {details}. Only items that are pending, packed or ready to "
+            "ship can be cancelled by the seller."
+        )
+
+    def reason_by_id(self, reason_id: str) -> ReasonOption:
+        """Return the country's reason with this id; ``104`` when it is not one of them."""
+        for option in self.reason_options():
+            if option.reason_id == reason_id:
+                return option
+        raise SandboxApiError("104", "E0104: reason is empty or invalid")
+
+    def cancel_items(self, items: Sequence[Item], reason: ReasonOption) -> list[Item]:
+        """Cancel the items for a seller reason (with their whole package when packed); return all cancelled."""
+        if not items:
+            return []
+        order = self._orders[items[0].order_id]
+        chosen = {item.order_item_id for item in items}
+        packages = {item.package_id for item in items if item.status == "packed" and item.package_id}
+        cancelled = [
+            item
+            for item in order.items
+            if item.order_item_id in chosen or (item.package_id in packages and item.is_cancellable)
+        ]
+        reverse_order_id = self._next_reverse_id
+        self._next_reverse_id += 1
+        for item in cancelled:
+            item.status = "canceled"
+            item.cancel_return_initiator = "cancellation-seller"
+            item.reason = reason.reason_name
+            item.reverse_order_id = reverse_order_id
+            if reason.reason_name in STOCK_ZEROING_REASONS:
+                self._stock[item.sku] = 0
+        self._touch(order, cancelled)
+        return cancelled
+
+    def repack(self, package_id: str) -> tuple[str, str]:
+        """Dissolve a package (its items go back to pending); return ``(item_err_code, msg)``."""
+        order_id = self._package_orders.get(package_id)
+        items = self.package_items(package_id)
+        if order_id is None or not items:
+            return "600001", "package not found"
+        live = [item for item in items if item.status != "canceled"]
+        if not live:
+            return "600002", "package already cancelled"
+        if any(item.status not in _REPACKABLE_STATUSES for item in live):
+            return "600003", "package has been handed over and cannot be repacked"
+        for item in live:
+            item.status = "pending"
+            item.package_id = None
+        if not any(item.package_id == package_id for item in items):
+            del self._package_orders[package_id]
+        self._touch(self._orders[order_id], live)
+        return "0", "success"
+
+    # -- GetOrders -----------------------------------------------------------------------------------
+
+    def find_orders(
+        self,
+        *,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        update_after: datetime | None = None,
+        update_before: datetime | None = None,
+        statuses: frozenset[str] | None = None,
+        sort_by: str = "created_at",
+        descending: bool = False,
+        offset: int = 0,
+        limit: int = 100,
+    ) -> tuple[int, list[Order]]:
+        """Return ``(count_total, page)`` of the orders matching GetOrders' filters (bounds inclusive)."""
+        if sort_by not in {"created_at", "updated_at"}:
+            raise ValueError(f"cannot sort by {sort_by!r}")
+        key: _QueryKey = (
+            created_after,
+            created_before,
+            update_after,
+            update_before,
+            statuses,
+            sort_by,
+            descending,
+        )
+        matching = self._query_cache.get(key)
+        if matching is None:
+            matching = self._match_orders(
+                created_after, created_before, update_after, update_before, statuses, sort_by, descending
+            )
+            self._query_cache[key] = matching
+            while len(self._query_cache) > 8:
+                self._query_cache.popitem(last=False)
+        else:
+            self._query_cache.move_to_end(key)
+        return len(matching), matching[offset : offset + limit]
+
+    def _match_orders(
+        self,
+        created_after: datetime | None,
+        created_before: datetime | None,
+        update_after: datetime | None,
+        update_before: datetime | None,
+        statuses: frozenset[str] | None,
+        sort_by: str,
+        descending: bool,
+    ) -> list[Order]:
+        use_created = created_after is not None or created_before is not None or update_after is None
+        if use_created:
+            index, low, high = self._created_index, created_after, created_before
+        else:
+            index, low, high = self._updated_index, update_after, update_before
+        start = 0 if low is None else bisect_left(index, (low.timestamp(), -math.inf))
+        stop = len(index) if high is None else bisect_right(index, (high.timestamp(), math.inf))
+        orders = [self._orders[order_id] for _, order_id in index[start:stop]]
+        if use_created and (update_after is not None or update_before is not None):
+            orders = [
+                order
+                for order in orders
+                if (update_after is None or order.updated_at >= update_after)
+                and (update_before is None or order.updated_at <= update_before)
+            ]
+        if statuses is not None:
+            orders = [order for order in orders if any(item.status in statuses for item in order.items)]
+        index_sort = "created_at" if use_created else "updated_at"
+        if sort_by != index_sort:
+            if sort_by == "created_at":
+                orders.sort(key=lambda order: (order.created_at, order.order_id))
+            else:
+                orders.sort(key=lambda order: (order.updated_at, order.order_id))
+        if descending:
+            orders.reverse()
+        return orders
