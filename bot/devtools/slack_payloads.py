@@ -2,7 +2,7 @@
 
 Each builder returns a :class:`SignedRequest` ``(body, headers)`` whose ``x-slack-signature`` is computed by
 ``slack_sdk.signature.SignatureVerifier`` over the exact body, so it can go straight into
-``AsyncBoltRequest(body=..., headers=...)`` or an HTTP POST to ``/slack/events``. :class:`Delivery` spoils the
+``app.async_dispatch(request.bolt_request())`` or an HTTP POST to ``/slack/events``. :class:`Delivery` spoils the
 signature or the timestamp, or adds Slack's retry headers, on purpose.
 """
 
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 from pydantic import SecretStr
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.signature import SignatureVerifier
 
 from bot.devtools.fake_slack.workspace import FakeWorkspace
@@ -51,6 +52,11 @@ class SignedRequest(NamedTuple):
 
     body: str
     headers: dict[str, str]
+
+    def bolt_request(self) -> AsyncBoltRequest:
+        """Return the request as Bolt's ``AsyncBoltRequest``, ready for ``app.async_dispatch``."""
+        headers: dict[str, str | Sequence[str]] = {name: [value] for name, value in self.headers.items()}
+        return AsyncBoltRequest(body=self.body, headers=headers)
 
 
 @dataclass(frozen=True)

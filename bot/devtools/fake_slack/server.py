@@ -44,6 +44,13 @@ class Call:
     url: str
 
     @property
+    def body(self) -> dict[str, Any]:
+        """Return the JSON reply (``TypeError`` for the plain-text replies of uploads and response URLs)."""
+        if not isinstance(self.response, dict):
+            raise TypeError(f"{self.method} answered with text, not JSON: {self.response!r}")
+        return self.response
+
+    @property
     def ok(self) -> bool:
         """Return whether Slack would call this a success."""
         if isinstance(self.response, dict):
