@@ -73,3 +73,15 @@ async def test_response_url_expires_after_30_minutes(slack: FakeSlack, clock: Ma
 
     assert (response.status_code, response.body) == (404, "expired_url")
     assert slack.ephemerals("U0ALICE") == []
+
+
+async def test_in_channel_reply_into_a_thread(slack: FakeSlack, client: AsyncWebClient) -> None:
+    parent = await client.chat_postMessage(channel="C0OPS", text="Approve?")
+    webhook = AsyncWebhookClient(slack.new_response_url(channel="C0OPS", user="U0BOB", message_ts=parent["ts"]))
+
+    threaded = await webhook.send_dict({"text": "Cancelled", "response_type": "in_channel", "thread_ts": parent["ts"]})
+    lost = await webhook.send_dict({"text": "Nowhere", "response_type": "in_channel", "thread_ts": "1.000001"})
+
+    assert threaded.status_code == 200
+    assert [m["text"] for m in slack.thread("C0OPS", parent["ts"])] == ["Cancelled"]
+    assert (lost.status_code, lost.body) == (400, "thread_not_found")

@@ -80,6 +80,7 @@ class _Channel:
     created: int
     messages: list[Json] = field(default_factory=list)
     replies: dict[str, list[Json]] = field(default_factory=dict)
+    by_ts: dict[str, Json] = field(default_factory=dict)
 
 
 @dataclass
@@ -214,15 +215,9 @@ class SlackState:
         prefix = "groups" if channel.is_private else "channels"
         return f"{prefix}:{family}"
 
-    def _find_message(self, channel: _Channel, ts: str) -> Json | None:
-        for message in channel.messages:
-            if message["ts"] == ts:
-                return message
-        for replies in channel.replies.values():
-            for message in replies:
-                if message["ts"] == ts:
-                    return message
-        return None
+    @staticmethod
+    def _find_message(channel: _Channel, ts: str) -> Json | None:
+        return channel.by_ts.get(ts)
 
     # ----- auth ---------------------------------------------------------------------------------------------
 
@@ -283,10 +278,12 @@ class SlackState:
     def _append(self, channel: _Channel, message: Json, thread_ts: str | None, *, broadcast: bool = False) -> None:
         if thread_ts is None:
             channel.messages.append(message)
+            channel.by_ts[message["ts"]] = message
             return
-        parent = next((m for m in channel.messages if m["ts"] == thread_ts), None)
-        if parent is None:
+        parent = channel.by_ts.get(thread_ts)
+        if parent is None or "parent_user_id" in parent:
             raise SlackError("thread_not_found")
+        channel.by_ts[message["ts"]] = message
         message["thread_ts"] = thread_ts
         message["parent_user_id"] = parent.get("user")
         replies = channel.replies.setdefault(thread_ts, [])
@@ -379,16 +376,13 @@ class SlackState:
     def remove_message(self, channel: str, ts: str) -> None:
         """Delete a message as a person would (no checks); ``KeyError`` if it does not exist."""
         target = self._channels[channel]
-        before = len(target.messages)
-        target.messages = [m for m in target.messages if m["ts"] != ts]
-        found = len(target.messages) != before
-        for parent_ts, replies in target.replies.items():
-            kept = [m for m in replies if m["ts"] != ts]
-            if len(kept) != len(replies):
-                found = True
-                target.replies[parent_ts] = kept
-        if not found:
+        message = target.by_ts.pop(ts, None)
+        if message is None:
             raise KeyError(f"no message {ts} in {channel}")
+        target.messages = [m for m in target.messages if m["ts"] != ts]
+        parent_ts = message.get("thread_ts")
+        if parent_ts is not None and parent_ts != ts:
+            target.replies[parent_ts] = [m for m in target.replies.get(parent_ts, []) if m["ts"] != ts]
 
     def add_user_message(self, channel: str, user: str, text: str, thread_ts: str | None = None) -> str:
         """Store a message written by a person (not the bot) and return its ts."""
@@ -605,7 +599,7 @@ class SlackState:
         if message is None:
             raise SlackError("thread_not_found")
         parent_ts = str(message.get("thread_ts", ts))
-        parent = next((m for m in target.messages if m["ts"] == parent_ts), message)
+        parent = target.by_ts.get(parent_ts, message)
         thread = [parent, *target.replies.get(parent_ts, [])]
         return self._page(
             thread, limit=limit, cursor=cursor, include_all_metadata=include_all_metadata, newest_first=False
@@ -915,6 +909,13 @@ class SlackState:
         if target.uses >= RESPONSE_URL_MAX_USES:
             return 404, "used_url"
         target.uses += 1
+        try:
+            self._apply_response(target, payload)
+        except SlackError as exc:
+            return 400, exc.error
+        return 200, '{"ok":true}'
+
+    def _apply_response(self, target: _ResponseUrl, payload: Mapping[str, Any]) -> None:
         text = payload.get("text")
         blocks = payload.get("blocks")
         if payload.get("delete_original"):
@@ -928,7 +929,6 @@ class SlackState:
             self._append(self._channels[target.channel], message, payload.get("thread_ts"))
         elif target.channel is not None and target.user is not None:
             self._store_ephemeral(target.channel, target.user, text, blocks, payload.get("thread_ts"))
-        return 200, '{"ok":true}'
 
     def _respond_on_original(self, target: _ResponseUrl, *, delete: bool, text: Any, blocks: Any) -> None:
         if target.channel is None or target.message_ts is None:
