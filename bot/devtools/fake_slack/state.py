@@ -752,11 +752,18 @@ class SlackState:
     def _replace_view(self, stored: Json, view: Mapping[str, Any], hash_: str | None) -> Json:
         if hash_ is not None and hash_ != stored["hash"]:
             raise SlackError("hash_conflict")
-        for key in ("blocks", "title", "close", "submit"):
-            stored[key] = copy.deepcopy(view.get(key)) if key != "blocks" else copy.deepcopy(list(view.get(key, [])))
-        for key, default in (("private_metadata", ""), ("callback_id", ""), ("external_id", stored["external_id"])):
-            stored[key] = view.get(key, default)
-        stored["hash"] = self._new_hash()
+        stored.update(
+            blocks=copy.deepcopy(list(view.get("blocks", []))),
+            title=copy.deepcopy(view.get("title")),
+            close=copy.deepcopy(view.get("close")),
+            submit=copy.deepcopy(view.get("submit")),
+            private_metadata=view.get("private_metadata", ""),
+            callback_id=view.get("callback_id", ""),
+            external_id=view.get("external_id", stored["external_id"]),
+            clear_on_close=bool(view.get("clear_on_close", False)),
+            notify_on_close=bool(view.get("notify_on_close", False)),
+            hash=self._new_hash(),
+        )
         return {"ok": True, "view": copy.deepcopy(stored)}
 
     def update_view(self, *, view: Any, view_id: str | None, external_id: str | None, hash_: str | None) -> Json:
