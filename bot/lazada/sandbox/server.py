@@ -77,7 +77,8 @@ class SandboxServer:
     async def wait(self) -> None:
         """Wait until the server stops (a signal, or ``stop``)."""
         if self._task is not None:
-            await self._task
+            # Shielded: cancelling the waiter must let ``stop`` shut the server down cleanly.
+            await asyncio.shield(self._task)
 
     async def stop(self) -> None:
         """Stop serving and wait for the server to close."""
