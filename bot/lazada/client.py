@@ -192,13 +192,13 @@ def _compact_json(value: object) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def _id_list(ids: Sequence[str | int], *, name: str, limit: int) -> list[str]:
+def _id_list(ids: Sequence[str | int], *, name: str, limit: int | None = None) -> list[str]:
     if isinstance(ids, str):
         raise TypeError(f"{name} must be a sequence of ids, not one string")
     listed = [str(one) for one in ids]
     if not listed:
         raise ValueError(f"{name} must not be empty")
-    if len(listed) > limit:
+    if limit is not None and len(listed) > limit:
         raise ValueError(f"{name} holds {len(listed)} ids; Lazada accepts at most {limit} per call")
     if any(not one.strip() for one in listed):
         raise ValueError(f"{name} must not hold empty ids")
@@ -292,7 +292,7 @@ class LazadaClient:
     async def validate_cancel(self, *, order_id: str | int, order_item_ids: Sequence[str | int]) -> CancelValidation:
         """OrderCancelValidate: Lazada's tip and allowed reasons; a refusal raises ``LazadaBusinessError``."""
         path = "/order/reverse/cancel/validate"
-        ids = _id_list(order_item_ids, name="order_item_ids", limit=MAX_MULTIPLE_ORDER_IDS)
+        ids = _id_list(order_item_ids, name="order_item_ids")
         body = await self._call(path, {"order_id": str(order_id), "order_item_id_list": _compact_json(ids)})
         return self._parse(CancelValidation, body.get("data"), path, body)
 
@@ -301,7 +301,7 @@ class LazadaClient:
     ) -> CancelAccepted:
         """InitReverseOrderCancel: sent exactly once, never retried; confirm by re-reading the items."""
         path = "/order/reverse/cancel/create"
-        ids = _id_list(order_item_ids, name="order_item_ids", limit=MAX_MULTIPLE_ORDER_IDS)
+        ids = _id_list(order_item_ids, name="order_item_ids")
         if not reason_id.strip():
             raise ValueError("reason_id must not be empty")
         params = {"order_id": str(order_id), "order_item_id_list": _compact_json(ids), "reason_id": reason_id}
@@ -478,24 +478,24 @@ class LazadaClient:
     async def refresh_token(self) -> TokenGrant:
         """RefreshAccessToken with the stored refresh token; saves and uses the new tokens."""
         async with self._token_lock:
-            return await self._refresh_locked()
+            tokens = await self._reload_locked("/auth/token/refresh")
+            return await self._refresh_locked(tokens)
 
     async def ensure_fresh(self, now: datetime, margin: timedelta) -> bool:
         """Refresh when the access token expires within ``margin`` of ``now``; returns whether it refreshed."""
         async with self._token_lock:
-            tokens = await self._load_locked("/auth/token/refresh")
+            # Decide on the stored tokens, not the cached ones: another replica may have refreshed already.
+            tokens = await self._reload_locked("/auth/token/refresh")
             expires = tokens.access_expires_at
             if expires is None or expires - now > margin:
                 return False
-            await self._refresh_locked()
+            await self._refresh_locked(tokens)
             return True
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)
 
-    async def _load_locked(self, api_path: str) -> StoredTokens:
-        if self._tokens is None:
-            self._tokens = await self._token_store.load(self._store_code)
+    def _require_tokens(self, api_path: str) -> StoredTokens:
         if self._tokens is None:
             raise LazadaAuthError(
                 f"no Lazada tokens are stored for store {self._store_code!r}",
@@ -504,10 +504,13 @@ class LazadaClient:
             )
         return self._tokens
 
-    async def _refresh_locked(self) -> TokenGrant:
+    async def _reload_locked(self, api_path: str) -> StoredTokens:
+        self._tokens = await self._token_store.load(self._store_code) or self._tokens
+        return self._require_tokens(api_path)
+
+    async def _refresh_locked(self, stored: StoredTokens) -> TokenGrant:
         path = "/auth/token/refresh"
-        stored = self._tokens or await self._token_store.load(self._store_code)
-        if stored is None or stored.refresh_token is None:
+        if stored.refresh_token is None:
             raise LazadaAuthError(
                 f"no refresh token is stored for store {self._store_code!r}", api_path=path, refreshable=False
             )
@@ -542,33 +545,41 @@ class LazadaClient:
     async def _usable_tokens(self, api_path: str) -> StoredTokens:
         """The current tokens, refreshed first when the access token is already known to have expired."""
         async with self._token_lock:
-            tokens = await self._load_locked(api_path)
+            if self._tokens is None:
+                await self._reload_locked(api_path)
+            tokens = self._require_tokens(api_path)
         expires = tokens.access_expires_at
         if expires is not None and expires <= self._now() and tokens.refresh_token is not None:
             tokens = await self._refresh_once(tokens.access_token, api_path)
         return tokens
 
     async def _refresh_once(self, rejected: SecretStr, api_path: str) -> StoredTokens:
-        """Single-flight refresh: callers holding the same rejected token share one refresh."""
+        """Single-flight refresh: callers holding the same rejected token share one refresh.
+
+        The store is read first, so a token another replica (or another client of the store) has already
+        refreshed is adopted instead of being refreshed twice.
+        """
         rejected_value = rejected.get_secret_value()
         async with self._token_lock:
-            current = self._tokens
-            if current is not None and current.access_token.get_secret_value() != rejected_value:
+            current = self._require_tokens(api_path)
+            if current.access_token.get_secret_value() != rejected_value:
                 return current
+            latest = await self._reload_locked(api_path)
+            if latest.access_token.get_secret_value() != rejected_value:
+                return latest
             if self._refresh_refused is not None and self._refresh_refused[0] == rejected_value:
                 raise self._reauthorize_error(self._refresh_refused[1], api_path)
             try:
-                await self._refresh_locked()
+                await self._refresh_locked(latest)
             except LazadaAuthError as exc:
                 self._refresh_refused = (rejected_value, exc)
                 raise self._reauthorize_error(exc, api_path) from exc
-            assert self._tokens is not None
-            return self._tokens
+            return self._require_tokens(api_path)
 
     @staticmethod
     def _reauthorize_error(cause: LazadaAuthError, api_path: str) -> LazadaAuthError:
         return LazadaAuthError(
-            f"the access token was refused and could not be refreshed ({cause.code or cause})",
+            f"the access token was refused and could not be refreshed: {cause}",
             api_path=api_path,
             code=cause.code,
             request_id=cause.request_id,

@@ -21,9 +21,10 @@ class RateLimiter:
         if not (calls_per_second > 0 and math.isfinite(calls_per_second)):
             raise ValueError(f"calls_per_second must be a positive finite number, not {calls_per_second!r}")
         self.calls_per_second = calls_per_second
-        # A bucket of one that drains in 1/N s spaces calls evenly. AsyncLimiter(N, 1) would allow a burst of N
-        # and then N more as the bucket drains: up to 2N in one second.
-        self._limiter: AsyncLimiter | None = AsyncLimiter(max_rate=1, time_period=1 / calls_per_second)
+        # A bucket of one that drains in 1/N s spaces calls evenly; AsyncLimiter(N, 1) would allow a burst of N
+        # and then N more as the bucket drains (2N in one second). The 1% slack keeps call N+1 clear of the
+        # server's one-second window when its clock and network jitter by a few milliseconds.
+        self._limiter: AsyncLimiter | None = AsyncLimiter(max_rate=1, time_period=1.01 / calls_per_second)
 
     async def acquire(self) -> None:
         """Wait until one more call fits within the rate."""

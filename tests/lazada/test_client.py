@@ -738,6 +738,40 @@ async def test_client_concurrent_reads_share_one_refresh(
     assert store.saves == 1
 
 
+async def test_client_adopts_a_token_another_replica_refreshed(
+    lazada: FakeLazada, make_client: ClientFactory, store: MemoryTokenStore
+) -> None:
+    lazada.on("/order/items/get", token_gate({ACCESS}, ok([item(2001)])))
+    lazada.on("/auth/token/refresh", token_answer(NEW_ACCESS, NEW_REFRESH, 864000, 4320000))
+    replica_a, replica_b = make_client(), make_client()
+    await replica_b.get_order_items(order_id=1001)
+
+    await replica_a.refresh_token()
+    lazada.on("/order/items/get", token_gate({NEW_ACCESS}, ok([item(2001)])))
+    items = await replica_b.get_order_items(order_id=1001)
+
+    assert len(items) == 1
+    assert len(lazada.calls("/auth/token/refresh")) == 1
+    tokens_sent = [params["access_token"] for params in lazada.calls("/order/items/get")]
+    assert tokens_sent == [ACCESS, ACCESS, NEW_ACCESS]
+
+
+async def test_client_ensure_fresh_sees_a_refresh_made_elsewhere(
+    lazada: FakeLazada, make_client: ClientFactory
+) -> None:
+    lazada.on("/auth/token/refresh", token_answer(NEW_ACCESS, NEW_REFRESH, 864000, 4320000))
+    replica_a, replica_b = make_client(), make_client()
+    soon = NOW_DT + timedelta(days=4, hours=12)
+
+    refreshed = [
+        await replica_a.ensure_fresh(soon, timedelta(days=1)),
+        await replica_b.ensure_fresh(soon, timedelta(days=1)),
+    ]
+
+    assert refreshed == [True, False]
+    assert len(lazada.calls("/auth/token/refresh")) == 1
+
+
 async def test_client_token_refused_after_refresh_is_not_refreshable(
     lazada: FakeLazada, make_client: ClientFactory
 ) -> None:
