@@ -6,7 +6,6 @@ import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from datetime import time
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +21,8 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.lazada.gateways import AUTH_GATEWAY, DEFAULT_TIMEZONES, Country
+
 __all__ = [
     "DEFAULT_DATABASE_URL",
     "Country",
@@ -36,27 +37,6 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///cancel-order-bot.sqlite3"
 
 _STORE_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
-
-
-class Country(StrEnum):
-    """A Lazada country, as the API and the gateways name it."""
-
-    SG = "sg"
-    MY = "my"
-    TH = "th"
-    PH = "ph"
-    ID = "id"
-    VN = "vn"
-
-
-COUNTRY_TIMEZONES: dict[Country, str] = {
-    Country.SG: "Asia/Singapore",
-    Country.MY: "Asia/Kuala_Lumpur",
-    Country.TH: "Asia/Bangkok",
-    Country.PH: "Asia/Manila",
-    Country.ID: "Asia/Jakarta",
-    Country.VN: "Asia/Ho_Chi_Minh",
-}
 
 
 class SettingsError(Exception):
@@ -88,9 +68,7 @@ def _split_ids(value: Any) -> Any:
 def _check_slack_ids(ids: Sequence[str]) -> list[str]:
     bad = [i for i in ids if not _SLACK_ID.match(i)]
     if bad:
-        raise ValueError(
-            f"expected Slack user IDs (U…/W…) or user group IDs (S…), got {', '.join(map(repr, bad))}"
-        )
+        raise ValueError(f"expected Slack user IDs (U…/W…) or user group IDs (S…), got {', '.join(map(repr, bad))}")
     return list(ids)
 
 
@@ -149,7 +127,7 @@ class StoreConfig(BaseModel):
     @property
     def tz(self) -> ZoneInfo:
         """The store's time zone: set explicitly, or the country's."""
-        return ZoneInfo(self.timezone or COUNTRY_TIMEZONES[self.country])
+        return ZoneInfo(self.timezone or DEFAULT_TIMEZONES[self.country])
 
     @property
     def label(self) -> str:
@@ -179,7 +157,7 @@ class Settings(BaseSettings):
     lazada_access_token: SecretStr | None = None
     lazada_refresh_token: SecretStr | None = None
     lazada_api_url: str | None = None
-    lazada_auth_url: str = "https://auth.lazada.com/rest"
+    lazada_auth_url: str = AUTH_GATEWAY
     lazada_calls_per_second: float = Field(default=10.0, gt=0, le=1000)
     lazada_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
 
