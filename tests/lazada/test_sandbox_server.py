@@ -81,7 +81,9 @@ async def test_server_timeout_without_apply_first_answers_504(server: SandboxSer
     assert response.status_code == 504
 
 
-async def test_server_connection_reset_drops_the_connection(server: SandboxServer, world: SandboxWorld) -> None:
+async def test_server_connection_reset_drops_the_connection(
+    server: SandboxServer, world: SandboxWorld, caplog: pytest.LogCaptureFixture
+) -> None:
     order = world.add_order([ItemSpec()])
     world.faults.inject("connection_reset")
     async with httpx.AsyncClient() as http:
@@ -89,6 +91,8 @@ async def test_server_connection_reset_drops_the_connection(server: SandboxServe
         with pytest.raises(httpx.TransportError):
             await caller.call("/order/items/get", {"order_id": str(order.order_id)})
         assert (await caller.call("/order/items/get", {"order_id": str(order.order_id)}))["code"] == "0"
+    assert world.calls[0].fault == "connection_reset"
+    assert not [record for record in caplog.records if record.exc_info]  # the injected reset is not an error
 
 
 async def test_server_sees_each_tcp_connection(server: SandboxServer, world: SandboxWorld) -> None:

@@ -22,7 +22,7 @@ from bot.lazada.sandbox.faults import NETWORK_FAULTS, Fault, FaultKind
 from bot.lazada.sandbox.network import NetworkMiddleware, NetworkModel, Sleep
 from bot.lazada.sandbox.world import ITEM_STATUSES, CallRecord, SandboxWorld
 
-__all__ = ["NETWORK_FAULT_HEADER", "create_sandbox_app"]
+__all__ = ["NETWORK_FAULT_HEADER", "InjectedResetError", "create_sandbox_app"]
 
 # Set on the answer of an in-process app so ``SandboxTransport`` can raise what a real client would see.
 NETWORK_FAULT_HEADER = "x-sandbox-network-fault"
@@ -75,6 +75,10 @@ class _StatusChange(BaseModel):
     reason: str | None = None
 
 
+class InjectedResetError(ConnectionResetError):
+    """Raised mid-response on purpose so the HTTP server drops the connection (the ``connection_reset`` fault)."""
+
+
 class _AbortedResponse(Response):
     """Starts an answer and then fails, so the server drops the connection mid-response."""
 
@@ -87,7 +91,7 @@ class _AbortedResponse(Response):
                 "headers": [(b"content-type", b"application/json;charset=UTF-8")],
             }
         )
-        raise ConnectionResetError("sandbox fault: connection reset (injected on purpose)")
+        raise InjectedResetError("sandbox fault: connection reset (injected on purpose)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from types import TracebackType
 
 import uvicorn
 
-from bot.lazada.sandbox.app import create_sandbox_app
+from bot.lazada.sandbox.app import InjectedResetError, create_sandbox_app
 from bot.lazada.sandbox.history import sample_order_ids
 from bot.lazada.sandbox.world import SandboxWorld
 
@@ -17,6 +18,14 @@ __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "SandboxServer", "describe_sandbox", 
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+
+
+class _InjectedResetFilter(logging.Filter):
+    """Drops uvicorn's traceback for a connection the sandbox reset on purpose."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record except the one reporting an injected reset."""
+        return not (record.exc_info is not None and isinstance(record.exc_info[1], InjectedResetError))
 
 
 class SandboxServer:
@@ -47,6 +56,7 @@ class SandboxServer:
         self._server = uvicorn.Server(config)
         self._task: asyncio.Task[None] | None = None
         self._host = host
+        self._log_filter = _InjectedResetFilter()
 
     @property
     def port(self) -> int:
@@ -66,6 +76,7 @@ class SandboxServer:
         """Start serving in a background task; return the base URL once the port is bound."""
         if self._task is not None:
             raise RuntimeError("the sandbox server is already running")
+        logging.getLogger("uvicorn.error").addFilter(self._log_filter)
         self._task = asyncio.create_task(self._server.serve(), name="lazada-sandbox")
         while not self._server.started:
             if self._task.done():
@@ -88,6 +99,7 @@ class SandboxServer:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        logging.getLogger("uvicorn.error").removeFilter(self._log_filter)
 
     async def __aenter__(self) -> SandboxServer:
         """Start the server."""
