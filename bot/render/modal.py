@@ -50,7 +50,6 @@ from bot.render.text import (
     item_line,
     item_names,
     joined,
-    money,
     mrkdwn,
     oneline,
     pack_lines,
@@ -108,7 +107,7 @@ def _modal(
         View(
             type="modal",
             callback_id=callback_id,
-            title=PlainTextObject(text=truncate(title, TITLE_LIMIT)),
+            title=plain(title, TITLE_LIMIT),
             submit=PlainTextObject(text=submit) if submit else None,
             close=PlainTextObject(text=close),
             private_metadata=metadata,
@@ -195,28 +194,26 @@ def render_reject_modal(metadata: RejectMetadata) -> View:
     )
 
 
-def _item_option(item: ItemLine, *, detailed: bool) -> Option:
-    if not detailed:
+def _item_option(item: ItemLine, *, described: bool) -> Option:
+    # The full details are in the item list above the selector; options only have to be recognisable.
+    if not described:
         sku = f" · {oneline(item.sku)}" if item.sku else ""
         name_room = max(OPTION_TEXT_LIMIT - len(sku), OPTION_TEXT_LIMIT // 2)
         label = truncate(truncate(oneline(item.name), name_room) + sku, OPTION_TEXT_LIMIT)
         return Option(value=item.order_item_id, text=plain(label, OPTION_TEXT_LIMIT))
-    details = [f"SKU {oneline(item.sku)}" if item.sku else "", oneline(item.variation or "")]
-    if item.paid_price is not None:
-        details.append(money(item.paid_price, item.currency))
-    details += [oneline(item.status.replace("_", " ")), f"package {item.package_id}" if item.package_id else ""]
-    description = " · ".join(d for d in details if d)
+    details = [oneline(item.status.replace("_", " ")), f"SKU {oneline(item.sku)}" if item.sku else ""]
+    details.append(f"package {oneline(item.package_id)}" if item.package_id else "")
     return Option(
         value=item.order_item_id,
         text=plain(oneline(item.name), OPTION_TEXT_LIMIT),
-        description=plain(description, OPTION_TEXT_LIMIT),
+        description=plain(" · ".join(d for d in details if d), OPTION_TEXT_LIMIT),
     )
 
 
 def _items_input(draft: OrderDraft) -> InputBlock:
     cancellable = draft.cancellable
     detailed = len(cancellable) <= CHECKBOX_LIMIT
-    options = [_item_option(i, detailed=detailed) for i in cancellable]
+    options = [_item_option(i, described=detailed) for i in cancellable]
     wanted = set(draft.selected_ids)
     initial = [o for o in options if o.value in wanted] or None
     label = PlainTextObject(text="Items to cancel")
@@ -369,7 +366,7 @@ def render_request_modal(draft: OrderDraft, metadata: ModalMetadata) -> View:
     elif not draft.reasons:
         blocks.append(_section("⛔ Lazada offers no cancellation reason for these items, so they cannot be cancelled."))
 
-    if cancellable and len(cancellable) > CHECKBOX_LIMIT:
+    if cancellable:
         blocks += _listing(f"Cancellable items ({len(cancellable)})", cancellable)
     others = [i for i in draft.items if not i.cancellable]
     if others:

@@ -1,0 +1,129 @@
+"""Action, callback and block ids, and the typed payloads that travel through Slack."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from bot.render import ids
+from bot.render.ids import ButtonValue, ModalMetadata, PackageChoice, RejectMetadata
+
+
+def test_action_and_callback_ids_are_the_agreed_dotted_constants() -> None:
+    assert (ids.REQUEST_APPROVE, ids.REQUEST_REJECT, ids.REQUEST_WITHDRAW) == (
+        "request.approve",
+        "request.reject",
+        "request.withdraw",
+    )
+    assert (ids.MODAL_ITEMS, ids.MODAL_REASON, ids.MODAL_PACKAGE_CHOICE) == (
+        "modal.items",
+        "modal.reason",
+        "modal.package_choice",
+    )
+    assert (ids.MODAL_JUSTIFICATION, ids.MODAL_ORDER_ID) == ("modal.justification", "modal.order_id")
+    assert (ids.REQUEST_MODAL, ids.REJECT_MODAL) == ("request_modal", "reject_modal")
+
+
+def test_block_ids_are_distinct() -> None:
+    blocks = [
+        ids.ITEMS_BLOCK,
+        ids.REASON_BLOCK,
+        ids.PACKAGE_CHOICE_BLOCK,
+        ids.JUSTIFICATION_BLOCK,
+        ids.ORDER_ID_BLOCK,
+        ids.REJECT_REASON_BLOCK,
+        ids.REQUEST_ACTIONS_BLOCK,
+    ]
+    assert len(set(blocks)) == len(blocks)
+
+
+def test_package_choice_values() -> None:
+    assert [c.value for c in PackageChoice] == ["repack_first", "whole_package"]
+
+
+def test_button_value_round_trips_as_compact_json() -> None:
+    packed = ButtonValue(request_id="CR-7K2Q9").pack()
+    assert packed == '{"k":"req","request_id":"CR-7K2Q9"}'
+    assert ButtonValue.unpack(packed) == ButtonValue(request_id="CR-7K2Q9")
+
+
+def test_button_value_is_frozen() -> None:
+    value = ButtonValue(request_id="CR-7K2Q9")
+    with pytest.raises(ValidationError):
+        value.request_id = "CR-OTHER"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "CR-7K2Q9",
+        "not json {",
+        "null",
+        "[]",
+        '"CR-7K2Q9"',
+        "{}",
+        '{"request_id":"CR-7K2Q9"}',
+        '{"k":"other","request_id":"CR-7K2Q9"}',
+        '{"k":"req"}',
+        '{"k":"req","request_id":7}',
+        '{"k":"req","request_id":null}',
+        '{"k":"req","request_id":"CR-7K2Q9","admin":true}',
+        '{"k":"req","request_id":"<!channel>"}',
+        '{"k":"req","request_id":""}',
+        '{"k":"req","request_id":"CR-7K2Q9\\n"}',
+        '{"k":"req","request_id":"' + "A" * 40 + '"}',
+        '{"k":"req","request_id":"CR-1"' + " " * 2000 + "}",
+        ModalMetadata(store_code="sg", order_id="1", channel_id="C1", requester_id="U1").pack(),
+    ],
+)
+def test_button_value_unpack_rejects_malformed_or_foreign_values(raw: str) -> None:
+    with pytest.raises(ValueError, match="not a valid ButtonValue"):
+        ButtonValue.unpack(raw)
+
+
+@pytest.mark.parametrize("raw", [None, 7, b'{"k":"req","request_id":"CR-1"}', {"k": "req", "request_id": "CR-1"}])
+def test_button_value_unpack_rejects_non_strings(raw: object) -> None:
+    with pytest.raises(ValueError, match="not a valid ButtonValue"):
+        ButtonValue.unpack(raw)
+
+
+def test_button_value_unpack_does_not_echo_the_untrusted_value() -> None:
+    with pytest.raises(ValueError, match="not a valid ButtonValue") as caught:
+        ButtonValue.unpack('{"k":"req","request_id":"<script>"}')
+    assert "script" not in str(caught.value)
+
+
+def test_modal_metadata_round_trips_with_and_without_an_order() -> None:
+    for order_id in ("123456789", None):
+        meta = ModalMetadata(store_code="sg-main", order_id=order_id, channel_id="C0OPS", requester_id="U0REQ")
+        packed = meta.pack()
+        assert len(packed) <= 3000
+        assert json.loads(packed)["k"] == "modal"
+        assert ModalMetadata.unpack(packed) == meta
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"channel_id": "#ops"}, {"store_code": "SG MAIN"}, {"order_id": "1; drop"}, {"requester_id": ""}],
+)
+def test_modal_metadata_rejects_bad_fields(change: dict[str, str]) -> None:
+    data = {"k": "modal", "store_code": "sg-main", "order_id": "1", "channel_id": "C0OPS", "requester_id": "U0REQ"}
+    data.update(change)
+    with pytest.raises(ValueError, match="not a valid ModalMetadata"):
+        ModalMetadata.unpack(json.dumps(data))
+
+
+def test_reject_metadata_round_trips_with_and_without_a_message() -> None:
+    full = RejectMetadata(request_id="CR-7K2Q9", channel_id="C0OPS", message_ts="1796032800.000100")
+    assert RejectMetadata.unpack(full.pack()) == full
+    home = RejectMetadata(request_id="CR-7K2Q9")
+    assert RejectMetadata.unpack(home.pack()) == home
+
+
+def test_reject_metadata_is_not_a_button_value() -> None:
+    packed = RejectMetadata(request_id="CR-7K2Q9").pack()
+    with pytest.raises(ValueError, match="not a valid ButtonValue"):
+        ButtonValue.unpack(packed)
