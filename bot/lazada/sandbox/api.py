@@ -34,7 +34,6 @@ MAX_REPACK_PACKAGES = 20
 MAX_ORDERS_LIMIT = 100
 MAX_ORDERS_OFFSET = 5000
 
-_SIGNATURE_ERROR = SandboxApiError("IncompleteSignature", "The request signature does not conform to lazop standards")
 _STATUS_GROUPS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "topack": frozenset({"pending"}),
@@ -494,16 +493,20 @@ def _check_timestamp(world: SandboxWorld, raw: str) -> None:
         )
 
 
+def _signature_error() -> SandboxApiError:
+    return SandboxApiError("IncompleteSignature", "The request signature does not conform to lazop standards")
+
+
 def _check_gateway(world: SandboxWorld, path: str, params: Mapping[str, str], needs_token: bool) -> None:
     app_key = params.get("app_key", "")
     received = params.get("sign", "")
     if not app_key or not hmac.compare_digest(app_key, world.app_key):
-        raise _SIGNATURE_ERROR
+        raise _signature_error()
     if params.get("sign_method", "") != "sha256" or not received:
-        raise _SIGNATURE_ERROR
+        raise _signature_error()
     expected = sign(world.app_secret.get_secret_value(), path, params)
     if not hmac.compare_digest(received.upper(), expected):
-        raise _SIGNATURE_ERROR
+        raise _signature_error()
     _check_timestamp(world, _required(params, "timestamp"))
     if needs_token and not world.access_token_valid(params.get("access_token", "")):
         raise SandboxApiError("IllegalAccessToken", "The specified access token is invalid or expired")

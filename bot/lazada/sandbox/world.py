@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
+from bot.lazada.gateways import DEFAULT_TIMEZONES, Country
 from bot.lazada.sandbox.errors import SandboxApiError
 from bot.lazada.sandbox.faults import DEFAULT_TIMEOUT_SECONDS, FaultKind, FaultPlan, RateLimitWindow
 
@@ -22,7 +23,6 @@ __all__ = [
     "ACCESS_TOKEN_LIFETIME",
     "AUTH_CODE_LIFETIME",
     "CANCELLABLE_STATUSES",
-    "COUNTRY_TIMEZONES",
     "ITEM_STATUSES",
     "REASON_OPTIONS",
     "REFRESH_TOKEN_LIFETIME",
@@ -50,16 +50,6 @@ REFRESH_TOKEN_LIFETIME = timedelta(days=50)
 AUTH_CODE_LIFETIME = timedelta(minutes=30)
 DEFAULT_STOCK = 100
 
-COUNTRY_TIMEZONES: Mapping[str, str] = MappingProxyType(
-    {
-        "sg": "Asia/Singapore",
-        "my": "Asia/Kuala_Lumpur",
-        "th": "Asia/Bangkok",
-        "ph": "Asia/Manila",
-        "id": "Asia/Jakarta",
-        "vn": "Asia/Ho_Chi_Minh",
-    }
-)
 COUNTRY_CURRENCIES: Mapping[str, str] = MappingProxyType(
     {"sg": "SGD", "my": "MYR", "th": "THB", "ph": "PHP", "id": "IDR", "vn": "VND"}
 )
@@ -248,10 +238,10 @@ class SandboxWorld:
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         call_log_size: int = 100_000,
     ) -> None:
-        if country not in COUNTRY_TIMEZONES:
-            raise ValueError(f"unknown country {country!r}; expected one of {sorted(COUNTRY_TIMEZONES)}")
-        self.country = country
-        self.tz = tz if tz is not None else ZoneInfo(COUNTRY_TIMEZONES[country])
+        if country not in DEFAULT_TIMEZONES:
+            raise ValueError(f"unknown country {country!r}; expected one of {sorted(DEFAULT_TIMEZONES)}")
+        self.country = str(country)
+        self.tz = tz if tz is not None else ZoneInfo(DEFAULT_TIMEZONES[Country(country)])
         self.currency = COUNTRY_CURRENCIES[country]
         self._clock = now
         self.app_key = app_key
