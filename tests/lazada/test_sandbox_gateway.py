@@ -223,6 +223,8 @@ async def test_sandbox_refresh_issues_a_new_access_token_without_moving_the_dead
     assert refreshed["refresh_expires_in"] == (50 - 11) * 86400
     body = await caller.call("/order/get", {"order_id": str(order.order_id)}, access_token=refreshed["access_token"])
     assert body["code"] == "0"
+    refresh_call = next(call for call in world.calls if call.path == "/auth/token/refresh")
+    assert refresh_call.params == {"refresh_token": "***"}
 
 
 async def test_sandbox_refuses_an_expired_or_unknown_refresh_token(caller: SandboxCaller, clock: ManualClock) -> None:
@@ -247,6 +249,7 @@ async def test_sandbox_exchanges_an_auth_code_once(caller: SandboxCaller, world:
     order = world.add_order([ItemSpec()])
     read = await caller.call("/order/get", {"order_id": str(order.order_id)}, access_token=grant["access_token"])
     assert read["code"] == "0"
+    assert code not in repr(world.calls)
     again = await caller.call("/auth/token/create", {"code": code}, with_token=False)
     assert again["code"] == "InvalidCode"
     assert again["type"] == "ISP"

@@ -27,6 +27,8 @@ __all__ = ["NETWORK_FAULT_HEADER", "InjectedResetError", "create_sandbox_app"]
 # Set on the answer of an in-process app so ``SandboxTransport`` can raise what a real client would see.
 NETWORK_FAULT_HEADER = "x-sandbox-network-fault"
 
+REDACTED = "***"
+SECRET_API_PARAMS = frozenset({"refresh_token", "code"})
 _MALFORMED_BODY = b'{"code":"0","data":{"orders":[{"order_id":'
 _ENVELOPE_FAULTS = MappingProxyType(
     {
@@ -109,6 +111,17 @@ async def _params(request: Request) -> dict[str, str]:
     return params
 
 
+def _loggable(params: dict[str, str]) -> MappingProxyType[str, str]:
+    """The API params worth logging: no system params, and token-endpoint secrets masked."""
+    return MappingProxyType(
+        {
+            name: REDACTED if name in SECRET_API_PARAMS else value
+            for name, value in params.items()
+            if name not in SYSTEM_PARAMS
+        }
+    )
+
+
 def _fault_answer(fault: Fault, path: str, request_id: str) -> _Answer:
     if fault.kind is FaultKind.HTTP_502:
         phrase = HTTPStatus(fault.status).phrase
@@ -158,7 +171,7 @@ def create_sandbox_app(
         world.log_call(
             CallRecord(
                 path=path,
-                params=MappingProxyType({k: v for k, v in params.items() if k not in SYSTEM_PARAMS}),
+                params=_loggable(params),
                 code=answer.code if answer is not None else None,
                 at=world.now(),
                 request_id=request_id,
