@@ -57,7 +57,6 @@ from bot.render.text import (
     plural,
     rate_text,
     sandbox_banner,
-    status_label,
     tip_text,
     truncate,
 )
@@ -370,8 +369,11 @@ def render_request_modal(draft: OrderDraft, metadata: ModalMetadata) -> View:
         blocks += _listing(f"Cancellable items ({len(cancellable)})", cancellable)
     others = [i for i in draft.items if not i.cancellable]
     if others:
-        lines = [f"• {item_line(i)} — not cancellable ({status_label(i.status)})" for i in others]
-        texts = pack_lines([f"*Not cancellable ({len(others)})*", *lines], LISTING_BLOCKS, noun="more items")
+        lines = [f"• {item_line(i)}" for i in others]
+        title = (
+            f"*Not cancellable ({len(others)})*: Lazada only cancels items that are pending, packed or ready to ship."
+        )
+        texts = pack_lines([title, *lines], LISTING_BLOCKS, noun="more items")
         blocks += [_section(t) for t in texts]
     if cancellable:
         blocks.append(_items_input(draft))

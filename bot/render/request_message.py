@@ -40,7 +40,6 @@ from bot.render.text import (
     plain,
     plural,
     rate_text,
-    relative,
     sandbox_banner,
     tip_icon,
     tip_text,
@@ -185,7 +184,9 @@ def _fields(card: RequestCard, now: datetime) -> SectionBlock:
         f"*Requested by*\n{user(card.requester_id)}",
     ]
     if card.status is RequestStatus.PENDING:
-        fields.append(f"*Expires*\n{when(card.expires_at)} ({relative(card.expires_at, now)})")
+        # The message stays posted for hours, so "in 3 h" would go stale: Slack shows the date in each reader's zone.
+        passed = " (passed; closing soon)" if now >= card.expires_at else ""
+        fields.append(f"*Expires*\n{when(card.expires_at)}{passed}")
     else:
         fields.append(f"*Requested*\n{when(card.created_at)}")
     return SectionBlock(fields=[mrkdwn(f, FIELD_LIMIT) for f in fields])
@@ -365,8 +366,6 @@ def render_request_message(card: RequestCard, *, now: datetime) -> Message:
         if card.rate is not None:
             bottom.append(_section(rate_text(card.rate)))
     footer = f"Requested by {user(card.requester_id)} {when(card.created_at)}"
-    if card.status is RequestStatus.PENDING:
-        footer += f" · expires {when(card.expires_at)} ({relative(card.expires_at, now)})"
     bottom.append(ContextBlock(elements=[mrkdwn(footer)]))
     if card.status is RequestStatus.PENDING:
         bottom.append(render_request_actions(card))

@@ -28,6 +28,7 @@ from bot.workflow.models import ItemLine, RateProjection
 __all__ = [
     "BUTTON_TEXT_LIMIT",
     "CONTEXT_ELEMENT_LIMIT",
+    "FALLBACK_TEXT_LIMIT",
     "FIELD_LIMIT",
     "HEADER_LIMIT",
     "MESSAGE_BLOCK_LIMIT",

@@ -126,8 +126,13 @@ def test_pending_message_shows_everything_an_approver_needs() -> None:
     assert "Ready to ship" in text
     assert "2.10% now → 3.20%" in text
     assert "<@U0REQ>" in text
-    assert "|2026-11-30 22:00 UTC>" in text
-    assert "(in 12 h)" in text
+    assert "*Expires*\n<!date^1796076000^{date_short_pretty} {time}|2026-11-30 22:00 UTC>" in text
+    assert "passed" not in text
+
+
+def test_pending_message_past_its_expiry_says_so() -> None:
+    text = _text(check_message(render_request_message(card(), now=NOW + timedelta(hours=12, seconds=1))))
+    assert "UTC> (passed; closing soon)" in text
 
 
 def test_stock_zeroing_reason_names_the_skus() -> None:
