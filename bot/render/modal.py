@@ -88,7 +88,6 @@ SELECT_OPTION_LIMIT = 100
 ORDER_ID_MAX_LENGTH = 64
 # Each item list gets at most this many sections, so a huge order stays inside the 100-block view limit.
 LISTING_BLOCKS = 30
-NAMES_SHOWN = 20
 
 _KIND_ICONS: dict[str, str] = {"error": "⛔", "info": "ℹ️", "success": "✅"}
 
@@ -262,10 +261,11 @@ def _package_warning(conflicts: Sequence[PackageConflict]) -> list[Block]:
 
 def _package_choice(conflicts: Sequence[PackageConflict]) -> InputBlock:
     others = [i for c in conflicts for i in c.others]
+    whole_package = "whole package" if len(conflicts) == 1 else "packages in full"
     repack = Option(value=PackageChoice.REPACK_FIRST.value, text=plain("Repack first (cancel only the selected items)"))
     whole = Option(
         value=PackageChoice.WHOLE_PACKAGE.value,
-        text=plain(f"Cancel the whole package (also cancels {plural(len(others), 'more item')})"),
+        text=plain(f"Cancel the {whole_package} (also cancels {plural(len(others), 'more item')})"),
         description=plain("Also cancels: " + ", ".join(oneline(i.name) for i in others), OPTION_TEXT_LIMIT),
     )
     return InputBlock(

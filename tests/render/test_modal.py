@@ -32,7 +32,7 @@ from bot.render.modal import (
     render_request_modal,
     render_submitting_modal,
 )
-from bot.workflow.models import Reason
+from bot.workflow.models import PackageConflict, Reason
 from tests.render.factories import RATE, check_view, conflict_draft, draft, item, metadata, walk_texts
 
 
@@ -287,3 +287,26 @@ def test_reject_modal_asks_for_a_required_reason() -> None:
     assert block.get("optional", False) is False
     assert block["element"]["action_id"] == REJECT_REASON
     assert block["element"]["max_length"] == 500
+
+
+def test_request_modal_with_two_package_conflicts_offers_to_cancel_both_packages() -> None:
+    items = (item(1, "packed"), item(2, "packed"), item(3, "packed", package="PKG2"), item(4, "packed", package="PKG2"))
+    conflicts = (
+        PackageConflict(package_id="PKG1", selected=items[:1], others=items[1:2]),
+        PackageConflict(package_id="PKG2", selected=items[2:3], others=items[3:]),
+    )
+    view = _request(items=items, selected_ids=("900001", "900003"), package_conflicts=conflicts)
+    choice = _block(view, PACKAGE_CHOICE_BLOCK)
+    assert choice is not None
+    assert choice["element"]["options"][1]["text"]["text"] == "Cancel the packages in full (also cancels 2 more items)"
+    text = _all_text(view)
+    assert "*Package PKG1*" in text
+    assert "*Package PKG2*" in text
+
+
+def test_request_modal_groups_more_than_a_hundred_reasons() -> None:
+    reasons = tuple(Reason(reason_id=str(n), reason_name=f"Reason {n}") for n in range(150))
+    block = _block(_request(reasons=reasons), REASON_BLOCK)
+    assert block is not None
+    groups = block["element"]["option_groups"]
+    assert [o["value"] for g in groups for o in g["options"]] == [str(n) for n in range(150)]
