@@ -32,13 +32,11 @@ def create_app(services: Services, *, verify_requests: bool = True) -> AsyncApp:
         logger=None,
     )
 
-    async def skip_duplicate_events(
-        body: dict[str, Any], next: Callable[[], Awaitable[None]]  # noqa: A002 - Bolt injects it by this name
-    ) -> BoltResponse | None:
+    async def skip_duplicate_events(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
         """Slack redelivers events it thinks were lost; each event_id is handled once, on one replica."""
         event_id = body.get("event_id") if isinstance(body, dict) else None
         if isinstance(event_id, str) and event_id:
-            first = await services.requests.claim_event(event_id, services.clock())
+            first = await services.events.claim_event(event_id, services.clock())
             if not first:
                 log.info("duplicate_event_skipped", event_id=event_id)
                 return BoltResponse(status=200, body="")

@@ -43,7 +43,9 @@ def _shown(token: str) -> str:
 def parse_command_text(text: str, store_codes: Collection[str]) -> ParsedCommand:
     """Parse the command text; never raises, returns INVALID with a sentence for the person instead."""
     if len(text) > _MAX_TEXT:
-        return ParsedCommand(CommandKind.INVALID, error="That's too much text for one command. Try `/cancel-order help`.")
+        return ParsedCommand(
+            CommandKind.INVALID, error="That's too much text for one command. Try `/cancel-order help`."
+        )
     tokens = [t for t in _SEPARATORS.split(text.strip()) if t]
     if not tokens:
         return ParsedCommand(CommandKind.PROMPT)

@@ -61,6 +61,8 @@ class SecretScrubber:
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Scrub a stdlib log record's message in place (used on the root handler)."""
+        if isinstance(record.msg, dict):
+            return True  # a structlog event: already scrubbed by the processor chain
         if record.args:
             try:
                 record.msg = record.getMessage()

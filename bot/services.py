@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.home import HomeService
 from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.gateways import API_GATEWAYS
 from bot.lazada.limiter import RateLimiter
@@ -33,6 +35,7 @@ from bot.lazada.tokens import StoredTokens, TokenStore
 from bot.settings import Settings, StoreConfig
 from bot.slack_io import SlackGateway
 from bot.store.db import Database
+from bot.store.events import EventStore
 from bot.store.migrate import upgrade_to_head
 from bot.store.requests import RequestStore
 from bot.store.tokens import DbTokenStore
@@ -41,6 +44,7 @@ from bot.workflow.execution import Executor
 from bot.workflow.service import CancellationService
 
 __all__ = ["Services", "lazada_clients", "open_services", "sandbox_stores"]
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
@@ -54,6 +58,7 @@ class Services:
     stores: list[StoreConfig]
     db: Database
     requests: RequestStore
+    events: EventStore
     tokens: TokenStore
     http: httpx.AsyncClient
     limiter: RateLimiter
@@ -63,6 +68,7 @@ class Services:
     approvers: ApproverDirectory
     executor: Executor
     workflow: CancellationService
+    home: HomeService
     clock: Callable[[], datetime]
     sandbox: SandboxWorld | None = None
     replica_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
@@ -98,7 +104,8 @@ def lazada_clients(
     app_secret = SecretStr(SANDBOX_APP_SECRET) if sandbox else settings.lazada_app_secret
     if not app_key or app_secret is None:
         settings.require("lazada_app_key", "lazada_app_secret")
-    assert app_key is not None and app_secret is not None
+    assert app_key is not None
+    assert app_secret is not None
     extra = {"clock": clock} if clock is not None else {}
     return {
         store.code: LazadaClient(
@@ -140,11 +147,13 @@ async def open_services(
     migrate: bool = True,
 ) -> AsyncIterator[Services]:
     """Build the services for `settings`; with `sandbox`, Lazada is the in-process sandbox world."""
+    replica_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     async with AsyncExitStack() as stack:
         if migrate:
             await upgrade_to_head(settings.database_url)
-        db = await stack.enter_async_context(Database(settings.database_url))
+        db = await stack.enter_async_context(Database.from_url(settings.database_url))
         requests = RequestStore(db)
+        events = EventStore(db)
         tokens = DbTokenStore(db)
         stores = sandbox_stores(settings) if sandbox is not None else settings.stores()
         await _seed_tokens(tokens, stores)
@@ -188,13 +197,16 @@ async def open_services(
             executor=executor,
             clock=clock,
             request_ttl=timedelta(hours=settings.request_ttl_hours),
+            replica_id=replica_id,
             sandbox=sandbox is not None,
         )
+        home = HomeService(requests=requests, workflow=workflow, slack=slack)
         yield Services(
             settings=settings,
             stores=stores,
             db=db,
             requests=requests,
+            events=events,
             tokens=tokens,
             http=http,
             limiter=limiter,
@@ -204,6 +216,8 @@ async def open_services(
             approvers=approvers,
             executor=executor,
             workflow=workflow,
+            home=home,
             clock=clock,
             sandbox=sandbox,
+            replica_id=replica_id,
         )

@@ -72,7 +72,7 @@ class ActionHandlers:
         request_id = self._request_id(payload)
         if payload is None or request_id is None or not payload.trigger_id:
             return
-        channel = payload.channel_id or ""
+        channel = payload.channel_id
         message_ts = payload.container.message_ts if payload.container else None
         metadata = ids.RejectMetadata(request_id=request_id, channel_id=channel, message_ts=message_ts)
         opened = await self.services.slack.open_view(payload.trigger_id, render_reject_modal(metadata))

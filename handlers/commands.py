@@ -74,10 +74,7 @@ class CommandHandlers:
         if not opened.ok or not opened.view_id:
             log.warning("modal_not_opened", error=opened.error)
             await respond(
-                text=(
-                    "Slack didn't let me open the form in time"
-                    f" ({opened.error}). Please run the command again."
-                ),
+                text=(f"Slack didn't let me open the form in time ({opened.error}). Please run the command again."),
                 response_type="ephemeral",
             )
             return

@@ -66,19 +66,19 @@ class ViewHandlers:
         if metadata.order_id is None:
             await self._order_prompt_submitted(ack, payload, metadata)
             return
-        items = _selected(payload.value(ids.BLOCK_ITEMS, ids.MODAL_ITEMS))
-        reason_id = _option(payload.value(ids.BLOCK_REASON, ids.MODAL_REASON))
-        choice = _option(payload.value(ids.BLOCK_PACKAGE_CHOICE, ids.MODAL_PACKAGE_CHOICE))
-        justification = _text(payload.value(ids.BLOCK_JUSTIFICATION, ids.MODAL_JUSTIFICATION))
+        items = _selected(payload.value(ids.ITEMS_BLOCK, ids.MODAL_ITEMS))
+        reason_id = _option(payload.value(ids.REASON_BLOCK, ids.MODAL_REASON))
+        choice = _option(payload.value(ids.PACKAGE_CHOICE_BLOCK, ids.MODAL_PACKAGE_CHOICE))
+        justification = _text(payload.value(ids.JUSTIFICATION_BLOCK, ids.MODAL_JUSTIFICATION))
         errors: dict[str, str] = {}
         if not items:
-            errors[ids.BLOCK_ITEMS] = "Select at least one item to cancel."
+            errors[ids.ITEMS_BLOCK] = "Select at least one item to cancel."
         if not reason_id:
-            errors[ids.BLOCK_REASON] = "Choose the reason Lazada should record."
+            errors[ids.REASON_BLOCK] = "Choose the reason Lazada should record."
         if not justification:
-            errors[ids.BLOCK_JUSTIFICATION] = "Say briefly why these items must be cancelled."
+            errors[ids.JUSTIFICATION_BLOCK] = "Say briefly why these items must be cancelled."
         elif len(justification) > JUSTIFICATION_LIMIT:
-            errors[ids.BLOCK_JUSTIFICATION] = f"At most {JUSTIFICATION_LIMIT} characters, please."
+            errors[ids.JUSTIFICATION_BLOCK] = f"At most {JUSTIFICATION_LIMIT} characters, please."
         if errors:
             await ack(response_action="errors", errors=errors)
             return
@@ -116,12 +116,12 @@ class ViewHandlers:
         await slack.ephemeral(metadata.channel_id, payload.user.id, confirmation)
 
     async def _order_prompt_submitted(self, ack: AsyncAck, payload: ViewPayload, metadata: ids.ModalMetadata) -> None:
-        text = _text(payload.value(ids.BLOCK_ORDER_ID, ids.MODAL_ORDER_ID))
+        text = _text(payload.value(ids.ORDER_ID_BLOCK, ids.MODAL_ORDER_ID))
         parsed = parse_command_text(text, self.services.workflow.stores.keys())
         if parsed.kind is not CommandKind.ORDER or len(parsed.order_ids) != 1:
             await ack(
                 response_action="errors",
-                errors={ids.BLOCK_ORDER_ID: "Enter one Lazada order number (digits only)."},
+                errors={ids.ORDER_ID_BLOCK: "Enter one Lazada order number (digits only)."},
             )
             return
         order_id = parsed.order_ids[0]
@@ -142,21 +142,25 @@ class ViewHandlers:
         if payload is None or metadata is None:
             await ack(response_action="update", view=render_modal_message("Form expired", _CLOSE_NOTICE, kind="error"))
             return
-        reason = _text(payload.value(ids.BLOCK_REJECT_REASON, ids.REJECT_REASON))
+        reason = _text(payload.value(ids.REJECT_REASON_BLOCK, ids.REJECT_REASON))
         if not reason:
-            await ack(response_action="errors", errors={ids.BLOCK_REJECT_REASON: "Give the requester a reason."})
+            await ack(response_action="errors", errors={ids.REJECT_REASON_BLOCK: "Give the requester a reason."})
             return
         if len(reason) > JUSTIFICATION_LIMIT:
             await ack(
                 response_action="errors",
-                errors={ids.BLOCK_REJECT_REASON: f"At most {JUSTIFICATION_LIMIT} characters, please."},
+                errors={ids.REJECT_REASON_BLOCK: f"At most {JUSTIFICATION_LIMIT} characters, please."},
             )
             return
         await ack()
         try:
             await self.services.workflow.reject(metadata.request_id, payload.user.id, reason)
         except WorkflowError as exc:
-            await self.services.slack.ephemeral(metadata.channel_id, payload.user.id, render_ephemeral(str(exc)))
+            answer = render_ephemeral(str(exc))
+            if metadata.channel_id:
+                await self.services.slack.ephemeral(metadata.channel_id, payload.user.id, answer)
+            else:
+                await self.services.slack.direct(payload.user.id, answer)
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -13,6 +13,7 @@ import structlog
 from bot.command_text import CommandKind, parse_command_text
 from bot.lazada.errors import LazadaError
 from bot.lazada.sandbox import SandboxWorld, describe_sandbox, generate_history, serve_sandbox
+from bot.lazada.sandbox.showcase import add_showcase_orders
 from bot.logs import SecretScrubber, configure_logging
 from bot.scheduler import Tick, create_scheduler
 from bot.services import Services, open_services
@@ -48,6 +49,7 @@ def sandbox_world(
     """A sandbox seller with a generated, seeded order history (the same seed gives the same orders)."""
     world = SandboxWorld(country=country)
     generate_history(world, seed=seed, orders_per_day=orders_per_day, days=days)
+    add_showcase_orders(world)
     return world
 
 
@@ -71,7 +73,7 @@ async def order_show(args: argparse.Namespace, settings: Settings) -> int:
     """Print what the bot sees for an order; read-only."""
     from bot.cli.order_show import render_order_json, render_order_text
 
-    configure_logging(level="WARNING", fmt=settings.log_format, scrubber=_scrubber(settings))
+    configure_logging(level="ERROR", fmt=settings.log_format, scrubber=_scrubber(settings))
     parsed = parse_command_text(args.order_id, ())
     if parsed.kind is not CommandKind.ORDER or len(parsed.order_ids) != 1:
         return _fail(f"{args.order_id!r} is not a Lazada order number (digits only)", 2)
@@ -99,11 +101,17 @@ async def sandbox(args: argparse.Namespace) -> int:
     """Serve the Lazada sandbox until interrupted."""
     world = SandboxWorld(country=args.country)
     summary = generate_history(world, seed=args.seed, orders_per_day=args.orders_per_day, days=args.days)
+    showcase = add_showcase_orders(world)
     world.rate_limit = args.rate_limit
 
     def started(base_url: str) -> None:
         print(describe_sandbox(world, base_url=base_url), flush=True)
-        print(f"  ({summary.orders} orders, {summary.items} items; Ctrl-C stops)", flush=True)
+        print(
+            f"  showcase orders: {showcase.packed} (packed, shares a package), {showcase.pending} (pending), "
+            f"{showcase.ready_to_ship} (ready to ship), {showcase.shipped} (shipped)",
+            flush=True,
+        )
+        print(f"  ({summary.orders} generated orders, {summary.items} items; Ctrl-C stops)", flush=True)
 
     with contextlib.suppress(asyncio.CancelledError):
         await serve_sandbox(world, host=args.host, port=args.port, rtt_ms=args.rtt_ms, on_started=started)
@@ -137,14 +145,14 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
         assert settings.slack_app_token is not None
         handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
         scheduler = create_scheduler(_ticks(services))
-        await handler.connect_async()
+        await handler.connect_async()  # type: ignore[no-untyped-call]
         scheduler.start()
         log.info("bot_started", mode="socket", sandbox=world is not None, stores=[s.code for s in services.stores])
         try:
             await _until_stopped()
         finally:
             scheduler.shutdown(wait=False)
-            await handler.close_async()
+            await handler.close_async()  # type: ignore[no-untyped-call]
     return 0
 
 
@@ -167,9 +175,7 @@ async def serve_http(args: argparse.Namespace, settings: Settings) -> int:
         async def shutdown() -> None:
             scheduler.shutdown(wait=False)
 
-        asgi = create_http_app(
-            create_app(services), ping=services.db.ping, on_startup=startup, on_shutdown=shutdown
-        )
+        asgi = create_http_app(create_app(services), ping=services.db.ping, on_startup=startup, on_shutdown=shutdown)
         config = uvicorn.Config(asgi, host=args.host, port=args.port, log_config=None, access_log=False)
         log.info("bot_started", mode="http", host=args.host, port=args.port, sandbox=world is not None)
         await uvicorn.Server(config).serve()

@@ -25,7 +25,9 @@ def line_for(item: OrderItem) -> ItemLine:
 def _order_line(order: RequestOrder, *, repack_first: bool) -> OrderLine:
     chosen = set(order.item_ids)
     selected = tuple(line_for(i) for i in order.items if i.order_item_id in chosen)
-    packages = {i.package_id for i in order.items if i.order_item_id in chosen and i.status == "packed" and i.package_id}
+    packages = {
+        i.package_id for i in order.items if i.order_item_id in chosen and i.status == "packed" and i.package_id
+    }
     siblings: tuple[ItemLine, ...] = ()
     if not repack_first:
         siblings = tuple(

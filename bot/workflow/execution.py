@@ -25,7 +25,7 @@ from bot.lazada.errors import (
 )
 from bot.lazada.models import CancelAccepted, OrderItem
 from bot.store.models import CancelRequest, OrderStatus, RequestOrder, RequestStatus
-from bot.store.requests import RequestStore
+from bot.store.requests import OrderFields, RequestStore
 from bot.workflow.drafting import item_line, package_conflicts
 
 __all__ = ["Executor", "final_status"]
@@ -112,7 +112,7 @@ class Executor:
         log.info("request_settled", request_id=request_id, status=current.status.value)
         return current
 
-    async def _fail(self, request: CancelRequest, order: RequestOrder, message: str, **fields: object) -> None:
+    async def _fail(self, request: CancelRequest, order: RequestOrder, message: str) -> None:
         log.info("order_failed", request_id=request.id, order_id=order.order_id, reason=message)
         await self.requests.set_order_status(
             request.id,
@@ -121,7 +121,6 @@ class Executor:
             to=OrderStatus.FAILED,
             now=self.clock(),
             error=message,
-            **fields,
         )
 
     async def _execute_order(
@@ -208,7 +207,7 @@ class Executor:
         cause: str | None,
     ) -> None:
         """Read the items back and record what Lazada shows; never sends a cancellation."""
-        tip = {
+        tip: OrderFields = {
             "outcome_tip_content": accepted.tip_content if accepted else None,
             "outcome_tip_type": accepted.tip_type if accepted else None,
             "lazada_request_id": accepted.request_id if accepted else None,
@@ -247,9 +246,7 @@ class Executor:
             )
         await self._attention(request, order, text, tip)
 
-    async def _attention(
-        self, request: CancelRequest, order: RequestOrder, text: str, tip: Mapping[str, str | None]
-    ) -> None:
+    async def _attention(self, request: CancelRequest, order: RequestOrder, text: str, tip: OrderFields) -> None:
         log.warning("order_needs_attention", request_id=request.id, order_id=order.order_id, detail=text)
         await self.requests.set_order_status(
             request.id,
@@ -258,7 +255,9 @@ class Executor:
             to=OrderStatus.NEEDS_ATTENTION,
             now=self.clock(),
             error=text,
-            **tip,
+            outcome_tip_content=tip.get("outcome_tip_content"),
+            outcome_tip_type=tip.get("outcome_tip_type"),
+            lazada_request_id=tip.get("lazada_request_id"),
         )
 
 

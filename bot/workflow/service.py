@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 
 import structlog
@@ -148,7 +149,9 @@ class CancellationService:
 
     # -- drafting --------------------------------------------------------------------------------------------
 
-    async def draft(self, store_code: str | None, order_id: str, selected_ids: Sequence[str] | None = None) -> OrderDraft:
+    async def draft(
+        self, store_code: str | None, order_id: str, selected_ids: Sequence[str] | None = None
+    ) -> OrderDraft:
         """Ask Lazada about an order for the request modal (read-only)."""
         store = self.store(store_code)
         return await self.drafter.draft(self.client(store.code), store, order_id, selected_ids)
@@ -165,7 +168,9 @@ class CancellationService:
         draft = await self.drafter.draft(self.client(store.code), store, form.order_id, form.item_ids)
         gone = [i for i in form.item_ids if i not in draft.selected_ids]
         if gone:
-            names = ", ".join(f"{i.name} ({i.status})" for i in draft.items if i.order_item_id in gone) or ", ".join(gone)
+            names = ", ".join(f"{i.name} ({i.status})" for i in draft.items if i.order_item_id in gone) or ", ".join(
+                gone
+            )
             raise RequestNotPossibleError(f"These items can no longer be cancelled: {names}. Nothing was submitted.")
         if draft.refusal:
             raise RequestNotPossibleError(f"Lazada refuses this cancellation: {draft.refusal}")
@@ -201,7 +206,7 @@ class CancellationService:
                             variation=i.variation,
                             status=i.status,
                             package_id=i.package_id,
-                            paid_price=i.paid_price if i.paid_price is not None else 0,
+                            paid_price=i.paid_price if i.paid_price is not None else Decimal(0),
                             currency=i.currency or "",
                         )
                         for i in items.values()

@@ -1,0 +1,61 @@
+"""A few hand-made sandbox orders with fixed ids and statuses, so the README and the demo can name them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.lazada.sandbox.world import ItemSpec, SandboxWorld
+
+__all__ = ["SHOWCASE", "Showcase", "add_showcase_orders"]
+
+
+@dataclass(frozen=True)
+class Showcase:
+    """The ids of the showcase orders."""
+
+    packed: int = 100000000000001
+    """Two packed items sharing a package, plus a shipped one: the repack-first choice."""
+    pending: int = 100000000000002
+    """One pending item: the simplest cancellation."""
+    ready_to_ship: int = 100000000000003
+    """One item ready to ship: a courier pickup may be arranged."""
+    shipped: int = 100000000000004
+    """Shipped: nothing can be cancelled."""
+
+
+SHOWCASE = Showcase()
+
+
+def add_showcase_orders(world: SandboxWorld) -> Showcase:
+    """Add the showcase orders, created an hour ago in the world's time."""
+    created = world.now() - timedelta(hours=1)
+    world.add_order(
+        [
+            ItemSpec(
+                status="packed", package="P1", sku="MOUSE-BLK", name="Wireless Mouse", variation="Black", price="19.90"
+            ),
+            ItemSpec(status="packed", package="P1", sku="CABLE-USBC-1M", name="USB-C Cable 1 m", price="6.50"),
+            ItemSpec(
+                status="shipped", package="P2", sku="CASE-IP15", name="Phone Case", variation="iPhone 15", price="12.00"
+            ),
+        ],
+        created_at=created,
+        order_id=SHOWCASE.packed,
+    )
+    world.add_order(
+        [ItemSpec(status="pending", sku="KETTLE-17L", name="Electric Kettle 1.7 L", price="39.00")],
+        created_at=created,
+        order_id=SHOWCASE.pending,
+    )
+    world.add_order(
+        [ItemSpec(status="ready_to_ship", package="P1", sku="LAMP-DESK", name="Desk Lamp", price="24.50")],
+        created_at=created,
+        order_id=SHOWCASE.ready_to_ship,
+    )
+    world.add_order(
+        [ItemSpec(status="shipped", package="P1", sku="MUG-WHT", name="Ceramic Mug", price="8.00")],
+        created_at=created,
+        order_id=SHOWCASE.shipped,
+    )
+    return SHOWCASE
