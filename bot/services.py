@@ -174,6 +174,7 @@ async def open_services(
             limiter=limiter,
             retry=retry or RetryPolicy(),
             sandbox=sandbox is not None,
+            clock=lambda: clock().timestamp(),
         )
         if slack_client is None:
             slack_client = AsyncWebClient(
