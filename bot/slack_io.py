@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 __all__ = ["Delivery", "Outgoing", "SlackGateway"]
 
@@ -94,6 +95,23 @@ class SlackGateway:
             return Delivery(ok=True, ts=data.get("message_ts"), channel=channel)
         log.info("ephemeral_fallback_to_dm", channel=channel, error=error)
         return await self.direct(user, message)
+
+    async def respond(self, response_url: str, message: Outgoing) -> Delivery:
+        """Answer an interaction privately through its response_url (works wherever the person clicked)."""
+        try:
+            response = await AsyncWebhookClient(response_url).send(
+                text=message.text,
+                blocks=self._blocks(message.blocks),
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            log.warning("respond_failed", error=type(exc).__name__)
+            return Delivery(ok=False, error=type(exc).__name__)
+        if response.status_code != 200:
+            log.warning("respond_failed", status=response.status_code)
+            return Delivery(ok=False, error=f"http_{response.status_code}")
+        return Delivery(ok=True)
 
     async def direct(self, user: str, message: Outgoing) -> Delivery:
         """Send a direct message to a person."""

@@ -29,9 +29,11 @@ class ActionHandlers:
         self.services = services
 
     async def _tell(self, payload: ActionPayload, text: str) -> None:
-        """Answer the person who clicked: ephemeral in the channel, or a direct message from App Home."""
+        """Answer the person who clicked: privately where they clicked, else in the channel or a direct message."""
         channel = payload.channel_id
         message = render_ephemeral(text)
+        if payload.response_url and (await self.services.slack.respond(payload.response_url, message)).ok:
+            return
         if channel:
             await self.services.slack.ephemeral(channel, payload.user.id, message)
         else:

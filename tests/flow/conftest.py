@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from bot.devtools.harness import Harness, MovableClock, running_bot
+from bot.lazada.sandbox import CANCELLABLE_STATUSES as CANCELLABLE
 from bot.lazada.sandbox import SandboxWorld
 from bot.lazada.sandbox.showcase import SHOWCASE, Showcase, add_showcase_orders
+from bot.store.models import CancelRequest
 
 CREATE = "/order/reverse/cancel/create"
 
@@ -39,3 +41,33 @@ async def bot(sqlite_url: str, world: SandboxWorld, clock: MovableClock) -> Asyn
     """The whole bot on SQLite."""
     async with running_bot(sqlite_url, world=world, clock=clock) as harness:
         yield harness
+
+
+ALICE, BOB, CAROL, DAVE = "U0ALICE", "U0BOB", "U0CAROL", "U0DAVE"
+"""Alice and Dave request; Bob and Carol are approvers (user group S0APPROVERS); Dave is not an approver."""
+
+
+async def request_cancel(
+    bot: Harness,
+    order_id: int,
+    *,
+    user: str = ALICE,
+    item_ids: list[str] | None = None,
+    reason_id: str = "10000019",
+    package_choice: str | None = None,
+    justification: str = "Customer asked us to; stock is gone.",
+) -> CancelRequest:
+    """Run the command, submit the modal, and return the stored request."""
+    await bot.command(user, str(order_id))
+    modal = bot.open_modal(user)
+    if item_ids is None:
+        item_ids = [str(i.order_item_id) for i in bot.world.order_items(order_id) if i.status in CANCELLABLE]
+    await bot.submit(
+        user,
+        modal,
+        item_ids=item_ids,
+        reason_id=reason_id,
+        package_choice=package_choice,
+        justification=justification,
+    )
+    return await bot.request_for(str(order_id))
