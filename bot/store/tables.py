@@ -10,6 +10,8 @@ __all__ = [
     "NAMING_CONVENTION",
     "audit_log",
     "cancel_requests",
+    "digest_orders",
+    "digest_sync_state",
     "lazada_tokens",
     "metadata",
     "processed_events",
@@ -165,4 +167,35 @@ scheduler_claims = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("result", JSONValue, nullable=True),
     sa.CheckConstraint(_in("status", CLAIM_STATUSES), name="status"),
+)
+
+# The digest's cache of Lazada orders, one row per order (bot/digest). `cancelled_by` counts the order's cancelled
+# items per `cancel_return_initiator` ('' when Lazada gives none); NULL until the items are read. `items_version` is
+# the order's `updated_at` when its items were read, so a later change shows as a mismatch.
+digest_orders = sa.Table(
+    "digest_orders",
+    metadata,
+    sa.Column("store_code", sa.String(32), primary_key=True),
+    sa.Column("order_id", sa.String(32), primary_key=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_day", sa.Date, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=True),
+    sa.Column("items_count", sa.Integer, nullable=False),
+    sa.Column("has_canceled", sa.Boolean, nullable=False),
+    sa.Column("cancelled_by", JSONValue, nullable=True),
+    sa.Column("items_version", UTCDateTime, nullable=True),
+    sa.Column("synced_at", UTCDateTime, nullable=False),
+    sa.Index(None, "store_code", "created_day"),
+)
+
+digest_sync_state = sa.Table(
+    "digest_sync_state",
+    metadata,
+    sa.Column("store_code", sa.String(32), primary_key=True),
+    sa.Column("timezone", sa.String(64), nullable=False),
+    sa.Column("covered_from", UTCDateTime, nullable=False),
+    sa.Column("covered_until", UTCDateTime, nullable=False),
+    sa.Column("updates_since", UTCDateTime, nullable=False),
+    sa.Column("last_synced_at", UTCDateTime, nullable=False),
+    sa.Column("last_cold_sync_at", UTCDateTime, nullable=True),
 )
