@@ -66,8 +66,7 @@ async def test_reject_asks_for_a_reason_and_tells_the_requester(
 ) -> None:
     request = await request_cancel(bot, showcase.pending)
     await bot.click(BOB, ids.REQUEST_REJECT, request)
-    modal = bot.slack.view(bot.slack.last("views.open").response["view"]["id"])
-    assert modal is not None
+    modal = bot.open_modal(BOB)
     assert modal["callback_id"] == ids.REJECT_MODAL
 
     empty = await bot.send(
@@ -98,8 +97,7 @@ async def test_reject_asks_for_a_reason_and_tells_the_requester(
 async def test_non_approver_reject_is_refused_in_the_modal(bot: Harness, showcase: Showcase) -> None:
     request = await request_cancel(bot, showcase.pending)
     await bot.click(DAVE, ids.REQUEST_REJECT, request)
-    view = bot.slack.view(bot.slack.last("views.open").response["view"]["id"])
-    assert view is not None
+    view = bot.open_modal(DAVE)
     assert "Only approvers" in str(view["blocks"])
     assert (await bot.refreshed(request)).status is RequestStatus.PENDING
 
