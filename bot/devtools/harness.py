@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -202,11 +202,18 @@ async def running_bot(
     clock: MovableClock | None = None,
     settings_overrides: Mapping[str, Any] | None = None,
     retry: RetryPolicy | None = None,
+    slack: FakeSlack | None = None,
 ) -> AsyncIterator[Harness]:
-    """Start the fake Slack, build the real services and app on the sandbox, and serve /slack/events in process."""
+    """Start the fake Slack, build the real services and app on the sandbox, and serve /slack/events in process.
+
+    Pass the `slack` of another harness to run a second replica against the same Slack (and the same
+    `database_url` and `world`).
+    """
     clock = clock or MovableClock()
     world = world or SandboxWorld(now=clock)
-    async with FakeSlack(workspace) as slack:
+    async with AsyncExitStack() as stack:
+        if slack is None:
+            slack = await stack.enter_async_context(FakeSlack(workspace))
         settings = Settings(
             _env_file=None,
             slack_bot_token=SecretStr(slack.bot_token),
