@@ -1,0 +1,29 @@
+"""The README's commands are the ones CI runs, so a new user's two commands are known to work."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _shell_blocks(text: str) -> list[str]:
+    return re.findall(r"```sh\n(.*?)```", text, flags=re.DOTALL)
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    blocks = _shell_blocks(readme)
+    assert len(blocks) >= 2, "the quick start has two commands"
+    test_command = blocks[1].strip()
+    assert "pytest" in test_command
+    assert test_command in ci.splitlines()
+
+
+def test_quick_start_runs_the_bot_on_its_embedded_defaults() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = _shell_blocks(readme)[0].strip()
+    assert first.startswith("python3 -m venv .venv && .venv/bin/pip install")
+    assert "--sandbox" in first or " demo" in first
