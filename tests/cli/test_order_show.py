@@ -114,6 +114,7 @@ async def test_order_show_lazada_errors(
     world, base_url = served
     world.faults.inject(fault, times=10)
     code, out, err = await _run(["order", "show", str(SHOWCASE.pending)], base_url, tmp_path)
+    assert out == ""
     assert code == 1
     assert words.lower() in err.lower()
     assert len(err.strip().splitlines()) == 1
