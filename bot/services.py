@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.engine import make_url
 
 from bot.home import HomeService
 from bot.lazada.client import LazadaClient, RetryPolicy
@@ -32,11 +33,11 @@ from bot.lazada.sandbox import (
     SandboxWorld,
 )
 from bot.lazada.tokens import StoredTokens, TokenStore
-from bot.settings import Settings, StoreConfig
+from bot.settings import Settings, SettingsError, StoreConfig
 from bot.slack_io import SlackGateway
 from bot.store.db import Database
 from bot.store.events import EventStore
-from bot.store.migrate import upgrade_to_head
+from bot.store.migrate import current_revision, head_revision, upgrade_to_head
 from bot.store.requests import RequestStore
 from bot.store.tokens import DbTokenStore
 from bot.workflow.approvers import ApproverDirectory
@@ -144,13 +145,23 @@ async def open_services(
     clock: Callable[[], datetime] = _utcnow,
     retry: RetryPolicy | None = None,
     lazada_transport: httpx.AsyncBaseTransport | None = None,
-    migrate: bool = True,
+    migrate: bool | None = None,
 ) -> AsyncIterator[Services]:
-    """Build the services for `settings`; with `sandbox`, Lazada is the in-process sandbox world."""
+    """Build the services for `settings`; with `sandbox`, Lazada is the in-process sandbox world.
+
+    `migrate=None` upgrades a SQLite database by itself and requires PostgreSQL to be migrated already
+    (`cancel-order-bot db upgrade`, a deploy step); True or False forces either.
+    """
     replica_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     async with AsyncExitStack() as stack:
+        if migrate is None:
+            migrate = make_url(settings.database_url).get_backend_name() == "sqlite"
         if migrate:
             await upgrade_to_head(settings.database_url)
+        elif await current_revision(settings.database_url) != head_revision():
+            raise SettingsError(
+                "DATABASE_URL: the database schema is not up to date; run `cancel-order-bot db upgrade` first"
+            )
         db = await stack.enter_async_context(Database.from_url(settings.database_url))
         requests = RequestStore(db)
         events = EventStore(db)

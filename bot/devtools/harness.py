@@ -228,7 +228,12 @@ async def running_bot(
 
         client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
         async with open_services(
-            settings, sandbox=world, slack_client=client, clock=clock, retry=retry or RetryPolicy.off()
+            settings,
+            sandbox=world,
+            slack_client=client,
+            clock=clock,
+            retry=retry or RetryPolicy.off(),
+            migrate=True,
         ) as services:
             asgi = create_http_app(create_app(services), ping=services.db.ping)
             transport = httpx.ASGITransport(app=asgi)
