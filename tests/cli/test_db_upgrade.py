@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import SecretStr
 
 from bot.__main__ import main
 from bot.store.migrate import current_revision, head_revision
@@ -33,7 +34,7 @@ async def test_sqlite_default_upgrades_itself(sqlite_url: str) -> None:
 
     assert await current_revision(sqlite_url) is None
     async with open_services(
-        Settings(_env_file=None, database_url=sqlite_url, lazada_app_key="k", lazada_app_secret="s")
+        Settings(_env_file=None, database_url=sqlite_url, lazada_app_key="k", lazada_app_secret=SecretStr("s"))
     ):
         pass
     assert await current_revision(sqlite_url) == head_revision()
