@@ -11,12 +11,14 @@ import structlog
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.workflow.errors import WorkflowError
+
 __all__ = ["ApproverDirectory", "ApproverLookupError"]
 
 log = structlog.get_logger(__name__)
 
 
-class ApproverLookupError(Exception):
+class ApproverLookupError(WorkflowError):
     """Slack could not tell who is in an approver group, and nothing usable was cached."""
 
 
@@ -63,7 +65,10 @@ class ApproverDirectory:
                 log.warning("usergroup_lookup_failed", usergroup=group_id, error=error)
                 if cached is not None:
                     return cached[1]
-                raise ApproverLookupError(f"could not read the members of user group {group_id}: {error}") from None
+                raise ApproverLookupError(
+                    f"I couldn't check who may approve (Slack said {error}). Nothing was changed; "
+                    "please try again in a minute."
+                ) from None
             members = frozenset(str(u) for u in response.get("users") or [])
             self._groups[group_id] = (self._clock(), members)
             return members

@@ -141,3 +141,14 @@ async def test_reminder_at_half_time_then_expiry(bot: Harness, world: SandboxWor
     await bot.click(BOB, ids.REQUEST_APPROVE, expired)
     assert world.call_count(CREATE) == 0
     assert "expired" in _ephemeral_texts(bot, BOB)
+
+
+async def test_approver_group_lookup_failure_is_explained(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await request_cancel(bot, showcase.pending)
+    bot.slack.fail("usergroups.users.list", "ratelimited", times=5)
+    await bot.click(BOB, ids.REQUEST_APPROVE, request)
+    assert "couldn't check who may approve" in _ephemeral_texts(bot, BOB)
+    assert (await bot.refreshed(request)).status is RequestStatus.PENDING
+    assert world.call_count(CREATE) == 0
