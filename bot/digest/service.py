@@ -1,0 +1,238 @@
+"""The digest service: sync a store's orders, compute its report from the cache, post it once a day, project rates."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+
+import structlog
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.digest.activity import ActivityReader
+from bot.digest.cache import DigestCache, SyncState
+from bot.digest.errors import NoDigestChannelError, NotSyncedError
+from bot.digest.estimate import daily_rates, figures, project, rate_status
+from bot.digest.models import DigestReport, Figures, PostResult, SyncStats
+from bot.digest.poster import DigestPoster, claim_key
+from bot.digest.sync import OrderSync, Progress
+from bot.digest.window import (
+    CHART_DAYS,
+    DayRange,
+    history_first_day,
+    local_day,
+    pipeline_window,
+    projected_window,
+    rate_window,
+    scheduled_at,
+)
+from bot.lazada.client import LazadaClient
+from bot.settings import StoreConfig
+from bot.store.claims import ClaimStore
+from bot.store.db import Database
+from bot.workflow.errors import UnknownStoreError
+from bot.workflow.models import RateProjection
+
+__all__ = ["ACTIVITY_PERIOD", "DigestService"]
+
+ACTIVITY_PERIOD = timedelta(hours=24)
+
+log = structlog.get_logger(__name__)
+
+StoreRef = StoreConfig | str
+
+
+class DigestService:
+    """Everything about the daily cancellation-rate digest, for the scheduler, the slash command, the CLI and the modal.
+
+    Figures come from the database cache only; ``sync`` is the one method that calls Lazada.
+    """
+
+    def __init__(
+        self,
+        *,
+        db: Database,
+        clients: Mapping[str, LazadaClient],
+        stores: Sequence[StoreConfig],
+        slack_client: AsyncWebClient,
+        clock: Callable[[], datetime],
+        seller_fault_initiators: Collection[str],
+        skip_quiet_days: bool = False,
+        digest_time: time = time(9, 0),
+        replica_id: str = "local",
+        sandbox: bool = False,
+        concurrency: int = 16,
+        claim_lease: timedelta = timedelta(minutes=15),
+        chart_days: int = CHART_DAYS,
+    ) -> None:
+        if not stores:
+            raise ValueError("the digest needs at least one store")
+        self.stores = {store.code: store for store in stores}
+        self.clients = clients
+        self.clock = clock
+        self.initiators = frozenset(seller_fault_initiators)
+        self.skip_quiet_days = skip_quiet_days
+        self.digest_time = digest_time
+        self.sandbox = sandbox
+        self.chart_days = chart_days
+        self.cache = DigestCache(db)
+        self.activity = ActivityReader(db)
+        self.syncer = OrderSync(cache=self.cache, clock=clock, concurrency=concurrency, chart_days=chart_days)
+        self.poster = DigestPoster(
+            slack_client=slack_client, claims=ClaimStore(db), clock=clock, replica_id=replica_id, lease=claim_lease
+        )
+
+    def store(self, store: StoreRef | None = None) -> StoreConfig:
+        """The store given, by config or code (the first store when None); UnknownStoreError otherwise."""
+        if isinstance(store, StoreConfig):
+            return store
+        if store is None:
+            return next(iter(self.stores.values()))
+        try:
+            return self.stores[store]
+        except KeyError:
+            raise UnknownStoreError(store, sorted(self.stores)) from None
+
+    async def sync(self, store: StoreRef, *, progress: Progress | None = None) -> SyncStats:
+        """Read from Lazada what the store's cache lacks: everything the first time, then new and changed orders."""
+        config = self.store(store)
+        return await self.syncer.sync(config, self.clients[config.code], progress=progress)
+
+    async def report(self, store: StoreRef, *, today: date | None = None) -> DigestReport:
+        """The store's digest for ``today`` (default: the store's date now), from the cache only.
+
+        Raises NotSyncedError when the store's orders were never read.
+        """
+        config = self.store(store)
+        tz = config.tz
+        now = self.clock()
+        day = today if today is not None else local_day(now, tz)
+        state = await self._state(config)
+        first_day = history_first_day(day, self.chart_days)
+        counts = await self.cache.day_counts(config.code, first_day, day, initiators=self.initiators)
+        covered = local_day(state.covered_from, tz)
+
+        def known(span: DayRange) -> Figures | None:
+            return figures(counts, span) if span.first >= covered else None
+
+        window = known(rate_window(day))
+        if window is None:
+            raise NotSyncedError(config.code)
+        projected = figures(counts, projected_window(day))
+        thresholds = config.thresholds
+        return DigestReport(
+            store_code=config.code,
+            store_label=config.label,
+            timezone=tz.key,
+            today=day,
+            generated_at=now,
+            synced_at=state.last_synced_at,
+            thresholds=thresholds,
+            window=window,
+            status=rate_status(window.rate, window.cancelled_items, thresholds),
+            yesterday=known(rate_window(day - timedelta(days=1))),
+            week_ago=known(rate_window(day - timedelta(days=7))),
+            pipeline=figures(counts, pipeline_window(day)),
+            projected=projected,
+            projected_status=rate_status(projected.rate, projected.cancelled_items, thresholds),
+            daily=tuple(
+                rate for rate in daily_rates(counts, day, self.chart_days) if rate_window(rate.day).first >= covered
+            ),
+            activity=await self.activity.read(config.code, since=now - ACTIVITY_PERIOD, until=now),
+            sandbox=self.sandbox,
+        )
+
+    async def refresh(self, store: StoreRef, *, progress: Progress | None = None) -> DigestReport:
+        """Sync the store, then compute its digest: what on-demand digests show."""
+        config = self.store(store)
+        await self.sync(config, progress=progress)
+        return await self.report(config)
+
+    async def projection(self, store: StoreRef, extra_items: int) -> RateProjection | None:
+        """The rate now and if ``extra_items`` more seller-fault cancelled items join the window; cache only.
+
+        None when the store's orders were never read. Fits the workflow's ``rates`` hook.
+        """
+        config = self.store(store)
+        state = await self.cache.state(config.code)
+        if state is None:
+            return None
+        span = rate_window(local_day(self.clock(), config.tz))
+        if span.first < local_day(state.covered_from, config.tz):
+            return None
+        counts = await self.cache.day_counts(config.code, span.first, span.last, initiators=self.initiators)
+        return project(figures(counts, span), extra_items, config.thresholds)
+
+    async def post(self, store: StoreRef, report: DigestReport) -> PostResult:
+        """Post a digest and its chart to the store's digest channel now (on demand: no daily claim)."""
+        config = self.store(store)
+        if not config.digest_channel:
+            raise NoDigestChannelError(config.code)
+        return await self.poster.publish(config.digest_channel, report)
+
+    def due_day(self, store: StoreRef, now: datetime) -> date | None:
+        """The store-local date whose digest is due at ``now`` (its time has come today), or None before it."""
+        config = self.store(store)
+        today = local_day(now, config.tz)
+        if now >= scheduled_at(today, config.digest_time or self.digest_time, config.tz):
+            return today
+        return None
+
+    async def tick(self) -> None:
+        """For the scheduler on every replica: post each due store's digest once, the claim deciding who posts.
+
+        A store whose time has come today and whose digest is not done yet is due, so a replica that was down
+        at the digest time catches up on its next tick. A failure releases the claim for the next tick.
+        """
+        now = self.clock()
+        due = [
+            (store, day) for store in self.stores.values() if store.digest_channel and (day := self.due_day(store, now))
+        ]
+        await asyncio.gather(*(self._post_due(store, day) for store, day in due))
+
+    async def _post_due(self, store: StoreConfig, day: date) -> None:
+        channel = store.digest_channel
+        assert channel is not None
+        key = claim_key(store.code, day.isoformat())
+        try:
+            outcome = await self.poster.claim(key)
+            if not outcome.won:
+                return
+        except Exception:
+            log.exception("digest.claim_failed", store_code=store.code, day=day.isoformat())
+            return
+        try:
+            if outcome.taken_over:
+                since = scheduled_at(day, store.digest_time or self.digest_time, store.tz) - timedelta(minutes=1)
+                ts = await self.poster.find_posted(channel, store.code, day.isoformat(), since=since)
+                if ts is not None:
+                    log.info("digest.already_posted", store_code=store.code, day=day.isoformat(), ts=ts)
+                    await self.poster.complete(key, {"channel": channel, "ts": ts, "reused": True})
+                    return
+            await self.sync(store)
+            report = await self.report(store, today=day)
+            if self.skip_quiet_days and report.quiet:
+                log.info("digest.skipped_quiet", store_code=store.code, day=day.isoformat())
+                await self.poster.complete(key, {"skipped": "quiet"})
+                return
+            result = await self.poster.publish(channel, report)
+        except Exception:
+            log.exception("digest.failed", store_code=store.code, day=day.isoformat())
+            await self._release(key)
+            return
+        if not result.ok:
+            await self._release(key)
+            return
+        await self.poster.complete(key, result.model_dump(mode="json"))
+
+    async def _release(self, key: str) -> None:
+        try:
+            await self.poster.release(key)
+        except Exception:
+            log.exception("digest.release_failed", key=key)
+
+    async def _state(self, store: StoreConfig) -> SyncState:
+        state = await self.cache.state(store.code)
+        if state is None:
+            raise NotSyncedError(store.code)
+        return state
