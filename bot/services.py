@@ -196,7 +196,7 @@ async def open_services(
                     AsyncRateLimitErrorRetryHandler(max_retry_count=3),
                 ],
             )
-        slack = SlackGateway(slack_client)
+        slack = SlackGateway(slack_client, sandbox=sandbox is not None)
         approvers = ApproverDirectory(slack_client, ttl_seconds=settings.usergroup_cache_seconds)
         executor = Executor(requests=requests, clients=clients, clock=clock)
         workflow = CancellationService(

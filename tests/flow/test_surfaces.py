@@ -93,3 +93,18 @@ async def test_readiness_fails_when_the_database_does_not_answer(bot: Harness) -
         assert ready.status_code == 503
         assert "database unavailable" in ready.text
         assert (await http.get("/healthz")).status_code == 200
+
+
+async def test_every_slack_message_in_sandbox_mode_is_marked(bot: Harness, showcase: Showcase) -> None:
+    request = await request_cancel(bot, showcase.pending)
+    await bot.click(BOB, ids.REQUEST_APPROVE, request)
+    await bot.click(CAROL, ids.REQUEST_APPROVE, request)
+    sent = [
+        c
+        for c in bot.slack.calls
+        if c.method in {"chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "views.update"}
+        or c.method == "response_url"
+    ]
+    assert len(sent) >= 6
+    for call in sent:
+        assert "SANDBOX" in str(call.params), call.method
