@@ -158,6 +158,7 @@ class Settings(BaseSettings):
     lazada_refresh_token: SecretStr | None = None
     lazada_api_url: str | None = None
     lazada_auth_url: str = AUTH_GATEWAY
+    lazada_redirect_uri: str | None = None
     lazada_calls_per_second: float = Field(default=10.0, gt=0, le=1000)
     lazada_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
 
