@@ -84,6 +84,7 @@ async def test_replicas_upgrading_at_once_do_not_race(db_url: str) -> None:
     # Separate processes, like replicas starting together (Alembic's context is per process).
     results = await asyncio.gather(*(_upgrade_in_subprocess(db_url) for _ in range(4)))
 
-    assert [(code, err.decode()[-2000:]) for code, err in results] == [(0, "")] * 4
+    failures = [err.decode()[-3000:] for code, err in results if code != 0]
+    assert failures == []
     assert await current_revision(db_url) == head_revision()
     assert await _schema_diff(db_url) == []

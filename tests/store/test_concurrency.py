@@ -1,0 +1,188 @@
+"""Races, on every backend: many callers at once through two `Database` objects, exactly one winner each time.
+
+PostgreSQL is the backend that matters here: SQLite's single writer hides races that PostgreSQL exposes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.store import (
+    ApproveResult,
+    ClaimStore,
+    Database,
+    EventStore,
+    RequestStatus,
+    RequestStore,
+)
+from tests.store.conftest import LEASE, NOW, TTL, new_request
+
+CALLERS = 20
+
+
+@pytest.fixture
+async def databases(database: Database, db_url: str) -> AsyncIterator[tuple[Database, Database]]:
+    """Two independent `Database` objects (separate pools, like two replicas) on the same migrated database."""
+    other = Database.from_url(db_url)
+    try:
+        yield database, other
+    finally:
+        await other.close()
+
+
+def _stores(databases: tuple[Database, Database]) -> list[RequestStore]:
+    return [RequestStore(databases[n % 2]) for n in range(CALLERS)]
+
+
+async def test_concurrent_approvers_one_required_exactly_one_executes(
+    databases: tuple[Database, Database],
+) -> None:
+    stores = _stores(databases)
+    created = await stores[0].create_request(new_request(), now=NOW)
+
+    outcomes = await asyncio.gather(
+        *(store.approve(created.id, f"U_{n}", now=NOW, lease=LEASE) for n, store in enumerate(stores))
+    )
+
+    results = Counter(outcome.result for outcome in outcomes)
+    assert results == {ApproveResult.EXECUTING: 1, ApproveResult.ALREADY_DECIDED: CALLERS - 1}
+    winner = next(o for o in outcomes if o.result is ApproveResult.EXECUTING)
+    final = await stores[0].get_request(created.id)
+    assert final is not None
+    assert (final.status, final.approval_count, final.attempts) == (RequestStatus.EXECUTING, 1, 1)
+    assert final.approver_ids == (winner.request.decided_by,)
+    actions = Counter(entry.action for entry in await stores[0].audit_trail(created.id))
+    assert actions == {"requested": 1, "approved": 1, "executing": 1}
+
+
+async def test_concurrent_approvers_two_required_exactly_one_executes(
+    databases: tuple[Database, Database],
+) -> None:
+    stores = _stores(databases)
+    created = await stores[0].create_request(new_request(required_approvals=2), now=NOW)
+
+    outcomes = await asyncio.gather(
+        *(store.approve(created.id, f"U_{n}", now=NOW, lease=LEASE) for n, store in enumerate(stores))
+    )
+
+    results = Counter(outcome.result for outcome in outcomes)
+    assert results == {
+        ApproveResult.RECORDED: 1,
+        ApproveResult.EXECUTING: 1,
+        ApproveResult.ALREADY_DECIDED: CALLERS - 2,
+    }
+    final = await stores[0].get_request(created.id)
+    assert final is not None
+    assert (final.status, final.approval_count) == (RequestStatus.EXECUTING, 2)
+    assert len(set(final.approver_ids)) == 2
+    assert final.decided_by in final.approver_ids
+    actions = Counter(entry.action for entry in await stores[0].audit_trail(created.id))
+    assert actions == {"requested": 1, "approved": 2, "executing": 1}
+
+
+async def test_one_approver_clicking_many_times_counts_once(databases: tuple[Database, Database]) -> None:
+    stores = _stores(databases)
+    created = await stores[0].create_request(new_request(required_approvals=2), now=NOW)
+
+    outcomes = await asyncio.gather(*(store.approve(created.id, "U_A", now=NOW, lease=LEASE) for store in stores))
+
+    results = Counter(outcome.result for outcome in outcomes)
+    assert results == {ApproveResult.RECORDED: 1, ApproveResult.ALREADY_APPROVED_BY_YOU: CALLERS - 1}
+    final = await stores[0].get_request(created.id)
+    assert final is not None
+    assert (final.status, final.approval_count, final.approver_ids) == (RequestStatus.PENDING, 1, ("U_A",))
+
+
+async def test_concurrent_decisions_exactly_one_wins(databases: tuple[Database, Database]) -> None:
+    stores = _stores(databases)
+    created = await stores[0].create_request(new_request(), now=NOW)
+    approvers, rejecters = stores[::2], stores[1::2]
+
+    approvals, rejections = await asyncio.gather(
+        asyncio.gather(
+            *(store.approve(created.id, f"U_A{n}", now=NOW, lease=LEASE) for n, store in enumerate(approvers))
+        ),
+        asyncio.gather(
+            *(
+                store.transition(
+                    created.id, expected=RequestStatus.PENDING, to=RequestStatus.REJECTED, actor=f"U_R{n}", now=NOW
+                )
+                for n, store in enumerate(rejecters)
+            )
+        ),
+    )
+
+    executing = [outcome for outcome in approvals if outcome.result is ApproveResult.EXECUTING]
+    assert len(executing) + rejections.count(True) == 1
+    final = await stores[0].get_request(created.id)
+    assert final is not None
+    assert final.status is (RequestStatus.EXECUTING if executing else RequestStatus.REJECTED)
+    trail = await stores[0].audit_trail(created.id)
+    assert [entry.to_status for entry in trail if entry.from_status != entry.to_status] == ["pending", final.status]
+
+
+async def test_concurrent_reconcilers_take_each_stale_request_once(databases: tuple[Database, Database]) -> None:
+    stores = _stores(databases)
+    ids = []
+    for _ in range(3):
+        created = await stores[0].create_request(new_request(), now=NOW)
+        await stores[0].approve(created.id, "U_BOSS", now=NOW, lease=LEASE)
+        ids.append(created.id)
+    later = NOW + 2 * LEASE
+
+    taken = await asyncio.gather(
+        *(store.claim_stale_executing(now=later, lease=LEASE, claimer=f"replica-{n}") for n, store in enumerate(stores))
+    )
+
+    all_taken = [request.id for batch in taken for request in batch]
+    assert sorted(all_taken) == sorted(ids)
+    for request_id in ids:
+        final = await stores[0].get_request(request_id)
+        assert final is not None
+        assert final.attempts == 2
+        actions = [entry.action for entry in await stores[0].audit_trail(request_id)]
+        assert actions.count("taken_over") == 1
+
+
+async def test_concurrent_expiry_and_reminders_act_once(databases: tuple[Database, Database]) -> None:
+    stores = _stores(databases)
+    ids = [(await stores[0].create_request(new_request(), now=NOW)).id for _ in range(3)]
+    half = NOW + TTL / 2
+
+    reminded = await asyncio.gather(*(store.mark_reminded(ids[0], half) for store in stores))
+    expired = await asyncio.gather(*(store.expire_due(now=NOW + TTL) for store in stores))
+
+    assert reminded.count(True) == 1
+    assert sorted(request.id for batch in expired for request in batch) == sorted(ids)
+
+
+async def test_concurrent_event_claims_one_winner(databases: tuple[Database, Database]) -> None:
+    events = [EventStore(databases[n % 2]) for n in range(CALLERS)]
+
+    claimed = await asyncio.gather(*(store.claim_event("Ev0123ABC", NOW) for store in events))
+
+    assert claimed.count(True) == 1
+
+
+async def test_concurrent_job_claims_one_winner_then_one_takeover(databases: tuple[Database, Database]) -> None:
+    claims = [ClaimStore(databases[n % 2]) for n in range(CALLERS)]
+    key = "main/2026-11-30"
+
+    first = await asyncio.gather(
+        *(store.claim("digest", key, f"replica-{n}", now=NOW, lease=LEASE) for n, store in enumerate(claims))
+    )
+    after_lease = NOW + LEASE + LEASE
+    takeover = await asyncio.gather(
+        *(store.claim("digest", key, f"replica-{n}", now=after_lease, lease=LEASE) for n, store in enumerate(claims))
+    )
+
+    assert first.count(True) == 1
+    assert takeover.count(True) == 1
+    claim = await claims[0].get("digest", key)
+    assert claim is not None
+    assert claim.claimed_by == f"replica-{takeover.index(True)}"
+    assert claim.lease_until == after_lease + LEASE
