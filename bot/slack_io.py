@@ -89,7 +89,11 @@ class SlackGateway:
 
     async def post(self, channel: str, message: Outgoing, *, thread_ts: str | None = None) -> Delivery:
         """Post a message (a thread reply when `thread_ts` is given)."""
-        args: dict[str, Any] = {"channel": channel, "text": self._text(message.text), "blocks": self._blocks(message.blocks)}
+        args: dict[str, Any] = {
+            "channel": channel,
+            "text": self._text(message.text),
+            "blocks": self._blocks(message.blocks),
+        }
         if thread_ts:
             args["thread_ts"] = thread_ts
         data, error = await self._call("chat.postMessage", **args)

@@ -14,6 +14,7 @@ from bot.render.replies import render_ephemeral
 from bot.services import Services
 from bot.workflow.errors import WorkflowError
 from bot.workflow.service import ApprovalRecorded
+from handlers.answers import answer_for
 from handlers.commands import fill_request_modal
 from handlers.payloads import ActionPayload, parse
 
@@ -28,10 +29,10 @@ class ActionHandlers:
     def __init__(self, services: Services) -> None:
         self.services = services
 
-    async def _tell(self, payload: ActionPayload, text: str) -> None:
+    async def _tell(self, payload: ActionPayload, answer: str | WorkflowError) -> None:
         """Answer the person who clicked: privately where they clicked, else in the channel or a direct message."""
         channel = payload.channel_id
-        message = render_ephemeral(text)
+        message = answer_for(answer) if isinstance(answer, WorkflowError) else render_ephemeral(answer)
         if payload.response_url and (await self.services.slack.respond(payload.response_url, message)).ok:
             return
         if channel:
@@ -58,7 +59,7 @@ class ActionHandlers:
         try:
             result = await self.services.workflow.approve(request_id, payload.user.id)
         except WorkflowError as exc:
-            await self._tell(payload, str(exc))
+            await self._tell(payload, exc)
             return
         if isinstance(result, ApprovalRecorded):
             await self._tell(
@@ -85,10 +86,10 @@ class ActionHandlers:
         except WorkflowError as exc:
             if opened.ok and opened.view_id:
                 await self.services.slack.update_view(
-                    opened.view_id, render_modal_message("Can't reject", str(exc), kind="error")
+                    opened.view_id, render_modal_message("Can't reject", answer_for(exc).text, kind="error")
                 )
             else:
-                await self._tell(payload, str(exc))
+                await self._tell(payload, exc)
             return
         if not opened.ok:
             await self._tell(payload, f"Slack didn't open the reject form ({opened.error}). Please click Reject again.")
@@ -103,7 +104,7 @@ class ActionHandlers:
         try:
             await self.services.workflow.withdraw(request_id, payload.user.id)
         except WorkflowError as exc:
-            await self._tell(payload, str(exc))
+            await self._tell(payload, exc)
 
     async def on_items_changed(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """The selection changed in the request modal: ask Lazada again for the reasons of the new selection."""

@@ -12,11 +12,11 @@ from bot.command_text import CommandKind, parse_command_text
 from bot.lazada.errors import LazadaError
 from bot.render import ids
 from bot.render.modal import render_loading_modal, render_modal_message, render_submitting_modal
-from bot.render.replies import render_ephemeral
-from bot.render.text import Message
+from bot.render.replies import request_posted
 from bot.services import Services
 from bot.workflow.errors import WorkflowError
 from bot.workflow.service import PackageChoice, RequestForm
+from handlers.answers import answer_for
 from handlers.commands import fill_request_modal
 from handlers.payloads import ViewPayload, parse
 
@@ -104,16 +104,12 @@ class ViewHandlers:
             return
         posted = render_modal_message(
             "Request posted",
-            f"Request {request.id} for order {form.order_id} is waiting for a second person's approval in "
-            f"<#{request.channel_id}>. You'll hear back in its thread.",
+            f"Request {request.id} for order {form.order_id} is waiting for a second person's approval in the "
+            "approval channel. You'll hear back in its thread.",
             kind="success",
         )
         await slack.update_view(payload.view.id, posted)
-        confirmation: Message = render_ephemeral(
-            f"Your request {request.id} to cancel {len(form.item_ids)} item(s) of order {form.order_id} is "
-            f"waiting for approval in <#{request.channel_id}>."
-        )
-        await slack.ephemeral(metadata.channel_id, payload.user.id, confirmation)
+        await slack.ephemeral(metadata.channel_id, payload.user.id, request_posted(request.id, request.channel_id))
 
     async def _order_prompt_submitted(self, ack: AsyncAck, payload: ViewPayload, metadata: ids.ModalMetadata) -> None:
         text = _text(payload.value(ids.ORDER_ID_BLOCK, ids.MODAL_ORDER_ID))
@@ -156,7 +152,7 @@ class ViewHandlers:
         try:
             await self.services.workflow.reject(metadata.request_id, payload.user.id, reason)
         except WorkflowError as exc:
-            answer = render_ephemeral(str(exc))
+            answer = answer_for(exc)
             if metadata.channel_id:
                 await self.services.slack.ephemeral(metadata.channel_id, payload.user.id, answer)
             else:

@@ -295,8 +295,10 @@ class RequestStore:
                         details={"lease_until": lease_until},
                     )
         except IntegrityError:
-            # The approval's foreign key found no request; the lookup below raises RequestNotFoundError.
-            outcome = None
+            # Expected only from the approval's foreign key, when there is no such request.
+            if await self.get_request(request_id) is not None:
+                raise
+            raise RequestNotFoundError(request_id) from None
         except _Abort as abort:
             outcome = abort.result
         current = await self._require(request_id)

@@ -41,8 +41,7 @@ class AlreadyDecidedError(WorkflowError):
     """The request is no longer pending."""
 
     def __init__(self, request_id: str, status: str, by: str | None) -> None:
-        who = f" by <@{by}>" if by and by[:1] in "UW" else ""
-        super().__init__(f"Request {request_id} was already decided{who}: it is {status.replace('_', ' ')}.")
+        super().__init__(f"Request {request_id} was already decided: it is {status.replace('_', ' ')}.")
         self.request_id = request_id
         self.status = status
         self.by = by
@@ -97,7 +96,7 @@ class NotPostedError(WorkflowError):
             "is_archived": "the channel is archived; set another APPROVAL_CHANNEL",
         }.get(error or "", "try again, or ask the bot's operator")
         super().__init__(
-            f"I couldn't post request {request_id} for approval in <#{channel}> ({error}); nothing will be "
+            f"I couldn't post request {request_id} for approval in channel {channel} ({error}); nothing will be "
             f"cancelled. To fix it, {hint}."
         )
         self.request_id = request_id

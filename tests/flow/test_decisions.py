@@ -32,7 +32,7 @@ async def test_non_approver_cannot_approve(bot: Harness, world: SandboxWorld, sh
     request = await request_cancel(bot, showcase.pending)
     await bot.click(DAVE, ids.REQUEST_APPROVE, request)
     assert (await bot.refreshed(request)).status is RequestStatus.PENDING
-    assert "Only approvers" in _ephemeral_texts(bot, DAVE)
+    assert "Only an approver" in _ephemeral_texts(bot, DAVE)
     assert world.call_count(CREATE) == 0
 
 
@@ -48,7 +48,9 @@ async def test_double_click_cancels_once_and_tells_the_second_click(
     await bot.settle()
     assert (await bot.refreshed(request)).status is RequestStatus.EXECUTED
     assert world.call_count(CREATE) == 1
-    assert "already decided" in _ephemeral_texts(bot, BOB) + _ephemeral_texts(bot, CAROL)
+    told = _ephemeral_texts(bot, BOB) + _ephemeral_texts(bot, CAROL)
+    assert "already approved by <@U0" in told, "the winner is named with a working mention"
+    assert "&lt;" not in told
 
 
 async def test_slack_retry_of_the_same_click_has_one_effect(
@@ -98,7 +100,7 @@ async def test_non_approver_reject_is_refused_in_the_modal(bot: Harness, showcas
     request = await request_cancel(bot, showcase.pending)
     await bot.click(DAVE, ids.REQUEST_REJECT, request)
     view = bot.open_modal(DAVE)
-    assert "Only approvers" in str(view["blocks"])
+    assert "Only an approver" in str(view["blocks"])
     assert (await bot.refreshed(request)).status is RequestStatus.PENDING
 
 
@@ -106,7 +108,7 @@ async def test_requester_withdraws_and_others_cannot(bot: Harness, world: Sandbo
     request = await request_cancel(bot, showcase.pending)
     await bot.click(BOB, ids.REQUEST_WITHDRAW, request)
     assert (await bot.refreshed(request)).status is RequestStatus.PENDING
-    assert "Only the person who asked" in _ephemeral_texts(bot, BOB)
+    assert "Only the person who made the request" in _ephemeral_texts(bot, BOB)
 
     await bot.click(ALICE, ids.REQUEST_WITHDRAW, request)
     withdrawn = await bot.refreshed(request)
@@ -114,7 +116,7 @@ async def test_requester_withdraws_and_others_cannot(bot: Harness, world: Sandbo
     assert "Approve" not in bot.message_json(withdrawn)
 
     await bot.click(BOB, ids.REQUEST_APPROVE, withdrawn)
-    assert "already decided" in _ephemeral_texts(bot, BOB)
+    assert "already withdrawn" in _ephemeral_texts(bot, BOB)
     assert world.call_count(CREATE) == 0
 
 

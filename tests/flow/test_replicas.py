@@ -37,4 +37,4 @@ async def test_twenty_simultaneous_approvals_on_two_replicas_cancel_once(
             approvals = [e for e in await first.services.requests.audit_trail(request.id) if e.action == "approved"]
             assert len(approvals) == 1
             told = " ".join(str(m.get("text", "")) for u in (BOB, CAROL) for m in first.slack.ephemerals(u))
-            assert told.count("already decided") >= 1
+            assert told.count("already approved by") >= 1
