@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--sandbox", action="store_true", help="use the built-in Lazada sandbox")
 
+    commands.add_parser("demo", help="the whole flow offline, printed as a transcript (no Slack or Lazada needed)")
+
     sandbox = commands.add_parser("sandbox", help="serve the Lazada sandbox on its own")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--port", type=int, default=8765)

@@ -67,7 +67,7 @@ class SlackGateway:
     def _marked(self, blocks: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
         if not self.sandbox or len(blocks) >= limit or "SANDBOX" in json.dumps(blocks):
             return blocks
-        banner = ContextBlock(elements=[MarkdownTextObject(text=f":test_tube: {sandbox_banner()}")])
+        banner = ContextBlock(elements=[MarkdownTextObject(text=f"🧪 {sandbox_banner()}")])
         return [*blocks, banner.to_dict()]
 
     def _view(self, view: View) -> dict[str, Any]:

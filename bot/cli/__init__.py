@@ -16,6 +16,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
     match args.command:
         case "order":
             return await commands.order_show(args, settings)
+        case "demo":
+            return await commands.demo()
         case "db":
             return await commands.db_upgrade(settings)
         case "sandbox":

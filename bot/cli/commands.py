@@ -24,6 +24,7 @@ from bot.workflow.errors import WorkflowError
 __all__ = [
     "DEMO_SEED",
     "db_upgrade",
+    "demo",
     "order_show",
     "run_socket_mode",
     "sandbox",
@@ -87,6 +88,14 @@ async def order_show(args: argparse.Namespace, settings: Settings) -> int:
             log.info("order_show_failed", error=str(exc))
             return _fail(f"order {parsed.order_ids[0]}: {exc.user_message}")
     print(render_order_json(draft) if args.json else render_order_text(draft))
+    return 0
+
+
+async def demo() -> int:
+    """Play the offline demo and print its transcript."""
+    from bot.cli.demo import run_demo
+
+    await run_demo()
     return 0
 
 

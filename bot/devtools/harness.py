@@ -220,9 +220,18 @@ async def running_bot(
             slack_signing_secret=SecretStr(SIGNING_SECRET),
             slack_api_url=slack.api_url,
             database_url=database_url,
-            approvers=list(approvers),
-            lazada_calls_per_second=1000,
-            **dict(settings_overrides or {}),
+            **{
+                # Explicit values win over the environment, so a developer's own settings don't leak in.
+                "approvers": list(approvers),
+                "lazada_calls_per_second": 1000,
+                "stores_file": None,
+                "store_code": "main",
+                "approval_channel": None,
+                "digest_channel": "C0DIGEST",
+                "lazada_api_url": None,
+                "lazada_country": "sg",
+                **dict(settings_overrides or {}),
+            },
         )
         from slack_sdk.web.async_client import AsyncWebClient
 

@@ -22,19 +22,17 @@ def line_for(item: OrderItem) -> ItemLine:
     )
 
 
-def _order_line(order: RequestOrder, *, repack_first: bool) -> OrderLine:
+def _order_line(order: RequestOrder) -> OrderLine:
     chosen = set(order.item_ids)
     selected = tuple(line_for(i) for i in order.items if i.order_item_id in chosen)
     packages = {
         i.package_id for i in order.items if i.order_item_id in chosen and i.status == "packed" and i.package_id
     }
-    siblings: tuple[ItemLine, ...] = ()
-    if not repack_first:
-        siblings = tuple(
-            line_for(i)
-            for i in order.items
-            if i.order_item_id not in chosen and i.package_id in packages and i.status != "canceled"
-        )
+    siblings = tuple(
+        line_for(i)
+        for i in order.items
+        if i.order_item_id not in chosen and i.package_id in packages and i.status != "canceled"
+    )
     return OrderLine(
         order_id=order.order_id,
         items=selected,
@@ -60,7 +58,7 @@ def card_for(
         request_id=request.id,
         store_code=request.store_code,
         store_label=store_label,
-        orders=tuple(_order_line(o, repack_first=request.repack_first) for o in request.orders),
+        orders=tuple(_order_line(o) for o in request.orders),
         reason=Reason(reason_id=request.reason_id, reason_name=request.reason_name),
         justification=request.justification,
         requester_id=request.requester_id,

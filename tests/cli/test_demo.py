@@ -1,0 +1,68 @@
+"""`demo` runs the whole flow offline as a subprocess and prints a transcript a person can follow."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="module")
+def transcript(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The demo's output, run once as a real process with an empty environment and working directory."""
+    home = tmp_path_factory.mktemp("demo")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "demo"],
+        cwd=home,
+        env={"PATH": os.environ.get("PATH", ""), "HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stdout
+
+
+def test_alice_requests_a_packed_order(transcript: str) -> None:
+    assert "alice> /cancel-order 100000000000001" in transcript
+    assert "Slack shows alice a form:" in transcript
+    assert "[Request approval]" in transcript
+    assert "Wireless Mouse" in transcript
+    assert re.search(r"stored request CR-\w+ as pending", transcript)
+    assert "[Approve]* [Reject] [Withdraw]" in transcript
+
+
+def test_self_approval_is_refused(transcript: str) -> None:
+    step = transcript.split("3. Alice tries to approve her own request")[1].split("━━")[0]
+    assert "can't approve your own request" in step
+    assert "still pending; nothing was sent to Lazada" in step
+    assert "/order/reverse/cancel/create" not in step
+
+
+def test_bob_approves_and_the_items_are_cancelled(transcript: str) -> None:
+    step = transcript.split("4. Bob, an approver, approves")[1].split("━━")[0]
+    assert step.count("GET /order/reverse/cancel/create") == 1
+    assert "Cancelled on Lazada" in step
+    assert "approved by @bob" in step
+    assert "Restock reminder" in step
+    result = transcript.split("5. The result")[1]
+    assert "Wireless Mouse: canceled" in result
+    assert "USB-C Cable 1 m: pending" in result, "the sibling was repacked, not cancelled"
+
+
+def test_every_lazada_call_is_shown_with_its_outcome(transcript: str) -> None:
+    calls = re.findall(r"lazada  GET (/\S+) .*→ (ok|error \w+)", transcript)
+    assert ("/order/items/get", "ok") in calls
+    assert ("/order/package/repack", "ok") in calls
+
+
+def test_it_ends_with_where_the_files_are(transcript: str) -> None:
+    database = re.search(r"Database: (\S+)", transcript)
+    assert database is not None
+    assert Path(database.group(1)).exists()
