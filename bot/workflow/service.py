@@ -322,8 +322,11 @@ class CancellationService:
                 await self.requests.set_message(request.id, posted.channel or request.channel_id, posted.ts)
 
     async def reply_in_thread(self, request: CancelRequest, message: Outgoing) -> None:
-        """Reply under the approval message (or in the channel when it was never posted)."""
-        await self.slack.post(request.channel_id, message, thread_ts=request.message_ts)
+        """Reply under the approval message; when the channel refuses (bot removed, archived), tell the requester."""
+        delivery = await self.slack.post(request.channel_id, message, thread_ts=request.message_ts)
+        if not delivery.ok:
+            log.warning("thread_reply_failed", request_id=request.id, error=delivery.error)
+            await self.slack.direct(request.requester_id, message)
 
     # -- scheduler -------------------------------------------------------------------------------------------
 

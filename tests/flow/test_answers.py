@@ -154,3 +154,32 @@ async def test_foreign_or_malformed_button_values_do_nothing(
         assert response.status_code == 200
     assert (await bot.refreshed(request)).status is RequestStatus.PENDING
     assert world.call_count(CREATE) == 0
+
+
+async def test_deleted_approval_message_is_posted_again_with_the_outcome(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await request_cancel(bot, showcase.pending)
+    assert request.message_ts is not None
+    bot.slack.delete_message(request.channel_id, request.message_ts)
+    await bot.click("U0BOB", ids.REQUEST_APPROVE, request)
+    done = await bot.refreshed(request)
+    assert done.status is RequestStatus.EXECUTED
+    assert done.message_ts != request.message_ts
+    assert "Cancelled on Lazada" in bot.message_json(done)
+
+
+async def test_bot_removed_from_the_channel_still_tells_the_requester(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await request_cancel(bot, showcase.pending)
+    bot.slack.remove_bot_from(request.channel_id)
+    bot.slack.fail("chat.update", "not_in_channel", times=5)
+    bot.slack.fail("chat.postMessage", "not_in_channel", times=1)
+    await bot.click("U0BOB", ids.REQUEST_APPROVE, request)
+    done = await bot.refreshed(request)
+    assert done.status is RequestStatus.EXECUTED
+    assert world.call_count(CREATE) == 1
+    dm = bot.slack.im_channel(ALICE)
+    assert dm is not None
+    assert any("cancelled" in str(m.get("text", "")).lower() for m in bot.slack.messages(dm))
