@@ -1,0 +1,58 @@
+"""Several replicas, each with its own engine, ticking in the same minute post one digest (PostgreSQL and SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.devtools import FakeSlack
+from bot.digest.poster import CLAIM_KIND
+from bot.lazada.sandbox import SandboxWorld
+from bot.lazada.sandbox.testing import ManualClock
+from bot.store import ClaimStatus, ClaimStore, Database
+from tests.digest.conftest import ServiceFactory, local
+from tests.digest.test_poster import add_history
+
+REPLICAS = 4
+
+
+@pytest.fixture
+async def slack(clock: ManualClock) -> AsyncIterator[FakeSlack]:
+    """A fake Slack whose message timestamps follow the test clock."""
+    async with FakeSlack(clock=lambda: clock().timestamp()) as fake:
+        yield fake
+
+
+async def test_replicas_ticking_in_the_same_minute_post_one_digest(
+    world: SandboxWorld, make_service: ServiceFactory, slack: FakeSlack, clock: ManualClock, db_url: str
+) -> None:
+    add_history(world)
+    clock.current = local(2026, 11, 20, 9, 0, 30)
+    async with AsyncExitStack() as stack:
+        services = []
+        for index in range(REPLICAS):
+            database = await stack.enter_async_context(Database.from_url(db_url))
+            services.append(
+                make_service(
+                    slack_client=AsyncWebClient(token=slack.bot_token, base_url=slack.api_url),
+                    replica_id=f"replica-{index}",
+                    database=database,
+                )
+            )
+
+        await asyncio.gather(*(service.tick() for service in services))
+        await asyncio.gather(*(service.tick() for service in services))
+
+    posted = [call for call in slack.calls if call.method == "chat.postMessage"]
+    assert len(posted) == 1
+    assert len(slack.uploaded_files) == 1
+    claim = await ClaimStore(make_service.database).get(CLAIM_KIND, "th-main/2026-11-20")
+    assert claim is not None
+    assert claim.status is ClaimStatus.DONE
+    # One sync only: the 350 orders were listed once, in four pages.
+    offsets = sorted(int(call.params["offset"]) for call in world.calls if call.path == "/orders/get")
+    assert offsets == [0, 100, 200, 300]
