@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.store import ClaimStatus, ClaimStore, Database
-from tests.store.conftest import LEASE, NOW
+from tests.store.factories import LEASE, NOW
 
 KEY = "main/2026-11-30"
 

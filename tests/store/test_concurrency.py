@@ -19,7 +19,7 @@ from bot.store import (
     RequestStatus,
     RequestStore,
 )
-from tests.store.conftest import LEASE, NOW, TTL, new_request
+from tests.store.factories import LEASE, NOW, TTL, new_request
 
 CALLERS = 20
 

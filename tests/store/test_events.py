@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.store import Database, EventStore
-from tests.store.conftest import NOW
+from tests.store.factories import NOW
 
 
 async def test_claim_event_once(database: Database) -> None:

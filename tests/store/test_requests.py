@@ -21,7 +21,7 @@ from bot.store import (
     RequestStore,
     StoreError,
 )
-from tests.store.conftest import LEASE, NOW, TTL, new_request
+from tests.store.factories import LEASE, NOW, TTL, new_request
 
 BANGKOK = ZoneInfo("Asia/Bangkok")
 

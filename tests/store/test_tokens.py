@@ -8,7 +8,7 @@ from pydantic import SecretStr
 
 from bot.lazada.tokens import StoredTokens, TokenStore
 from bot.store import Database, DbTokenStore
-from tests.store.conftest import NOW
+from tests.store.factories import NOW
 
 TOKENS = StoredTokens(
     access_token=SecretStr("access-secret-1"),
