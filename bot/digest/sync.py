@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections import Counter
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -38,6 +38,7 @@ Progress = Callable[[str, int, int], None]
 """Told ``(phase, done, total)`` as a sync goes: phase ``orders`` counts GetOrders pages, ``items`` batches."""
 
 _T = TypeVar("_T")
+_Keep = Callable[[Sequence[Order]], Awaitable[None]]
 
 log = structlog.get_logger(__name__)
 
@@ -180,13 +181,15 @@ class OrderSync:
                 listings.append(_Listing(changed_from, covered_until, update_after=state.updates_since.astimezone(tz)))
 
         calls = _Calls(client, concurrency=self._concurrency, progress=progress)
+        listed: set[str] = set()
+
+        async def keep(orders: Sequence[Order]) -> None:
+            # Each page is stored as it arrives: memory stays flat and a failed sync keeps what it read.
+            await self._cache.upsert_orders(store.code, orders, tz=tz, now=now)
+            listed.update(order.order_id for order in orders)
+
         calls.expect("orders", len(listings))
-        listed = await _all(self._list(calls, listing) for listing in listings)
-        orders: dict[str, Order] = {}
-        for batch in listed:
-            for order in batch:
-                orders[order.order_id] = order
-        await self._cache.upsert_orders(store.code, orders.values(), tz=tz, now=now)
+        await _all(self._list(calls, listing, keep) for listing in listings)
 
         pending = await self._cache.orders_needing_items(store.code, since=first_day)
         batches = [
@@ -213,7 +216,7 @@ class OrderSync:
             started_at=started,
             finished_at=self._clock(),
             calls=dict(calls.counts),
-            orders_listed=len(orders),
+            orders_listed=len(listed),
             orders_item_reads=sum(read),
             orders_pruned=pruned,
         )
@@ -227,24 +230,26 @@ class OrderSync:
         )
         return stats
 
-    async def _list(self, calls: _Calls, listing: _Listing) -> list[Order]:
+    async def _list(self, calls: _Calls, listing: _Listing, keep: _Keep) -> None:
         """Every order of one listing: page 0, then all other pages at once, or shorter windows past 5,000."""
         first = await calls.orders(listing, 0)
-        found = list(first.orders)
+        await keep(first.orders)
         if len(first.orders) < MAX_ORDERS_LIMIT:
-            return found
+            return
         total = first.count_total
         if total <= MAX_ORDERS_OFFSET + MAX_ORDERS_LIMIT:
             offsets = range(MAX_ORDERS_LIMIT, total, MAX_ORDERS_LIMIT)
             calls.expect("orders", len(offsets))
-            for page in await _all(calls.orders(listing, offset) for offset in offsets):
-                found.extend(page.orders)
-            return found
+            await _all(self._page(calls, listing, offset, keep) for offset in offsets)
+            return
         parts = listing.split(math.ceil(total / SPLIT_TARGET))
         calls.expect("orders", len(parts))
-        for orders in await _all(self._list(calls, part) for part in parts):
-            found.extend(orders)
-        return found
+        await _all(self._list(calls, part, keep) for part in parts)
+
+    @staticmethod
+    async def _page(calls: _Calls, listing: _Listing, offset: int, keep: _Keep) -> None:
+        page = await calls.orders(listing, offset)
+        await keep(page.orders)
 
     async def _read_items(self, calls: _Calls, store_code: str, batch: Sequence[tuple[str, datetime | None]]) -> int:
         """Read one batch's items and store each order's cancelled items per initiator; returns orders read.

@@ -13,10 +13,11 @@ import pytest
 
 from bot.digest.models import DigestReport
 from bot.digest.window import DayRange, history_first_day, rate_window
+from bot.lazada.errors import LazadaServerError
 from bot.lazada.sandbox import ItemSpec, SandboxTransport, SandboxWorld, generate_history
 from bot.lazada.sandbox.testing import ManualClock
 from bot.store import Database
-from tests.digest.conftest import SELLER_FAULT, TZ, ServiceFactory, make_client
+from tests.digest.conftest import SELLER_FAULT, TZ, ServiceFactory, make_client, store_config
 
 ORDERS = "/orders/get"
 ITEMS = "/orders/items/get"
@@ -218,3 +219,37 @@ async def test_calls_run_at_once_up_to_the_concurrency(
 
     assert stats.total_calls > concurrency
     assert transport.most == concurrency
+
+
+async def test_a_failed_sync_keeps_its_marks_and_the_next_one_completes(
+    world: SandboxWorld, make_service: ServiceFactory, clock: ManualClock
+) -> None:
+    generate_history(world, seed=4, orders_per_day=30, days=70)
+    service = make_service()
+    world.faults.inject("service_timeout", path=ITEMS, times=1)
+
+    with pytest.raises(LazadaServerError):
+        await service.sync("th-main")
+    assert await service.cache.state("th-main") is None
+
+    clock.advance(minutes=5)
+    retried = await service.sync("th-main")
+
+    assert retried.cold
+    assert_matches_world(await service.report("th-main"), world)
+
+
+async def test_a_new_time_zone_starts_the_cache_again(
+    world: SandboxWorld, make_service: ServiceFactory, clock: ManualClock
+) -> None:
+    generate_history(world, seed=6, orders_per_day=10, days=70)
+    await make_service().sync("th-main")
+    clock.advance(hours=1)
+
+    moved = make_service(stores=[store_config(timezone="Asia/Singapore")])
+    stats = await moved.sync("th-main")
+
+    state = await moved.cache.state("th-main")
+    assert stats.cold
+    assert state is not None
+    assert state.timezone == "Asia/Singapore"
