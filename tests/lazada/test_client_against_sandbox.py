@@ -47,7 +47,6 @@ STORE = "SG-MAIN"
 ITEMS = "/order/items/get"
 MULTI_ITEMS = "/orders/items/get"
 ORDERS = "/orders/get"
-ORDER = "/order/get"
 VALIDATE = "/order/reverse/cancel/validate"
 CREATE = "/order/reverse/cancel/create"
 REPACK = "/order/package/repack"
@@ -296,6 +295,18 @@ async def test_client_concurrent_reads_with_a_refused_token_share_one_refresh(sa
     assert [answer[0].order_id for answer in answers] == [str(order.order_id) for order in orders]
     assert sandbox.world.call_count(REFRESH) == 1
     assert sandbox.world.call_count(ITEMS, code="0") == 5
+    assert sandbox.store.saves == 1
+
+
+async def test_client_retries_a_refresh_that_hit_a_server_fault(sandbox: Sandbox) -> None:
+    order = sandbox.world.add_order([ItemSpec()])
+    sandbox.world.expire_access_token()
+    sandbox.world.faults.inject(FaultKind.HTTP_502, path=REFRESH)
+
+    items = await sandbox.client(retry=RetryPolicy.without_waits(3)).get_order_items(order_id=order.order_id)
+
+    assert len(items) == 1
+    assert sandbox.log() == [(ITEMS, "IllegalAccessToken"), (REFRESH, None), (REFRESH, "0"), (ITEMS, "0")]
     assert sandbox.store.saves == 1
 
 
@@ -781,6 +792,25 @@ async def test_client_iter_orders_sees_every_order_of_a_big_window_once(
     assert offsets.count(0) >= 2
     moving = ("created" if by_created else "update") + ("_after" if sort_direction == "ASC" else "_before")
     assert len({params[moving] for params in pages}) == offsets.count(0)
+
+
+@pytest.mark.parametrize("sort_direction", ["ASC", "DESC"])
+async def test_client_iter_orders_keeps_orders_sharing_the_second_at_the_offset_cap(
+    sandbox: Sandbox, sort_direction: Literal["ASC", "DESC"]
+) -> None:
+    world = sandbox.world
+    start = world.now() - timedelta(days=1)
+    # Seven orders a second, so the 5,100th order (the end of offset 5,000) shares its second with the next ones.
+    orders = [world.add_order([ItemSpec()], created_at=start + timedelta(seconds=n // 7)) for n in range(5_250)]
+    expected = [str(order.order_id) for order in orders]
+
+    seen = [
+        order.order_id
+        async for order in sandbox.client().iter_orders(created_after=start, sort_direction=sort_direction)
+    ]
+
+    assert seen == (expected if sort_direction == "ASC" else expected[::-1])
+    assert max(int(call.params["offset"]) for call in world.calls) == MAX_ORDERS_OFFSET
 
 
 async def test_client_create_token_from_an_auth_code_saves_and_uses_the_tokens() -> None:
