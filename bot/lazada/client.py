@@ -219,9 +219,14 @@ def _describe(exc: ValidationError) -> str:
     return f"unexpected answer shape: {exc.error_count()} problem(s), first at {where}: {first['msg']}"
 
 
-def _retry_hint(exc: Exception) -> bool | float:
-    """Stamina backoff hook: retry transport/server errors; for ApiCallLimit wait exactly the announced ban."""
+def _retry_hint(exc: Exception, *, time_left: float | None = None) -> bool | float:
+    """Stamina backoff hook: retry transport/server errors; for ApiCallLimit wait exactly the announced ban.
+
+    A ban longer than the time the policy has left is not waited out: the error is raised at once.
+    """
     if isinstance(exc, LazadaRateLimitedError):
+        if time_left is not None and exc.retry_after > time_left:
+            return False
         return exc.retry_after
     return isinstance(exc, LazadaTransportError | LazadaServerError)
 
@@ -656,8 +661,14 @@ class LazadaClient:
         if not retry:
             return await self._send_once(path, params, base_url=base_url, access_token=access_token, attempt=1)
         policy = self._retry
+        started = time.monotonic()
+
+        def hint(exc: Exception) -> bool | float:
+            left = None if policy.timeout is None else policy.timeout - (time.monotonic() - started)
+            return _retry_hint(exc, time_left=left)
+
         async for attempt in stamina.retry_context(
-            on=_retry_hint,
+            on=hint,
             attempts=policy.attempts,
             timeout=policy.timeout,
             wait_initial=policy.wait_initial,

@@ -907,3 +907,15 @@ async def test_client_never_shows_a_secret_in_errors_or_logs(
     for text in texts:
         for secret in secrets:
             assert secret not in text
+
+
+async def test_a_ban_longer_than_the_time_left_is_not_waited_out(sandbox: Sandbox) -> None:
+    world = sandbox.world
+    order = world.add_order([ItemSpec()])
+    world.faults.inject(FaultKind.API_CALL_LIMIT, path=ITEMS, times=3)
+    client = sandbox.client(retry=RetryPolicy(attempts=4, timeout=0.3, wait_initial=0.0, wait_max=0.0, wait_jitter=0.0))
+    started = time.monotonic()
+    with pytest.raises(LazadaRateLimitedError):
+        await client.get_order_items(order_id=order.order_id)
+    assert time.monotonic() - started < 0.5, "a 1 s ban does not fit in a 0.3 s budget: raise at once"
+    assert sandbox.log() == [(ITEMS, "ApiCallLimit")]
