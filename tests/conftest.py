@@ -7,13 +7,15 @@ a fresh schema that is dropped afterwards, so parallel runs never see each other
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -76,3 +78,19 @@ async def database(db_url: str) -> AsyncIterator[Database]:
         yield db
     finally:
         await db.close()
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Undo what an in-process CLI run does to logging (root handlers, logger levels, structlog's config)."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    levels = {name: logging.getLogger(name).level for name in list(logging.root.manager.loggerDict)}
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    for name, saved in levels.items():
+        logging.getLogger(name).setLevel(saved)
+    for name in set(logging.root.manager.loggerDict) - set(levels):
+        logging.getLogger(name).setLevel(logging.NOTSET)
+    structlog.reset_defaults()
