@@ -57,7 +57,7 @@ def _expiry(moment: datetime, now: datetime) -> str:
 def _failure_text(alert: TokenAlert, error: str) -> str:
     detail = escape(truncate(oneline(error), _ERROR_LIMIT))
     if alert.refresh_refused:
-        lines = [f"Lazada refused to renew the store's access token: {detail}"]
+        lines = [f"The store's access token cannot be renewed: {detail}"]
     else:
         lines = [f"The bot could not renew the store's access token and keeps trying: {detail}"]
     if alert.access_expires_at is not None:
@@ -69,9 +69,14 @@ def _failure_text(alert: TokenAlert, error: str) -> str:
 
 def _deadline_text(alert: TokenAlert, deadline: datetime) -> str:
     what = "refresh token" if alert.deadline_is_refresh_token else "access token (there is no refresh token)"
+    consequence = (
+        "the bot can no longer renew the store's access"
+        if deadline <= alert.now
+        else "after that the bot cannot renew the store's access"
+    )
     return (
         f"The store's Lazada {what} {_expiry(deadline, alert.now)}. Lazada does not extend it: "
-        "after that the bot cannot renew the store's access until the seller authorizes the app again."
+        f"{consequence} until the seller authorizes the app again."
     )
 
 
