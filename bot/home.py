@@ -9,7 +9,7 @@ import structlog
 from bot.render.home import render_home
 from bot.settings import StoreConfig
 from bot.slack_io import SlackGateway
-from bot.store.models import FINAL_REQUEST_STATUSES, RequestStatus
+from bot.store.models import FINAL_REQUEST_STATUSES, CancelRequest, RequestStatus
 from bot.store.requests import RequestStore
 from bot.workflow.approvers import ApproverLookupError
 from bot.workflow.models import RateProjection
@@ -72,3 +72,20 @@ class HomeService:
         """Refresh several people's Home tabs (after a transition that concerns them)."""
         for user_id in dict.fromkeys(user_ids):
             await self.publish(user_id)
+
+    async def request_changed(self, request: CancelRequest) -> None:
+        """Refresh the Home tabs a request appears on: its requester's, its deciders' and the approvers'."""
+        people = [request.requester_id, *request.approver_ids]
+        if request.decided_by:
+            people.append(request.decided_by)
+        store = self.workflow.stores.get(request.store_code)
+        ids = self.workflow.approver_ids(store) if store else self.workflow.default_approvers
+        for approver in ids:
+            if approver.startswith("S"):
+                try:
+                    people.extend(sorted(await self.workflow.approvers.group_members(approver)))
+                except ApproverLookupError:
+                    log.warning("home_refresh_group_unknown", usergroup=approver)
+            else:
+                people.append(approver)
+        await self.publish_many([p for p in people if p[:1] in "UW"])

@@ -213,6 +213,7 @@ async def open_services(
             sandbox=sandbox is not None,
         )
         home = HomeService(requests=requests, workflow=workflow, slack=slack)
+        workflow.observers.append(home.request_changed)
         yield Services(
             settings=settings,
             stores=stores,

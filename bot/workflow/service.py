@@ -114,6 +114,7 @@ class CancellationService:
         self.sandbox = sandbox
         self.rates = rates
         self.drafter = Drafter(sandbox=sandbox)
+        self.observers: list[Callable[[CancelRequest], Awaitable[None]]] = []
 
     # -- lookups ---------------------------------------------------------------------------------------------
 
@@ -232,7 +233,9 @@ class CancellationService:
             )
             raise NotPostedError(request.id, new.channel_id, delivery.error)
         await self.requests.set_message(request.id, delivery.channel or new.channel_id, delivery.ts)
-        return await self.get(request.id)
+        posted = await self.get(request.id)
+        await self.changed(posted)
+        return posted
 
     # -- decisions -------------------------------------------------------------------------------------------
 
@@ -310,8 +313,17 @@ class CancellationService:
 
     # -- Slack -----------------------------------------------------------------------------------------------
 
+    async def changed(self, request: CancelRequest) -> None:
+        """Tell the observers (App Home) that a request changed; their failures never stop the workflow."""
+        for observer in self.observers:
+            try:
+                await observer(request)
+            except Exception:
+                log.exception("observer_failed", request_id=request.id)
+
     async def refresh_message(self, request: CancelRequest) -> None:
         """Make the approval message show the request as stored; re-post it when the old one is gone."""
+        await self.changed(request)
         if not request.message_ts:
             return
         message = render_request_message(self.card(request), now=self.clock())

@@ -149,6 +149,7 @@ async def test_approver_group_lookup_failure_is_explained(
     bot: Harness, world: SandboxWorld, showcase: Showcase
 ) -> None:
     request = await request_cancel(bot, showcase.pending)
+    bot.services.approvers.forget()
     bot.slack.fail("usergroups.users.list", "ratelimited", times=5)
     await bot.click(BOB, ids.REQUEST_APPROVE, request)
     assert "couldn't check who may approve" in _ephemeral_texts(bot, BOB)

@@ -63,12 +63,13 @@ async def test_every_message_says_sandbox(bot: Harness, showcase: Showcase) -> N
 
 async def test_app_home_is_published_once_per_event(bot: Harness, showcase: Showcase) -> None:
     await request_cancel(bot, showcase.pending)
+    before = len(bot.slack.calls_to("views.publish"))
     event = bot.payloads.app_home_opened(BOB, event_id="Ev1")
     assert (await bot.send(event)).status_code == 200
     await bot.settle()
     assert (await bot.send(event)).status_code == 200
     await bot.settle()
-    assert len(bot.slack.calls_to("views.publish")) == 1
+    assert len(bot.slack.calls_to("views.publish")) == before + 1
     home = bot.slack.home_view(BOB)
     assert home is not None
     assert str(showcase.pending) in str(home["blocks"])
@@ -108,3 +109,19 @@ async def test_every_slack_message_in_sandbox_mode_is_marked(bot: Harness, showc
     assert len(sent) >= 6
     for call in sent:
         assert "SANDBOX" in str(call.params), call.method
+
+
+async def test_app_home_follows_the_requests_that_concern_each_person(bot: Harness, showcase: Showcase) -> None:
+    request = await request_cancel(bot, showcase.pending)
+    alice_home = bot.slack.home_view(ALICE)
+    carol_home = bot.slack.home_view(CAROL)
+    assert alice_home is not None
+    assert carol_home is not None
+    assert request.id in str(alice_home["blocks"])
+    assert ids.REQUEST_APPROVE in str(carol_home["blocks"]), "approvers see the pending request with its buttons"
+    assert ids.REQUEST_APPROVE not in str(alice_home["blocks"]), "requesters cannot approve their own"
+
+    await bot.click(BOB, ids.REQUEST_APPROVE, request)
+    carol_after = bot.slack.home_view(CAROL)
+    assert carol_after is not None
+    assert ids.REQUEST_APPROVE not in str(carol_after["blocks"]), "nothing is pending any more"
