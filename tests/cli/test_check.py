@@ -1,0 +1,345 @@
+"""`check` against a FakeSlack and the sandbox served on a free port: all green, then one failure of each kind."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+import yaml
+from pydantic import SecretStr
+
+from bot.cli.check import CheckResult, add_parser, find_manifest, manifest_bot_scopes, run
+from bot.devtools.fake_slack import FakeSlack, FakeWorkspace
+from bot.lazada.sandbox import (
+    SANDBOX_ACCESS_TOKEN,
+    SANDBOX_APP_KEY,
+    SANDBOX_APP_SECRET,
+    SANDBOX_REFRESH_TOKEN,
+    SandboxServer,
+    SandboxWorld,
+)
+from bot.settings import Settings
+from bot.store import Database, DbTokenStore, default_sqlite_url, upgrade_to_head
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+MANIFEST_SCOPES = tuple(
+    yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))["oauth_config"]["scopes"]["bot"]
+)
+ALL_NAMES = [
+    "settings",
+    "stores",
+    "database",
+    "slack auth",
+    "slack scopes",
+    "channel C0OPS",
+    "channel C0DIGEST",
+    "approver group S0APPROVERS",
+    "approver U0CAROL",
+    "lazada store main",
+]
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """The command configures logging for a process; give the next test the configuration it found."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    structlog.reset_defaults()
+
+
+@dataclass
+class Outcome:
+    """What `check` printed and returned."""
+
+    code: int
+    out: str
+
+    def line(self, name: str) -> str:
+        """The line of the check called ``name`` (with its fix line when it failed)."""
+        lines = self.out.splitlines()
+        for index, line in enumerate(lines):
+            if line[2:].startswith(f"{name}: "):
+                fix = lines[index + 1] if index + 1 < len(lines) and lines[index + 1].startswith("    → ") else ""
+                return f"{line}\n{fix}".rstrip()
+        raise AssertionError(f"no {name!r} line in:\n{self.out}")
+
+    def failed(self) -> list[str]:
+        """The names of the failed checks."""
+        return [line[2:].split(": ", 1)[0] for line in self.out.splitlines() if line.startswith("✗ ")]
+
+
+@dataclass
+class Rig:
+    """A FakeSlack, the served sandbox, a database file, and the settings that point at them."""
+
+    slack: FakeSlack
+    world: SandboxWorld
+    base_url: str
+    tmp_path: Path
+
+    def settings(self, **overrides: Any) -> Settings:
+        """Settings that pass every check, with ``overrides``."""
+        values: dict[str, Any] = {
+            "slack_bot_token": SecretStr(self.slack.bot_token),
+            "slack_app_token": SecretStr("xapp-1-A0APP-fake"),
+            "slack_api_url": self.slack.api_url,
+            "lazada_app_key": SANDBOX_APP_KEY,
+            "lazada_app_secret": SecretStr(SANDBOX_APP_SECRET),
+            "lazada_api_url": self.base_url,
+            "lazada_auth_url": self.base_url,
+            "lazada_access_token": SecretStr(SANDBOX_ACCESS_TOKEN),
+            "lazada_refresh_token": SecretStr(SANDBOX_REFRESH_TOKEN),
+            "database_url": default_sqlite_url(self.tmp_path / "bot.sqlite3"),
+            "approvers": ["S0APPROVERS", "U0CAROL"],
+            "approval_channel": "C0OPS",
+            "digest_channel": "C0DIGEST",
+            **overrides,
+        }
+        return Settings(_env_file=None, **values)
+
+
+Check = Callable[..., Awaitable[Outcome]]
+
+
+@pytest.fixture
+async def world_server() -> AsyncIterator[SandboxServer]:
+    """The sandbox seller on the real clock, served on a free port."""
+    async with SandboxServer(SandboxWorld(), port=0) as server:
+        yield server
+
+
+async def _rig(server: SandboxServer, tmp_path: Path, workspace: FakeWorkspace | None = None) -> AsyncIterator[Rig]:
+    async with FakeSlack(workspace) as slack:
+        yield Rig(slack=slack, world=server.world, base_url=server.base_url, tmp_path=tmp_path)
+
+
+@pytest.fixture
+async def rig(world_server: SandboxServer, tmp_path: Path) -> AsyncIterator[Rig]:
+    """Everything `check` reaches, in working order."""
+    async for value in _rig(world_server, tmp_path):
+        yield value
+
+
+@pytest.fixture
+def check(capsys: pytest.CaptureFixture[str]) -> Check:
+    """``await check(settings, *argv)`` runs `check` as the CLI does and returns an `Outcome`."""
+
+    async def run_check(settings: Settings, *argv: str) -> Outcome:
+        parser = argparse.ArgumentParser(prog="cancel-order-bot")
+        add_parser(parser.add_subparsers(dest="command", required=True))
+        capsys.readouterr()
+        code = await run(parser.parse_args(["check", *argv]), settings)
+        return Outcome(code=code, out=capsys.readouterr().out)
+
+    return run_check
+
+
+async def test_check_passes_when_everything_works(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings())
+    assert outcome.failed() == []
+    assert outcome.code == 0
+    for name in ALL_NAMES:
+        assert outcome.line(name).startswith("✓ ")
+    assert outcome.out.splitlines()[-1] == f"all {len(ALL_NAMES)} checks passed"
+    assert f"all {len(MANIFEST_SCOPES)} manifest scopes granted" in outcome.line("slack scopes")
+    assert "#order-ops" in outcome.line("channel C0OPS")
+    assert "approval channel of main" in outcome.line("channel C0OPS")
+    assert "2 members" in outcome.line("approver group S0APPROVERS")
+    assert "the token works; access token expires unknown" in outcome.line("lazada store main")
+    assert rig.world.call_count("/orders/get", code="0") == 1, "one read-only call per store"
+    assert rig.world.call_count("/order/reverse/cancel/create") == 0
+    assert [c.method for c in rig.slack.calls if c.method.startswith("chat.")] == [], "check posts nothing"
+    assert SANDBOX_ACCESS_TOKEN not in outcome.out
+    assert SANDBOX_APP_SECRET not in outcome.out
+    assert rig.slack.bot_token not in outcome.out
+
+
+def _failing(outcome: Outcome, name: str, *words: str) -> str:
+    assert outcome.code == 1
+    assert name in outcome.failed()
+    line = outcome.line(name)
+    assert line.startswith(f"✗ {name}: ")
+    assert "\n    → " in line, "every failure says what to do"
+    for word in words:
+        assert word in line
+    assert outcome.out.splitlines()[-1].endswith("checks failed")
+    return line
+
+
+async def test_check_names_missing_settings(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings(slack_app_token=None))
+    _failing(outcome, "settings", "SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)", ".env")
+    assert outcome.failed() == ["settings"]
+
+
+async def test_check_catches_a_token_in_the_wrong_setting(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings(slack_app_token=SecretStr("xoxb-wrong-place")))
+    _failing(outcome, "settings", "SLACK_APP_TOKEN does not start with xapp-")
+    assert "xoxb-wrong-place" not in outcome.out
+
+
+async def test_check_finds_a_store_nobody_can_approve(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings(approvers=[]))
+    _failing(outcome, "stores", "store main has no approvers", "APPROVERS")
+    assert outcome.failed() == ["stores"]
+
+
+async def test_check_finds_a_store_without_digest_channel(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings(digest_channel=None))
+    _failing(outcome, "stores", "no digest channel", "DIGEST_CHANNEL")
+
+
+async def test_check_reports_a_broken_stores_file(rig: Rig, check: Check) -> None:
+    broken = rig.tmp_path / "stores.toml"
+    broken.write_text("[[stores]]\ncode = 'Not A Code'\ncountry = 'sg'\n")
+    outcome = await check(rig.settings(stores_file=broken))
+    _failing(outcome, "stores", "STORES_FILE")
+
+
+async def test_check_reports_an_unreachable_database(rig: Rig, check: Check) -> None:
+    url = default_sqlite_url(rig.tmp_path / "no-such-folder" / "bot.sqlite3")
+    outcome = await check(rig.settings(database_url=url))
+    _failing(outcome, "database", "cannot reach", "DATABASE_URL")
+    assert outcome.line("lazada store main").startswith("✗ lazada store main: not checked: the database")
+
+
+@pytest.mark.postgres
+async def test_check_asks_for_db_upgrade_on_an_old_postgres_schema(rig: Rig, check: Check, postgres_url: str) -> None:
+    await upgrade_to_head(postgres_url, "0001")
+    outcome = await check(rig.settings(database_url=postgres_url))
+    _failing(outcome, "database", "schema at 0001", "cancel-order-bot db upgrade")
+
+
+async def test_check_accepts_a_sqlite_file_the_bot_will_upgrade(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings())
+    assert "the bot upgrades SQLite when it starts" in outcome.line("database")
+    again = await check(rig.settings())
+    assert "schema up to date" in again.line("database")
+
+
+async def test_check_reports_a_revoked_bot_token(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings(slack_bot_token=SecretStr("xoxb-revoked")))
+    _failing(outcome, "slack auth", "invalid_auth", "SLACK_BOT_TOKEN", "OAuth & Permissions")
+    assert "slack scopes" not in outcome.out, "the other Slack checks need a working token"
+    assert "xoxb-revoked" not in outcome.out
+
+
+async def test_check_reports_unreachable_slack(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings(slack_api_url="http://127.0.0.1:9/api/"))
+    _failing(outcome, "slack auth", "SLACK_API_URL")
+
+
+async def test_check_lists_scopes_the_token_lacks(world_server: SandboxServer, tmp_path: Path, check: Check) -> None:
+    workspace = FakeWorkspace.default()
+    workspace = workspace.with_scopes(*(s for s in workspace.scopes if s not in {"usergroups:read", "files:write"}))
+    async for rig in _rig(world_server, tmp_path, workspace):
+        outcome = await check(rig.settings())
+        _failing(outcome, "slack scopes", "lacks usergroups:read, files:write", "reinstall")
+        _failing(outcome, "approver group S0APPROVERS", "missing_scope", "usergroups:read")
+
+
+async def test_check_reads_the_scopes_from_the_manifest_it_is_given(rig: Rig, check: Check) -> None:
+    manifest = rig.tmp_path / "manifest.yml"
+    manifest.write_text("oauth_config:\n  scopes:\n    bot: [commands, chat:write, reactions:write]\n")
+    outcome = await check(rig.settings(), "--manifest", str(manifest))
+    _failing(outcome, "slack scopes", "lacks reactions:write")
+    missing = await check(rig.settings(), "--manifest", str(rig.tmp_path / "nowhere.yml"))
+    _failing(missing, "slack scopes", "manifest.yml was not found", "--manifest")
+
+
+async def test_check_finds_a_channel_without_the_bot(rig: Rig, check: Check) -> None:
+    rig.slack.remove_bot_from("C0OPS")
+    outcome = await check(rig.settings())
+    _failing(outcome, "channel C0OPS", "not a member of #order-ops", "/invite")
+    assert outcome.failed() == ["channel C0OPS"]
+
+
+@pytest.mark.parametrize(
+    ("channel", "words"),
+    [
+        ("C0NOPE", ("channel_not_found", "invite the bot first")),
+        ("#order-ops", ("is not a channel ID", "channel ID (C…)")),
+        ("C0SECRET", ("channel_not_found",)),
+    ],
+)
+async def test_check_finds_a_wrong_channel(rig: Rig, check: Check, channel: str, words: tuple[str, ...]) -> None:
+    outcome = await check(rig.settings(digest_channel=channel))
+    _failing(outcome, f"channel {channel}", "digest channel of main", *words)
+
+
+async def test_check_finds_a_wrong_approver_group(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings(approvers=["S0NOPE", "U0NOBODY"]))
+    _failing(outcome, "approver group S0NOPE", "no_such_subteam", "APPROVERS")
+    _failing(outcome, "approver U0NOBODY", "user_not_found")
+
+
+async def test_check_finds_an_empty_approver_group(world_server: SandboxServer, tmp_path: Path, check: Check) -> None:
+    workspace = FakeWorkspace.default().with_usergroup("S0EMPTY", (), handle="nobody")
+    async for rig in _rig(world_server, tmp_path, workspace):
+        outcome = await check(rig.settings(approvers=["S0EMPTY"]))
+        _failing(outcome, "approver group S0EMPTY", "no members")
+
+
+async def test_check_finds_a_store_without_token(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings(lazada_access_token=None, lazada_refresh_token=None))
+    _failing(outcome, "lazada store main", "no Lazada token", "cancel-order-bot lazada auth-url --store main")
+    assert outcome.failed() == ["lazada store main"]
+    assert rig.world.call_count("/orders/get") == 0
+
+
+async def test_check_finds_a_token_lazada_refuses(rig: Rig, check: Check) -> None:
+    rig.world.expire_access_token()
+    rig.world.expire_refresh_token()
+    outcome = await check(rig.settings())
+    _failing(outcome, "lazada store main", "Lazada refused the token", "authorize the store again")
+
+
+async def test_check_renews_an_expired_access_token_on_its_read(rig: Rig, check: Check) -> None:
+    rig.world.expire_access_token()
+    outcome = await check(rig.settings())
+    assert outcome.line("lazada store main").startswith("✓ ")
+    assert rig.world.call_count("/auth/token/refresh", code="0") == 1
+    async with Database.from_url(rig.settings().database_url) as db:
+        stored = await DbTokenStore(db).load("main")
+    assert stored is not None
+    assert stored.access_token.get_secret_value() == rig.world.access_token
+
+
+async def test_check_reports_unreachable_lazada(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings(lazada_api_url="http://127.0.0.1:9/rest"))
+    _failing(outcome, "lazada store main", "did not answer at http://127.0.0.1:9/rest", "LAZADA_API_URL")
+
+
+def test_manifest_is_found_and_read_like_yaml() -> None:
+    text = find_manifest()
+    assert text is not None
+    assert manifest_bot_scopes(text) == MANIFEST_SCOPES
+    assert "usergroups:read" in MANIFEST_SCOPES
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "oauth_config:\n  scopes:\n    bot:\n      - commands\n      - 'chat:write'  # posting\n    user:\n      - x\n",
+        'oauth_config:\n  scopes:\n    bot:\n    - commands\n    - "chat:write"\n    user: [x]\n',
+        "# bot:\n#  - nope\noauth_config:\n  scopes:\n    bot: [commands, 'chat:write']\nsettings:\n  bot:\n    - y\n",
+        "features:\n  bot_user:\n    display_name: x\noauth_config:\n  redirect_urls:\n    - https://x\n"
+        "  scopes:\n    bot:\n      - commands\n      - chat:write\n",
+    ],
+)
+def test_manifest_scopes_reader_agrees_with_yaml(text: str) -> None:
+    assert manifest_bot_scopes(text) == tuple(yaml.safe_load(text)["oauth_config"]["scopes"]["bot"])
+
+
+def test_check_result_prints_the_fix_under_a_failure() -> None:
+    assert CheckResult("database", True, "fine", "unused").lines() == ["✓ database: fine"]
+    assert CheckResult("database", False, "down", "start it").lines() == ["✗ database: down", "    → start it"]
