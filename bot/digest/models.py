@@ -211,7 +211,7 @@ class DigestReport(_Frozen):
             "complete": self.complete,
             "synced_at": None if self.synced_at is None else self.synced_at.isoformat(),
             "activity": self.activity.model_dump(mode="json"),
-            "daily": [{**rate.model_dump(mode="json")} for rate in self.daily],
+            "daily": [rate.model_dump(mode="json") for rate in self.daily],
         }
 
 

@@ -142,10 +142,17 @@ class DigestService:
             sandbox=self.sandbox,
         )
 
-    async def refresh(self, store: StoreRef, *, progress: Progress | None = None) -> DigestReport:
-        """Sync the store, then compute its digest: what on-demand digests show."""
+    async def refresh(
+        self, store: StoreRef, *, max_age: timedelta | None = None, progress: Progress | None = None
+    ) -> DigestReport:
+        """Sync the store (unless it was synced less than ``max_age`` ago), then compute its digest.
+
+        What on-demand digests show; ``max_age`` spares Lazada when several people ask within minutes.
+        """
         config = self.store(store)
-        await self.sync(config, progress=progress)
+        state = await self.cache.state(config.code) if max_age is not None else None
+        if state is None or max_age is None or self.clock() - state.last_synced_at >= max_age:
+            await self.sync(config, progress=progress)
         return await self.report(config)
 
     async def projection(self, store: StoreRef, extra_items: int) -> RateProjection | None:

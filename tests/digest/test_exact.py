@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 from bot.digest.models import RateStatus
 from bot.lazada.sandbox import ItemSpec, SandboxWorld
@@ -161,3 +161,20 @@ async def test_the_day_follows_the_store_clock_across_local_midnight(
 
     assert report.today == date(2026, 11, 20)
     assert report.window.cancelled_items == 4
+
+
+async def test_refresh_skips_the_sync_while_the_cache_is_fresh(
+    world: SandboxWorld, make_service: ServiceFactory, clock: ManualClock
+) -> None:
+    build_history(world)
+    service = make_service()
+    await service.refresh("th-main", max_age=timedelta(minutes=10))
+    calls = len(world.calls)
+
+    clock.advance(minutes=9)
+    await service.refresh("th-main", max_age=timedelta(minutes=10))
+    assert len(world.calls) == calls
+
+    clock.advance(minutes=1)
+    await service.refresh("th-main", max_age=timedelta(minutes=10))
+    assert len(world.calls) > calls
