@@ -560,7 +560,7 @@ async def _slack_checks(settings: Settings, stores: Sequence[StoreConfig], manif
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run every check, printing one line each; 0 when all passed, 1 when any failed."""
-    configure_logging(level="CRITICAL", fmt=settings.log_format, scrubber=_scrubber(settings))
+    configure_logging(level="ERROR", fmt=settings.log_format, scrubber=_scrubber(settings))
     results: list[CheckResult] = []
     _report(check_settings(settings), results)
     stores_result = check_stores(settings)

@@ -7,6 +7,7 @@ import json
 import secrets
 import sys
 from datetime import datetime
+from types import MappingProxyType
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import structlog
@@ -230,13 +231,15 @@ def token_statuses(stores: list[StoreConfig], records: list[TokenRecord], now: d
     return statuses
 
 
-_HEALTH_WORDS = {
-    TokenHealth.OK: "ok",
-    TokenHealth.REAUTHORIZE_SOON: "authorize again soon",
-    TokenHealth.REFRESH_FAILED: "refresh failed",
-    TokenHealth.EXPIRED: "expired: authorize again",
-    TokenHealth.NOT_AUTHORIZED: "not authorized",
-}
+_HEALTH_WORDS = MappingProxyType(
+    {
+        TokenHealth.OK: "ok",
+        TokenHealth.REAUTHORIZE_SOON: "authorize again soon",
+        TokenHealth.REFRESH_FAILED: "refresh failed",
+        TokenHealth.EXPIRED: "expired: authorize again",
+        TokenHealth.NOT_AUTHORIZED: "not authorized",
+    }
+)
 
 
 def _status_lines(status: TokenStatus, now: datetime) -> list[str]:

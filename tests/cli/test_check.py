@@ -45,14 +45,21 @@ ALL_NAMES = [
 ]
 
 
+# The third-party loggers `configure_logging` turns down.
+_QUIETED_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "apscheduler.executors.default")
+
+
 @pytest.fixture(autouse=True)
 def _restore_logging() -> Iterator[None]:
     """The command configures logging for a process; give the next test the configuration it found."""
     root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
+    handlers = list(root.handlers)
+    loggers = [root, *(logging.getLogger(name) for name in _QUIETED_LOGGERS)]
+    levels = [logger.level for logger in loggers]
     yield
     root.handlers[:] = handlers
-    root.setLevel(level)
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
     structlog.reset_defaults()
 
 
