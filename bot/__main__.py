@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot import cli
+from bot.cli import check, lazada_auth
 from bot.settings import Settings, SettingsError, load_settings
 
 __all__ = ["build_parser", "main"]
@@ -50,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--store", default=None, help="store code (when several are configured)")
     show.add_argument("--json", action="store_true", help="print JSON instead of text")
     show.add_argument("--sandbox", action="store_true", help="ask the built-in Lazada sandbox")
+
+    lazada_auth.add_parser(commands)
+    check.add_parser(commands)
 
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="SUBCOMMAND")

@@ -35,11 +35,13 @@ from bot.lazada.sandbox import (
 from bot.lazada.tokens import StoredTokens, TokenStore
 from bot.settings import Settings, SettingsError, StoreConfig
 from bot.slack_io import SlackGateway
+from bot.store.claims import ClaimStore
 from bot.store.db import Database
 from bot.store.events import EventStore
 from bot.store.migrate import current_revision, head_revision, upgrade_to_head
 from bot.store.requests import RequestStore
 from bot.store.tokens import DbTokenStore
+from bot.token_keeper import TokenKeeper
 from bot.workflow.approvers import ApproverDirectory
 from bot.workflow.execution import Executor
 from bot.workflow.service import CancellationService
@@ -70,6 +72,7 @@ class Services:
     executor: Executor
     workflow: CancellationService
     home: HomeService
+    token_keeper: TokenKeeper
     clock: Callable[[], datetime]
     sandbox: SandboxWorld | None = None
     replica_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
@@ -212,6 +215,15 @@ async def open_services(
             replica_id=replica_id,
             sandbox=sandbox is not None,
         )
+        token_keeper = TokenKeeper(
+            tokens=tokens,
+            clients=clients,
+            stores=stores,
+            slack=slack,
+            claims=ClaimStore(db),
+            clock=clock,
+            replica_id=replica_id,
+        )
         home = HomeService(requests=requests, workflow=workflow, slack=slack)
         workflow.observers.append(home.request_changed)
         yield Services(
@@ -230,6 +242,7 @@ async def open_services(
             executor=executor,
             workflow=workflow,
             home=home,
+            token_keeper=token_keeper,
             clock=clock,
             sandbox=sandbox,
             replica_id=replica_id,

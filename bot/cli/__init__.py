@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import commands
+from bot.cli import check, commands, lazada_auth
 from bot.settings import Settings
 
 __all__ = ["dispatch"]
@@ -18,6 +18,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await commands.order_show(args, settings)
         case "demo":
             return await commands.demo()
+        case "lazada":
+            return await lazada_auth.run(args, settings)
+        case "check":
+            return await check.run(args, settings)
         case "db":
             return await commands.db_upgrade(settings)
         case "sandbox":

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import yaml
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
@@ -250,50 +251,12 @@ def find_manifest() -> str | None:
     return None
 
 
-def _scalar(text: str) -> str:
-    text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'":
-        return text[1:-1]
-    return text
-
-
-def _without_comment(line: str) -> str:
-    if line.lstrip().startswith("#"):
-        return ""
-    cut = line.find(" #")
-    return line if cut < 0 else line[:cut]
-
-
 def manifest_bot_scopes(text: str) -> tuple[str, ...]:
-    """The scopes under ``oauth_config.scopes.bot`` of a manifest in YAML (a block or a flow list).
-
-    A small reader for this one list, because PyYAML is not a runtime dependency of the bot.
-    """
-    keys: list[tuple[int, str]] = []
-    scopes: list[str] = []
-    for raw in text.splitlines():
-        line = _without_comment(raw).rstrip()
-        if not line.strip():
-            continue
-        indent = len(line) - len(line.lstrip(" "))
-        content = line.strip()
-        if content == "-" or content.startswith("- "):
-            # A list item belongs to the innermost key at its indent or shallower ("bot:\n- x" and "bot:\n  - x").
-            while keys and keys[-1][0] > indent:
-                keys.pop()
-            if tuple(key for _, key in keys) == _MANIFEST_SCOPES_PATH:
-                scopes.append(_scalar(content[1:]))
-            continue
-        name, colon, value = content.partition(":")
-        if not colon:
-            continue
-        while keys and keys[-1][0] >= indent:
-            keys.pop()
-        keys.append((indent, _scalar(name)))
-        value = value.strip()
-        if tuple(key for _, key in keys) == _MANIFEST_SCOPES_PATH and value.startswith("["):
-            scopes.extend(_scalar(part) for part in value.strip("[]").split(",") if part.strip())
-    return tuple(scope for scope in scopes if scope)
+    """The scopes under ``oauth_config.scopes.bot`` of a manifest in YAML."""
+    node: Any = yaml.safe_load(text)
+    for key in _MANIFEST_SCOPES_PATH:
+        node = node.get(key) if isinstance(node, dict) else None
+    return tuple(str(scope) for scope in node or () if scope)
 
 
 def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:

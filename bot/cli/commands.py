@@ -128,7 +128,10 @@ async def sandbox(args: argparse.Namespace) -> int:
 
 
 def _ticks(services: Services) -> list[Tick]:
-    return [Tick("requests", services.workflow.tick, seconds=60.0)]
+    return [
+        Tick("requests", services.workflow.tick, seconds=60.0),
+        Tick("tokens", services.token_keeper.tick, seconds=600.0),
+    ]
 
 
 async def _until_stopped() -> None:
