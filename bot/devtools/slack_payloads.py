@@ -96,6 +96,17 @@ class Action:
     type: str = "button"
     text: str | None = None
     selected_option: tuple[str, str] | None = None
+    selected_options: tuple[tuple[str, str], ...] | None = None
+
+    @classmethod
+    def checkboxes(cls, action_id: str, values: Sequence[str], *, block_id: str) -> Action:
+        """Return a change of a checkbox group (or multi-select): the options now selected."""
+        return cls(
+            action_id=action_id,
+            block_id=block_id,
+            type="checkboxes",
+            selected_options=tuple((value, value) for value in values),
+        )
 
     @classmethod
     def button(cls, action_id: str, value: str, *, block_id: str, text: str | None = None) -> Action:
@@ -117,6 +128,10 @@ class Action:
         if self.selected_option is not None:
             value, text = self.selected_option
             payload["selected_option"] = {"text": _plain_text(text), "value": value}
+        if self.selected_options is not None:
+            payload["selected_options"] = [
+                {"text": _plain_text(text), "value": value} for value, text in self.selected_options
+            ]
         payload["action_ts"] = action_ts
         return payload
 

@@ -183,3 +183,23 @@ async def test_bot_removed_from_the_channel_still_tells_the_requester(
     dm = bot.slack.im_channel(ALICE)
     assert dm is not None
     assert any("cancelled" in str(m.get("text", "")).lower() for m in bot.slack.messages(dm))
+
+
+async def test_changing_the_selection_asks_lazada_again(bot: Harness, world: SandboxWorld, showcase: Showcase) -> None:
+    await bot.command(ALICE, str(showcase.packed))
+    modal = bot.open_modal(ALICE)
+    mouse, _cable, _case = world.order_items(showcase.packed)
+    validations = world.call_count("/order/reverse/cancel/validate")
+    change = bot.payloads.block_actions_from_view(
+        [Action.checkboxes(ids.MODAL_ITEMS, [str(mouse.order_item_id)], block_id=ids.ITEMS_BLOCK)],
+        user_id=ALICE,
+        view=modal,
+    )
+    assert (await bot.send(change)).status_code == 200
+    await bot.settle()
+    assert world.call_count("/order/reverse/cancel/validate") == validations + 1
+    last = [c for c in world.calls if c.path == "/order/reverse/cancel/validate"][-1]
+    assert last.params["order_item_id_list"] == f'["{mouse.order_item_id}"]'
+    refreshed = bot.slack.view(modal["id"])
+    assert refreshed is not None
+    assert "Repack first" in str(refreshed["blocks"]), "the package choice appears once a sibling is left out"
