@@ -113,6 +113,6 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Third-party loggers that are noisy at INFO.
-    for name in ("httpx", "httpcore", "aiohttp.access", "apscheduler.executors.default"):
+    for name in ("httpx", "httpcore", "aiohttp.access", "apscheduler.executors.default", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
     return scrubber
