@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true", help="print JSON instead of text")
     show.add_argument("--sandbox", action="store_true", help="ask the built-in Lazada sandbox")
 
+    digest = commands.add_parser("digest", help="compute the cancellation-rate digest now: print it, or post it")
+    digest.add_argument("--store", default=None, help="one store (default: every store)")
+    digest.add_argument("--json", action="store_true", help="one JSON object per store")
+    digest.add_argument("--post", action="store_true", help="post it to the store's digest channel")
+    digest.add_argument("--sandbox", action="store_true", help="use the built-in Lazada sandbox")
+
     lazada_auth.add_parser(commands)
     check.add_parser(commands)
 

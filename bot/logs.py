@@ -11,7 +11,9 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-__all__ = ["SecretScrubber", "configure_logging"]
+from bot.settings import Settings
+
+__all__ = ["SecretScrubber", "configure_logging", "configure_logging_for"]
 
 REDACTED = "[redacted]"
 
@@ -116,3 +118,12 @@ def configure_logging(
     for name in ("httpx", "httpcore", "aiohttp.access", "apscheduler.executors.default", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
     return scrubber
+
+
+def configure_logging_for(settings: Settings, *, level: str | None = None) -> SecretScrubber:
+    """Configure logging from the settings (format, level unless given), scrubbing every secret they hold."""
+    return configure_logging(
+        level=level or settings.log_level,
+        fmt=settings.log_format,
+        scrubber=SecretScrubber(settings.secret_values()),
+    )

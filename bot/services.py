@@ -19,6 +19,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
 
+from bot.digest.service import DigestService
 from bot.home import HomeService
 from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.gateways import API_GATEWAYS
@@ -72,6 +73,7 @@ class Services:
     executor: Executor
     workflow: CancellationService
     home: HomeService
+    digest: DigestService
     token_keeper: TokenKeeper
     clock: Callable[[], datetime]
     sandbox: SandboxWorld | None = None
@@ -202,6 +204,18 @@ async def open_services(
         slack = SlackGateway(slack_client, sandbox=sandbox is not None)
         approvers = ApproverDirectory(slack_client, ttl_seconds=settings.usergroup_cache_seconds)
         executor = Executor(requests=requests, clients=clients, clock=clock)
+        digest = DigestService(
+            db=db,
+            clients=clients,
+            stores=stores,
+            slack_client=slack_client,
+            clock=clock,
+            seller_fault_initiators=settings.seller_fault_initiators,
+            skip_quiet_days=settings.digest_skip_quiet_days,
+            digest_time=settings.digest_time,
+            replica_id=replica_id,
+            sandbox=sandbox is not None,
+        )
         workflow = CancellationService(
             requests=requests,
             stores=stores,
@@ -214,6 +228,7 @@ async def open_services(
             request_ttl=timedelta(hours=settings.request_ttl_hours),
             replica_id=replica_id,
             sandbox=sandbox is not None,
+            rates=digest.projection,
         )
         token_keeper = TokenKeeper(
             tokens=tokens,
@@ -224,7 +239,9 @@ async def open_services(
             clock=clock,
             replica_id=replica_id,
         )
-        home = HomeService(requests=requests, workflow=workflow, slack=slack)
+        home = HomeService(
+            requests=requests, workflow=workflow, slack=slack, rate_now=lambda store: digest.projection(store, 0)
+        )
         workflow.observers.append(home.request_changed)
         yield Services(
             settings=settings,
@@ -242,6 +259,7 @@ async def open_services(
             executor=executor,
             workflow=workflow,
             home=home,
+            digest=digest,
             token_keeper=token_keeper,
             clock=clock,
             sandbox=sandbox,

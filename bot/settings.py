@@ -257,6 +257,21 @@ class Settings(BaseSettings):
         known = ", ".join(s.code for s in stores)
         raise SettingsError(f"unknown store {code!r}; configured stores: {known}")
 
+    def secret_values(self) -> list[str]:
+        """Every secret value set, including the stores' tokens (for scrubbing logs)."""
+        secrets = [
+            self.slack_bot_token,
+            self.slack_app_token,
+            self.slack_signing_secret,
+            self.lazada_app_secret,
+            self.lazada_access_token,
+            self.lazada_refresh_token,
+        ]
+        if self.stores_file is not None and self.stores_file.exists():
+            for store in self.stores():
+                secrets += [store.access_token, store.refresh_token]
+        return [s.get_secret_value() for s in secrets if s is not None]
+
     def require(self, *names: str) -> None:
         """Stop with a message naming each setting in `names` that is not set."""
         missing = [name.upper() for name in names if getattr(self, name) in (None, "", [])]

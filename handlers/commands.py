@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -10,7 +11,9 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
 from bot.command_text import CommandKind, parse_command_text
+from bot.digest.errors import DigestError
 from bot.lazada.errors import LazadaError
+from bot.render.digest import render_digest_ephemeral
 from bot.render.help import render_help
 from bot.render.ids import ModalMetadata
 from bot.render.modal import (
@@ -52,7 +55,8 @@ class CommandHandlers:
             await ack(text=parsed.error or "I couldn't understand that.", response_type="ephemeral")
             return
         if parsed.kind is CommandKind.DIGEST:
-            await ack(text="The cancellation-rate digest is not set up yet.", response_type="ephemeral")
+            await ack(text="Working out the cancellation rate…", response_type="ephemeral")
+            await respond_with_digest(self.services, respond, parsed.store_code)
             return
         await ack()
         store = workflow.store(parsed.store_code)
@@ -100,6 +104,19 @@ async def fill_request_modal(
     else:
         view = render_request_modal(draft, metadata)
     await services.slack.update_view(view_id, view)
+
+
+async def respond_with_digest(services: Services, respond: AsyncRespond, store_code: str | None) -> None:
+    """Answer `/cancel-order digest [store]` privately with the store's digest (refreshed if older than 10 min)."""
+    try:
+        store = services.workflow.store(store_code)
+        report = await services.digest.refresh(store, max_age=timedelta(minutes=10))
+    except (DigestError, LazadaError, WorkflowError) as exc:
+        text = exc.user_message if isinstance(exc, LazadaError) else str(exc)
+        await respond(text=f"I couldn't work out the cancellation rate: {text}", response_type="ephemeral")
+        return
+    message = render_digest_ephemeral(report)
+    await respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=True)
 
 
 def register(app: AsyncApp, services: Services) -> None:

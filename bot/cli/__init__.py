@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bot.cli import check, commands, lazada_auth
+from bot.cli import check, commands, digest, lazada_auth
 from bot.settings import Settings
 
 __all__ = ["dispatch"]
@@ -18,6 +18,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return await commands.order_show(args, settings)
         case "demo":
             return await commands.demo()
+        case "digest":
+            return await digest.digest_command(args, settings)
         case "lazada":
             return await lazada_auth.run(args, settings)
         case "check":

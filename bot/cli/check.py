@@ -27,7 +27,7 @@ from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.errors import LazadaAuthError, LazadaError, LazadaTransportError
 from bot.lazada.gateways import API_GATEWAYS
 from bot.lazada.tokens import TokenStore
-from bot.logs import SecretScrubber, configure_logging
+from bot.logs import configure_logging_for
 from bot.render.tokens import auth_url_command
 from bot.services import open_services
 from bot.settings import Settings, SettingsError, StoreConfig
@@ -448,18 +448,6 @@ async def _lazada_checks(settings: Settings, stores: Sequence[StoreConfig], data
 # -- running -----------------------------------------------------------------------------------------------------
 
 
-def _scrubber(settings: Settings) -> SecretScrubber:
-    values = (
-        settings.slack_bot_token,
-        settings.slack_app_token,
-        settings.slack_signing_secret,
-        settings.lazada_app_secret,
-        settings.lazada_access_token,
-        settings.lazada_refresh_token,
-    )
-    return SecretScrubber(v.get_secret_value() for v in values if v is not None)
-
-
 def _manifest_text(path: Path | None) -> str | None:
     if path is None:
         return find_manifest()
@@ -523,7 +511,7 @@ async def _slack_checks(settings: Settings, stores: Sequence[StoreConfig], manif
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run every check, printing one line each; 0 when all passed, 1 when any failed."""
-    configure_logging(level="ERROR", fmt=settings.log_format, scrubber=_scrubber(settings))
+    configure_logging_for(settings, level="ERROR")
     results: list[CheckResult] = []
     _report(check_settings(settings), results)
     stores_result = check_stores(settings)

@@ -14,7 +14,7 @@ from bot.command_text import CommandKind, parse_command_text
 from bot.lazada.errors import LazadaError
 from bot.lazada.sandbox import SandboxWorld, describe_sandbox, generate_history, serve_sandbox
 from bot.lazada.sandbox.showcase import add_showcase_orders
-from bot.logs import SecretScrubber, configure_logging
+from bot.logs import configure_logging_for
 from bot.scheduler import Tick, create_scheduler
 from bot.services import Services, open_services
 from bot.settings import Settings
@@ -34,7 +34,7 @@ __all__ = [
 
 DEMO_SEED = 1
 DEMO_ORDERS_PER_DAY = 40
-DEMO_DAYS = 60
+DEMO_DAYS = 70  # the digest's chart needs 65 days of history
 
 log = structlog.get_logger(__name__)
 
@@ -54,27 +54,11 @@ def sandbox_world(
     return world
 
 
-def _scrubber(settings: Settings) -> SecretScrubber:
-    secrets = [
-        s.get_secret_value()
-        for s in (
-            settings.slack_bot_token,
-            settings.slack_app_token,
-            settings.slack_signing_secret,
-            settings.lazada_app_secret,
-            settings.lazada_access_token,
-            settings.lazada_refresh_token,
-        )
-        if s is not None
-    ]
-    return SecretScrubber(secrets)
-
-
 async def order_show(args: argparse.Namespace, settings: Settings) -> int:
     """Print what the bot sees for an order; read-only."""
     from bot.cli.order_show import render_order_json, render_order_text
 
-    configure_logging(level="ERROR", fmt=settings.log_format, scrubber=_scrubber(settings))
+    configure_logging_for(settings, level="ERROR")
     parsed = parse_command_text(args.order_id, ())
     if parsed.kind is not CommandKind.ORDER or len(parsed.order_ids) != 1:
         return _fail(f"{args.order_id!r} is not a Lazada order number (digits only)", 2)
@@ -131,6 +115,7 @@ def _ticks(services: Services) -> list[Tick]:
     return [
         Tick("requests", services.workflow.tick, seconds=60.0),
         Tick("tokens", services.token_keeper.tick, seconds=600.0),
+        Tick("digest", services.digest.tick, seconds=60.0),
     ]
 
 
@@ -150,7 +135,7 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     from bot.app import create_app
 
     settings.require("slack_bot_token", "slack_app_token")
-    configure_logging(level=settings.log_level, fmt=settings.log_format, scrubber=_scrubber(settings))
+    configure_logging_for(settings)
     world = sandbox_world() if args.sandbox else None
     async with open_services(settings, sandbox=world) as services:
         app = create_app(services, verify_requests=False)
@@ -176,7 +161,7 @@ async def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     from bot.http import create_http_app
 
     settings.require("slack_bot_token", "slack_signing_secret")
-    configure_logging(level=settings.log_level, fmt=settings.log_format, scrubber=_scrubber(settings))
+    configure_logging_for(settings)
     world = sandbox_world() if args.sandbox else None
     async with open_services(settings, sandbox=world) as services:
         scheduler = create_scheduler(_ticks(services))

@@ -8,21 +8,18 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from bot.cli.commands import sandbox_world
 from bot.digest.errors import DigestError
 from bot.digest.models import Activity, DigestReport, Figures, SyncStats
 from bot.digest.service import DigestService
 from bot.lazada.errors import LazadaError
-from bot.lazada.sandbox import SandboxWorld, generate_history
-from bot.logs import SecretScrubber, configure_logging
-from bot.services import Services, open_services
+from bot.logs import configure_logging_for
+from bot.services import open_services
 from bot.settings import Settings, StoreConfig
 
-__all__ = ["TerminalProgress", "build_digest_service", "digest_command", "render_digest_text", "sandbox_history"]
+__all__ = ["TerminalProgress", "digest_command", "render_digest_text"]
 
 _BAR_WIDTH = 28
-SANDBOX_SEED = 1
-SANDBOX_ORDERS_PER_DAY = 40
-SANDBOX_DAYS = 70
 
 
 class TerminalProgress:
@@ -47,23 +44,6 @@ class TerminalProgress:
             self._stream.write("\r" + " " * self._drawn + "\r")
             self._stream.flush()
             self._drawn = 0
-
-
-def build_digest_service(services: Services) -> DigestService:
-    """The digest service over the app's services (what the lead wires into `Services`)."""
-    settings = services.settings
-    return DigestService(
-        db=services.db,
-        clients=services.clients,
-        stores=services.stores,
-        slack_client=services.slack_client,
-        clock=services.clock,
-        seller_fault_initiators=settings.seller_fault_initiators,
-        skip_quiet_days=settings.digest_skip_quiet_days,
-        digest_time=settings.digest_time,
-        replica_id=services.replica_id,
-        sandbox=services.sandbox is not None,
-    )
 
 
 def _pct(value: float) -> str:
@@ -123,27 +103,8 @@ def render_digest_text(report: DigestReport, stats: SyncStats | None = None) -> 
     return "\n".join(lines)
 
 
-def sandbox_history(*, seed: int = SANDBOX_SEED, orders_per_day: int = SANDBOX_ORDERS_PER_DAY) -> SandboxWorld:
-    """A sandbox seller with a seeded history long enough for the chart's first window (70 days)."""
-    world = SandboxWorld()
-    generate_history(world, seed=seed, orders_per_day=orders_per_day, days=SANDBOX_DAYS)
-    return world
-
-
 def _fail(message: str) -> None:
     print(f"cancel-order-bot: {message}", file=sys.stderr)
-
-
-def _scrubber(settings: Settings) -> SecretScrubber:
-    secrets = (
-        settings.slack_bot_token,
-        settings.slack_app_token,
-        settings.slack_signing_secret,
-        settings.lazada_app_secret,
-        settings.lazada_access_token,
-        settings.lazada_refresh_token,
-    )
-    return SecretScrubber([s.get_secret_value() for s in secrets if s is not None])
 
 
 def _selected(stores: Sequence[StoreConfig], code: str | None) -> list[StoreConfig] | None:
@@ -192,15 +153,15 @@ async def digest_command(args: argparse.Namespace, settings: Settings) -> int:
     ``args``: ``store`` (code or None), ``json`` and ``post`` (flags), optionally ``sandbox``. A progress bar
     goes to stderr when it is a terminal. Exit code 0, 1 when a store failed, 2 for an unknown store.
     """
-    configure_logging(level="WARNING", fmt=settings.log_format, scrubber=_scrubber(settings))
-    world = sandbox_history() if getattr(args, "sandbox", False) else None
+    configure_logging_for(settings, level="WARNING")
+    world = sandbox_world() if getattr(args, "sandbox", False) else None
     async with open_services(settings, sandbox=world) as services:
         stores = _selected(services.stores, args.store)
         if stores is None:
             known = ", ".join(store.code for store in services.stores)
             _fail(f"unknown store {args.store!r}; configured stores: {known}")
             return 2
-        digest = build_digest_service(services)
+        digest = services.digest
         code = 0
         for store in stores:
             code = max(code, await _one(digest, store, args, sys.stderr))

@@ -15,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from bot.lazada.errors import LazadaError, LazadaTransportError
 from bot.lazada.tokens import StoredTokens
-from bot.logs import SecretScrubber, configure_logging
+from bot.logs import configure_logging_for
 from bot.render.text import relative
 from bot.render.tokens import auth_url_command, exchange_command
 from bot.services import open_services
@@ -48,7 +48,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the `lazada` subcommand in `args`; 0 on success, 1 when Lazada refused, 2 for bad settings or input."""
-    configure_logging(level="ERROR", fmt=settings.log_format, scrubber=_scrubber(settings))
+    configure_logging_for(settings, level="ERROR")
     try:
         match args.lazada_command:
             case "auth-url":
@@ -65,18 +65,6 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
 def _fail(message: str, code: int = 1) -> int:
     print(f"cancel-order-bot: {message}", file=sys.stderr)
     return code
-
-
-def _scrubber(settings: Settings) -> SecretScrubber:
-    values = (
-        settings.slack_bot_token,
-        settings.slack_app_token,
-        settings.slack_signing_secret,
-        settings.lazada_app_secret,
-        settings.lazada_access_token,
-        settings.lazada_refresh_token,
-    )
-    return SecretScrubber(v.get_secret_value() for v in values if v is not None)
 
 
 def _chosen_store(settings: Settings, code: str | None) -> StoreConfig:

@@ -148,6 +148,17 @@ class CancellationService:
         label = store.label if store else request.store_code
         return card_for(request, store_label=label, sandbox=self.sandbox, rate=rate)
 
+    async def rate_for(self, request: CancelRequest) -> RateProjection | None:
+        """The store's rate now and with this request's items, while the request is still to be decided."""
+        store = self.stores.get(request.store_code)
+        if (
+            self.rates is None
+            or store is None
+            or request.status not in {RequestStatus.PENDING, RequestStatus.EXECUTING}
+        ):
+            return None
+        return await self.rates(store, sum(len(o.item_ids) for o in request.orders))
+
     # -- drafting --------------------------------------------------------------------------------------------
 
     async def draft(
@@ -155,7 +166,10 @@ class CancellationService:
     ) -> OrderDraft:
         """Ask Lazada about an order for the request modal (read-only)."""
         store = self.store(store_code)
-        return await self.drafter.draft(self.client(store.code), store, order_id, selected_ids)
+        draft = await self.drafter.draft(self.client(store.code), store, order_id, selected_ids)
+        if self.rates is not None and draft.selected_ids:
+            draft = draft.model_copy(update={"rate": await self.rates(store, len(draft.selected_ids))})
+        return draft
 
     # -- submit ----------------------------------------------------------------------------------------------
 
@@ -220,7 +234,8 @@ class CancellationService:
         )
         request = await self.requests.create_request(new, now=now)
         log.info("request_created", request_id=request.id, store=store.code, order_id=form.order_id)
-        delivery = await self.slack.post(new.channel_id, render_request_message(self.card(request), now=now))
+        card = self.card(request, rate=await self.rate_for(request))
+        delivery = await self.slack.post(new.channel_id, render_request_message(card, now=now))
         if not delivery.ok or not delivery.ts:
             await self.requests.transition(
                 request.id,
@@ -326,7 +341,8 @@ class CancellationService:
         await self.changed(request)
         if not request.message_ts:
             return
-        message = render_request_message(self.card(request), now=self.clock())
+        card = self.card(request, rate=await self.rate_for(request))
+        message = render_request_message(card, now=self.clock())
         delivery = await self.slack.update(request.channel_id, request.message_ts, message)
         if not delivery.ok and delivery.error in {"message_not_found", "cant_update_message"}:
             posted = await self.slack.post(request.channel_id, message)

@@ -1,0 +1,68 @@
+"""The cancellation rate at the moment of decision: shown in the modal and card, and two approvers near the limit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.devtools.harness import Harness
+from bot.lazada.sandbox import ItemSpec, SandboxWorld
+from bot.lazada.sandbox.showcase import Showcase
+from bot.render import ids
+from bot.store.models import RequestStatus
+from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, request_cancel
+
+
+def _history(world: SandboxWorld, *, ordered: int, seller_cancelled: int) -> None:
+    """Orders 20 days old (inside Lazada's D-35..D-8 window): `ordered` items, `seller_cancelled` by the seller."""
+    created = world.now() - timedelta(days=20)
+    for n in range(ordered):
+        if n < seller_cancelled:
+            spec = ItemSpec(status="canceled", initiator="cancellation-seller", reason="Out of Stock")
+        else:
+            spec = ItemSpec(status="delivered")
+        world.add_order([spec], created_at=created + timedelta(minutes=n))
+
+
+async def test_a_cancellation_that_reaches_the_warning_rate_needs_two_approvers(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    _history(world, ordered=100, seller_cancelled=3)
+    await bot.services.digest.sync("main")
+
+    request = await request_cancel(bot, showcase.pending)
+    assert request.required_approvals == 2, "3 of 100 is 3%, plus this item reaches the 3% warning rate"
+    card = bot.message_json(request)
+    assert "3.00%" in card
+    assert "3.96%" in card
+
+    await bot.click(BOB, ids.REQUEST_APPROVE, request)
+    halfway = await bot.refreshed(request)
+    assert halfway.status is RequestStatus.PENDING
+    assert "1 of 2" in bot.message_json(halfway)
+    assert world.call_count(CREATE) == 0
+
+    await bot.click(CAROL, ids.REQUEST_APPROVE, halfway)
+    assert (await bot.refreshed(request)).status is RequestStatus.EXECUTED
+    assert world.call_count(CREATE) == 1
+
+
+async def test_far_from_the_warning_rate_one_approver_is_enough(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    _history(world, ordered=200, seller_cancelled=1)
+    await bot.services.digest.sync("main")
+    request = await request_cancel(bot, showcase.pending)
+    assert request.required_approvals == 1
+    modal_updates = [c for c in bot.slack.calls_to("views.update") if "Electric Kettle" in str(c.params)]
+    assert "0.50%" in str(modal_updates[0].params), "the modal shows the rate now"
+    await bot.click(BOB, ids.REQUEST_APPROVE, request)
+    assert (await bot.refreshed(request)).status is RequestStatus.EXECUTED
+
+
+async def test_digest_on_demand_is_private(bot: Harness, world: SandboxWorld) -> None:
+    _history(world, ordered=50, seller_cancelled=2)
+    await bot.command(ALICE, "digest")
+    shown = " ".join(str(m.get("text", "")) + str(m.get("blocks", "")) for m in bot.slack.ephemerals(ALICE))
+    assert "4.00%" in shown
+    assert "estimate" in shown.lower()
+    assert bot.slack.calls_to("chat.postMessage") == [], "nothing is posted to a channel"
