@@ -6,18 +6,20 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from bot.devtools.blocks_text import blocks_to_text, view_to_text
 from bot.devtools.harness import Harness, MovableClock, running_bot
+from bot.digest.chart import chart_filename, render_chart
 from bot.lazada.sandbox import SandboxWorld, generate_history
 from bot.lazada.sandbox.showcase import SHOWCASE, add_showcase_orders
 from bot.logs import configure_logging
 from bot.render import ids
 from bot.store.db import default_sqlite_url
 
-__all__ = ["DemoStep", "run_demo"]
+__all__ = ["run_demo"]
 
 ALICE, BOB = "U0ALICE", "U0BOB"
 NAMES = {
@@ -32,7 +34,6 @@ NAMES = {
 }
 
 Print = Callable[[str], None]
-DemoStep = Callable[[Harness, Print], Any]
 
 
 def _indent(text: str, prefix: str = "    │ ") -> str:
@@ -138,19 +139,33 @@ async def _story(bot: Harness, t: _Transcript) -> None:
     t.write(f"  bot     audit trail of {request.id}: " + " → ".join(e.action for e in trail))
 
 
-async def run_demo(
-    write: Print = print,
-    *,
-    workdir: Path | None = None,
-    digest: Callable[[Harness, Print, Path], Any] | None = None,
-) -> Path:
+async def _digest(bot: Harness, t: _Transcript, workdir: Path) -> Path:
+    """Read the store's orders, compute the digest, show it as #digest would, and write the chart."""
+    t.heading("6. The daily cancellation-rate digest (posted every morning; here, a minute later, on demand)")
+    bot.clock.advance(timedelta(minutes=1))
+    stats = await bot.services.digest.sync("main")
+    calls = ", ".join(f"{count} × {path}" for path, count in sorted(stats.calls.items()))
+    t.write(f"  lazada  read the store's last {len(bot.world.orders_by_created())} orders with {calls}")
+    t.seen_calls = len(bot.world.calls)
+    report = await bot.services.digest.report("main")
+    posted = await bot.services.digest.post("main", report)
+    outcome = "ok" if posted.ok else posted.error
+    t.write(f"  bot     posted the digest to #digest and uploaded its chart (files v2): {outcome}")
+    t.message("#digest shows:", bot.slack.message(posted.channel, posted.ts) if posted.ts else None)
+    chart = workdir / chart_filename(report)
+    uploaded = [f for f in bot.slack.uploaded_files if f.file_id == posted.file_id and f.content]
+    chart.write_bytes(uploaded[0].content if uploaded and uploaded[0].content else render_chart(report))
+    return chart
+
+
+async def run_demo(write: Print = print, *, workdir: Path | None = None) -> Path:
     """Play the demo, printing the transcript; return the folder holding the database (and the chart)."""
     configure_logging(level="ERROR")
     workdir = workdir or Path(tempfile.mkdtemp(prefix="cancel-order-bot-demo-"))
     database = workdir / "demo.sqlite3"
     clock = MovableClock()
     world = SandboxWorld(now=clock)
-    generate_history(world, seed=1, orders_per_day=30, days=45)
+    generate_history(world, seed=1, orders_per_day=30, days=70)
     add_showcase_orders(world)
     write("cancel-order-bot demo — everything runs here: a SQLite file, the Lazada sandbox, and an in-process Slack.")
     write("People: alice (ops, requests), bob (approver). Channel: #ops. Nothing reaches Slack or Lazada.")
@@ -158,7 +173,7 @@ async def run_demo(
         transcript = _Transcript(bot, write)
         transcript.seen_calls = len(world.calls)
         await _story(bot, transcript)
-        if digest is not None:
-            await digest(bot, write, workdir)
+        chart = await _digest(bot, transcript, workdir)
     write(f"\nDatabase: {database}")
+    write(f"Chart:    {chart}")
     return workdir

@@ -66,3 +66,13 @@ def test_it_ends_with_where_the_files_are(transcript: str) -> None:
     database = re.search(r"Database: (\S+)", transcript)
     assert database is not None
     assert Path(database.group(1)).exists()
+
+
+def test_a_digest_is_produced_with_its_chart(transcript: str) -> None:
+    step = transcript.split("6. The daily cancellation-rate digest")[1]
+    assert "posted the digest to #digest and uploaded its chart (files v2): ok" in step
+    assert "estimated seller-fault cancellation rate" in step
+    assert "1 request · 1 approved · 1 executed" in step
+    chart = re.search(r"Chart: +(\S+)", transcript)
+    assert chart is not None
+    assert Path(chart.group(1)).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
