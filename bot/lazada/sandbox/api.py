@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.lazada.sandbox.errors import SandboxApiError, missing_parameter
-from bot.lazada.sandbox.world import Item, Order, SandboxWorld
+from bot.lazada.sandbox.world import ITEM_STATUSES, Item, Order, SandboxWorld
 from bot.lazada.signing import sign
 
 __all__ = [
@@ -41,29 +41,7 @@ _STATUS_GROUPS: Mapping[str, frozenset[str]] = MappingProxyType(
         "shipping": frozenset({"shipped"}),
     }
 )
-_STATUS_FILTERS = frozenset(
-    {
-        "unpaid",
-        "pending",
-        "packed",
-        "ready_to_ship",
-        "shipped",
-        "delivered",
-        "canceled",
-        "returned",
-        "failed",
-        "lost",
-        "lost_by_3pl",
-        "damaged_by_3pl",
-        "failed_delivery",
-        "shipped_back",
-        "shipped_back_success",
-        "shipped_back_failed",
-        "package_scrapped",
-        "repacked",
-        "ready_to_ship_pending",
-    }
-)
+_STATUS_FILTERS = ITEM_STATUSES | {"repacked", "ready_to_ship_pending"}
 _VALIDATE_TIP = (
     'SKU stock may be set to 0* after cancellation due to reasons "Out of Stock" or "Wrong Price or Pricing '
     'Error". Cancelling for seller reasons counts towards your cancellation rate.'
