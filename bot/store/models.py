@@ -198,6 +198,8 @@ class CancelRequest(_Record):
     created_at: datetime
     updated_at: datetime
     version: int
+    announced_status: str | None = None
+    """The status last shown in Slack (the message and the thread); behind `status` after a crash or a Slack failure."""
     orders: tuple[RequestOrder, ...]
     approvals: tuple[Approval, ...]
 

@@ -22,6 +22,7 @@ from bot.store.audit import SYSTEM_ACTOR, read_trail, write_audit
 from bot.store.db import Database
 from bot.store.errors import RequestNotFoundError, StoreError
 from bot.store.models import (
+    FINAL_REQUEST_STATUSES,
     ApproveOutcome,
     ApproveResult,
     AuditEntry,
@@ -518,6 +519,32 @@ class RequestStore:
             )
         ]
         return await self._many(expired)
+
+    async def mark_announced(self, request_id: str, status: RequestStatus) -> bool:
+        """Record that Slack now shows `status` for the request (only if the request is still in that status)."""
+        async with self._db.begin() as conn:
+            result = await conn.execute(
+                sa.update(cancel_requests)
+                .where(_R.id == request_id, _R.status == status.value)
+                .values(announced_status=status.value)
+            )
+            return bool(result.rowcount == 1)
+
+    async def unannounced(self, *, settled_before: datetime, limit: int = 20) -> list[CancelRequest]:
+        """Settled requests whose outcome Slack has not shown yet (a crash or a Slack failure after the outcome)."""
+        settled = [*FINAL_REQUEST_STATUSES, RequestStatus.NEEDS_ATTENTION]
+        query = (
+            sa.select(cancel_requests)
+            .where(
+                _R.status.in_([s.value for s in settled]),
+                sa.or_(_R.announced_status.is_(None), _R.announced_status != _R.status),
+                _R.updated_at < settled_before,
+            )
+            .order_by(_R.updated_at)
+            .limit(limit)
+        )
+        async with self._db.read() as conn:
+            return await _load(conn, query)
 
     async def audit_trail(self, request_id: str) -> list[AuditEntry]:
         """Every audit row of the request, oldest first."""

@@ -11,7 +11,7 @@ Each order of a request moves `pending → executing` in the database *before* I
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 
 import structlog
@@ -33,6 +33,10 @@ __all__ = ["Executor", "final_status"]
 log = structlog.get_logger(__name__)
 
 _DEFINITE_REFUSALS = (LazadaBusinessError, LazadaRateLimitedError, LazadaAuthError)
+
+
+async def _no_checkpoint(_: str) -> None:
+    return None
 
 
 def final_status(orders: Sequence[RequestOrder]) -> RequestStatus:
@@ -70,11 +74,14 @@ class Executor:
         clients: Mapping[str, LazadaClient],
         clock: Callable[[], datetime],
         concurrency: int = 8,
+        checkpoint: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.requests = requests
         self.clients = clients
         self.clock = clock
         self.concurrency = concurrency
+        # Crash tests kill the process at these named points; in production it does nothing.
+        self.checkpoint = checkpoint or _no_checkpoint
 
     async def execute(self, request_id: str, *, actor: str) -> CancelRequest:
         """Run (or resume) an `executing` request to its final state and return it as stored."""
@@ -83,6 +90,7 @@ class Executor:
             raise LookupError(request_id)
         if request.status is not RequestStatus.EXECUTING:
             return request
+        await self.checkpoint("after_claim")
         client = self.clients[request.store_code]
         gate = asyncio.Semaphore(self.concurrency)
 
@@ -110,6 +118,7 @@ class Executor:
             current = await self.requests.get_request(request_id)
             assert current is not None
         log.info("request_settled", request_id=request_id, status=current.status.value)
+        await self.checkpoint("after_outcome")
         return current
 
     async def _fail(self, request: CancelRequest, order: RequestOrder, message: str) -> None:
@@ -176,6 +185,7 @@ class Executor:
         )
         if not marked:
             return
+        await self.checkpoint("before_cancel")
         try:
             accepted = await client.init_cancel(
                 order_id=order.order_id, order_item_ids=item_ids, reason_id=request.reason_id
@@ -195,6 +205,7 @@ class Executor:
             log.warning("cancel_outcome_unknown", request_id=request.id, order_id=order.order_id, error=str(exc))
             await self._settle_order(client, request, order, accepted=None, cause=exc.user_message)
             return
+        await self.checkpoint("after_cancel")
         await self._settle_order(client, request, order, accepted=accepted, cause=None)
 
     async def _settle_order(

@@ -246,6 +246,7 @@ class CancellationService:
                 now=self.clock(),
                 decision_note=f"could not be posted for approval: {delivery.error}",
             )
+            await self.requests.mark_announced(request.id, RequestStatus.WITHDRAWN)
             raise NotPostedError(request.id, new.channel_id, delivery.error)
         await self.requests.set_message(request.id, delivery.channel or new.channel_id, delivery.ts)
         posted = await self.get(request.id)
@@ -284,7 +285,7 @@ class CancellationService:
             return ApprovalRecorded(request_id, current.approval_count, current.required_approvals)
         log.info("request_approved", request_id=request_id, approver=user_id)
         settled = await self.executor.execute(request_id, actor=user_id)
-        await self.announce_outcome(settled)
+        await self.announce(settled)
         return settled
 
     async def reject(self, request_id: str, user_id: str, reason: str) -> CancelRequest:
@@ -321,9 +322,7 @@ class CancellationService:
         current = await self.get(request.id)
         if not changed:
             raise AlreadyDecidedError(request.id, current.status.value, current.decided_by)
-        await self.refresh_message(current)
-        reply = render_rejected_reply if to is RequestStatus.REJECTED else render_withdrawn_reply
-        await self.reply_in_thread(current, reply(self.card(current)))
+        await self.announce(current)
         return current
 
     # -- Slack -----------------------------------------------------------------------------------------------
@@ -363,8 +362,7 @@ class CancellationService:
         now = self.clock()
         for request in await self.requests.expire_due(now=now):
             log.info("request_expired", request_id=request.id)
-            await self.refresh_message(request)
-            await self.reply_in_thread(request, render_expired_reply(self.card(request)))
+            await self.announce(request)
         for request in await self.requests.due_for_reminder(now=now):
             if await self.requests.mark_reminded(request.id, now):
                 store = self.stores.get(request.store_code)
@@ -372,15 +370,24 @@ class CancellationService:
                 await self.reply_in_thread(request, render_reminder(self.card(request), list(ids)))
         for request in await self.requests.claim_stale_executing(now=now, lease=self.lease, claimer=self.replica_id):
             log.warning("reconciling_request", request_id=request.id)
-            await self.announce_outcome(await self.executor.execute(request.id, actor="reconciler"))
+            await self.announce(await self.executor.execute(request.id, actor="reconciler"))
+        for request in await self.requests.unannounced(settled_before=now - timedelta(minutes=1)):
+            log.warning("announcing_late", request_id=request.id, status=request.status.value)
+            await self.announce(request)
 
-    async def announce_outcome(self, request: CancelRequest) -> None:
-        """Stamp the message with the outcome and tell the requester (or the team, when a person must look)."""
-        if request.status is RequestStatus.EXECUTING:
+    async def announce(self, request: CancelRequest) -> None:
+        """Show a settled request in Slack (stamp the message, reply in the thread), then remember it was shown."""
+        replies = {
+            RequestStatus.EXECUTED: render_outcome_reply,
+            RequestStatus.FAILED: render_outcome_reply,
+            RequestStatus.NEEDS_ATTENTION: render_needs_attention_reply,
+            RequestStatus.REJECTED: render_rejected_reply,
+            RequestStatus.WITHDRAWN: render_withdrawn_reply,
+            RequestStatus.EXPIRED: render_expired_reply,
+        }
+        reply = replies.get(request.status)
+        if reply is None:
             return
         await self.refresh_message(request)
-        card = self.card(request)
-        if request.status is RequestStatus.NEEDS_ATTENTION:
-            await self.reply_in_thread(request, render_needs_attention_reply(card))
-        else:
-            await self.reply_in_thread(request, render_outcome_reply(card))
+        await self.reply_in_thread(request, reply(self.card(request)))
+        await self.requests.mark_announced(request.id, request.status)

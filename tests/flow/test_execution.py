@@ -188,3 +188,26 @@ async def test_reconciler_resumes_an_execution_that_never_reached_lazada(
     settled = await bot.refreshed(request)
     assert settled.status is RequestStatus.EXECUTED
     assert world.call_count(CREATE) == 1
+
+
+async def test_an_outcome_stored_but_never_shown_is_announced_by_a_later_tick(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await request_cancel(bot, showcase.pending)
+    # A replica approved and executed, then died before updating Slack.
+    await bot.services.requests.approve(request.id, BOB, now=bot.clock(), lease=timedelta(minutes=5))
+    settled = await bot.services.executor.execute(request.id, actor=BOB)
+    assert settled.status is RequestStatus.EXECUTED
+    assert "Approve" in bot.message_json(settled), "Slack still shows the old card"
+
+    await bot.services.workflow.tick()
+    assert "Approve" in bot.message_json(settled), "a just-settled request is left to the replica announcing it"
+
+    bot.clock.advance(timedelta(minutes=2))
+    await bot.services.workflow.tick()
+    await bot.services.workflow.tick()
+    shown = await bot.refreshed(request)
+    assert shown.announced_status == "executed"
+    assert "Approve" not in bot.message_json(shown)
+    assert len(bot.thread_texts(shown)) == 1, "announced once, however many ticks"
+    assert world.call_count(CREATE) == 1
