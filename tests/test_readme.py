@@ -27,3 +27,11 @@ def test_quick_start_runs_the_bot_on_its_embedded_defaults() -> None:
     first = _shell_blocks(readme)[0].strip()
     assert first.startswith("python3 -m venv .venv && .venv/bin/pip install")
     assert "--sandbox" in first or " demo" in first
+
+
+def test_configuration_table_mirrors_the_settings() -> None:
+    from bot.settings import Settings
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [name.upper() for name in Settings.model_fields if f"`{name.upper()}`" not in readme]
+    assert missing == []
