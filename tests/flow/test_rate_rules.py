@@ -66,3 +66,20 @@ async def test_digest_on_demand_is_private(bot: Harness, world: SandboxWorld) ->
     assert "4.00%" in shown
     assert "estimate" in shown.lower()
     assert bot.slack.calls_to("chat.postMessage") == [], "nothing is posted to a channel"
+
+
+async def test_app_home_shows_each_stores_current_rate(bot: Harness, world: SandboxWorld) -> None:
+    home_before = bot.payloads.app_home_opened(BOB, event_id="Ev-before")
+    await bot.send(home_before)
+    await bot.settle()
+    before = bot.slack.home_view(BOB)
+    assert before is not None
+    assert "3.00%" not in str(before["blocks"])
+
+    _history(world, ordered=100, seller_cancelled=3)
+    await bot.services.digest.sync("main")
+    await bot.send(bot.payloads.app_home_opened(BOB, event_id="Ev-after"))
+    await bot.settle()
+    after = bot.slack.home_view(BOB)
+    assert after is not None
+    assert "3.00%" in str(after["blocks"])
