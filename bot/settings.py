@@ -267,9 +267,12 @@ class Settings(BaseSettings):
             self.lazada_access_token,
             self.lazada_refresh_token,
         ]
-        if self.stores_file is not None and self.stores_file.exists():
-            for store in self.stores():
-                secrets += [store.access_token, store.refresh_token]
+        if self.stores_file is not None:
+            try:
+                for store in self.stores():
+                    secrets += [store.access_token, store.refresh_token]
+            except SettingsError:
+                pass  # a broken stores file is reported where it is read; its tokens cannot be known here
         return [s.get_secret_value() for s in secrets if s is not None]
 
     def require(self, *names: str) -> None:

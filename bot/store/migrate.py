@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import fcntl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -9,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool
 
 from bot.store.db import create_engine
@@ -44,6 +48,32 @@ async def upgrade_to_head(url: str, revision: str = "head") -> None:
     On PostgreSQL a session-level `pg_advisory_lock` is held on the migration connection, so replicas
     starting together migrate one after the other; on SQLite `BEGIN IMMEDIATE` serializes them.
     """
+    async with _sqlite_file_lock(url):
+        await _upgrade_locked(url, revision)
+
+
+@asynccontextmanager
+async def _sqlite_file_lock(url: str) -> AsyncIterator[None]:
+    """On a SQLite file, hold an exclusive lock on `<file>.migrate-lock` while migrating.
+
+    Alembic reads the current revision and runs each migration in steps; SQLite's write lock alone does not
+    keep two processes from both deciding to run the same step, so they queue on a file lock (one host only,
+    which is all SQLite supports anyway).
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        yield
+        return
+    lock_path = Path(parsed.database).with_name(Path(parsed.database).name + ".migrate-lock")
+    with lock_path.open("a") as handle:
+        await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+async def _upgrade_locked(url: str, revision: str) -> None:
     # NullPool: the connection really closes at the end, so even a failed run cannot leave the lock held.
     engine = create_engine(url, poolclass=NullPool)
     try:
