@@ -43,6 +43,19 @@ def create_app(services: Services, *, verify_requests: bool = True) -> AsyncApp:
         await next()
         return None
 
+    async def bind_log_context(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
+        """Every log line of this request says who acted, where, and what kind of payload it was."""
+        structlog.contextvars.clear_contextvars()
+        if isinstance(body, dict):
+            user = body.get("user_id") or (body.get("user") or {}).get("id") or (body.get("event") or {}).get("user")
+            structlog.contextvars.bind_contextvars(
+                slack_user=user,
+                slack_team=body.get("team_id") or (body.get("team") or {}).get("id"),
+                payload=body.get("type") or body.get("command"),
+            )
+        await next()
+
+    app.use(bind_log_context)
     app.use(skip_duplicate_events)
 
     async def on_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
