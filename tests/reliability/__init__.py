@@ -1,0 +1,1 @@
+"""Reliability tests: the bot as a real process, killed and restarted."""
