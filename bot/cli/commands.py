@@ -175,5 +175,10 @@ async def serve_http(args: argparse.Namespace, settings: Settings) -> int:
         asgi = create_http_app(create_app(services), ping=services.db.ping, on_startup=startup, on_shutdown=shutdown)
         config = uvicorn.Config(asgi, host=args.host, port=args.port, log_config=None, access_log=False)
         log.info("bot_started", mode="http", host=args.host, port=args.port, sandbox=world is not None)
+        # uvicorn re-raises the signal that stopped it once it has shut down; catch that one, so the services
+        # below still close (database connections, the HTTP pool) and the process exits 0.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)
         await uvicorn.Server(config).serve()
+        log.info("bot_stopped", mode="http")
     return 0

@@ -85,7 +85,8 @@ async def test_serve_answers_slack_over_http_and_refuses_unsigned_requests(tmp_p
         finally:
             process.send_signal(signal.SIGTERM)
             _, err = await asyncio.wait_for(process.communicate(), timeout=20)
-        assert process.returncode in {0, -signal.SIGTERM}, err.decode()
+        assert process.returncode == 0, err.decode()
+        assert "bot_stopped" in err.decode()
         assert "Traceback" not in err.decode()
         assert SECRET not in err.decode()
         assert slack.bot_token not in err.decode()
