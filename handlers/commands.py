@@ -1,7 +1,12 @@
-"""The `/cancel-order` slash command: ack at once, open a loading modal, then fill it from Lazada's answers."""
+"""The `/cancel-order` slash command: ack at once, open a loading modal, then fill it from Lazada's answers.
+
+One order opens the request modal; several (`/cancel-order 111 222 333`, up to 50) open the bulk modal, which
+makes one request covering them all.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +18,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot.command_text import CommandKind, parse_command_text
 from bot.digest.errors import DigestError
 from bot.lazada.errors import LazadaError
+from bot.render.bulk import bulk_metadata, render_bulk_loading_modal, render_bulk_modal
 from bot.render.digest import render_digest_ephemeral
 from bot.render.help import render_help
 from bot.render.ids import ModalMetadata
@@ -26,7 +32,7 @@ from bot.services import Services
 from bot.workflow.errors import WorkflowError
 from handlers.payloads import CommandPayload, parse
 
-__all__ = ["CommandHandlers", "register"]
+__all__ = ["CommandHandlers", "fill_bulk_modal", "fill_request_modal", "register"]
 
 COMMAND = "/cancel-order"
 
@@ -64,14 +70,11 @@ class CommandHandlers:
         metadata = ModalMetadata(
             store_code=store.code, order_id=order_id, channel_id=command.channel_id, requester_id=command.user_id
         )
+        bulk = len(parsed.order_ids) > 1
         if order_id is None:
             view = render_order_prompt_modal(metadata)
-        elif len(parsed.order_ids) > 1:
-            await respond(
-                text="One order per request for now: run `/cancel-order <order>` for each order.",
-                response_type="ephemeral",
-            )
-            return
+        elif bulk:
+            view = render_bulk_loading_modal(parsed.order_ids, store.label)
         else:
             view = render_loading_modal(order_id, store.label, metadata)
         opened = await self.services.slack.open_view(command.trigger_id, view)
@@ -82,7 +85,9 @@ class CommandHandlers:
                 response_type="ephemeral",
             )
             return
-        if order_id is not None:
+        if bulk:
+            await fill_bulk_modal(self.services, opened.view_id, metadata, parsed.order_ids)
+        elif order_id is not None:
             await fill_request_modal(self.services, opened.view_id, metadata, order_id)
 
 
@@ -103,6 +108,21 @@ async def fill_request_modal(
         view = render_modal_message("Can't cancel this order", str(exc), kind="error")
     else:
         view = render_request_modal(draft, metadata)
+    await services.slack.update_view(view_id, view)
+
+
+async def fill_bulk_modal(services: Services, view_id: str, metadata: ModalMetadata, order_ids: Sequence[str]) -> None:
+    """Ask Lazada about every order (concurrently) and replace the modal with the bulk request form."""
+    try:
+        draft = await services.workflow.draft_bulk(metadata.store_code, order_ids)
+    except LazadaError as exc:
+        log.info("bulk_draft_failed", orders=len(order_ids), error=str(exc))
+        view = render_modal_message("Can't cancel these orders", exc.user_message, kind="error")
+    except WorkflowError as exc:
+        view = render_modal_message("Can't cancel these orders", str(exc), kind="error")
+    else:
+        submit = bulk_metadata(draft, channel_id=metadata.channel_id, requester_id=metadata.requester_id)
+        view = render_bulk_modal(draft, submit)
     await services.slack.update_view(view_id, view)
 
 

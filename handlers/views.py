@@ -1,4 +1,4 @@
-"""Modal submissions: the request form (and its order-number prompt) and the reject-with-reason form."""
+"""Modal submissions: the request form (and its order-number prompt), the bulk form, and the reject form."""
 
 from __future__ import annotations
 
@@ -11,13 +11,15 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from bot.command_text import CommandKind, parse_command_text
 from bot.lazada.errors import LazadaError
 from bot.render import ids
+from bot.render.bulk import render_bulk_loading_modal, render_bulk_submitting_modal
 from bot.render.modal import render_loading_modal, render_modal_message, render_submitting_modal
 from bot.render.replies import request_posted
+from bot.render.text import plural
 from bot.services import Services
 from bot.workflow.errors import WorkflowError
-from bot.workflow.service import PackageChoice, RequestForm
+from bot.workflow.service import BulkForm, PackageChoice, RequestForm
 from handlers.answers import answer_for
-from handlers.commands import fill_request_modal
+from handlers.commands import fill_bulk_modal, fill_request_modal
 from handlers.payloads import ViewPayload, parse
 
 __all__ = ["ViewHandlers", "register"]
@@ -26,6 +28,9 @@ log = structlog.get_logger(__name__)
 
 JUSTIFICATION_LIMIT = 500
 _CLOSE_NOTICE = "This form is out of date. Please close it and run /cancel-order again."
+_ORDER_PROMPT_ERROR = (
+    "Enter a Lazada order number (digits only), or up to 50 of them separated by spaces, commas or new lines."
+)
 
 
 def _selected(state: dict[str, Any]) -> list[str]:
@@ -43,6 +48,24 @@ def _option(state: dict[str, Any]) -> str | None:
 def _text(state: dict[str, Any]) -> str:
     value = state.get("value")
     return value.strip() if isinstance(value, str) else ""
+
+
+def _choice(payload: ViewPayload) -> PackageChoice:
+    choice = _option(payload.value(ids.PACKAGE_CHOICE_BLOCK, ids.MODAL_PACKAGE_CHOICE))
+    return PackageChoice(choice) if choice in set(PackageChoice) else PackageChoice.REPACK_FIRST
+
+
+def _reason_and_justification(payload: ViewPayload, errors: dict[str, str]) -> tuple[str | None, str]:
+    """The chosen reason and the justification; what is missing or too long goes into `errors` by block."""
+    reason_id = _option(payload.value(ids.REASON_BLOCK, ids.MODAL_REASON))
+    justification = _text(payload.value(ids.JUSTIFICATION_BLOCK, ids.MODAL_JUSTIFICATION))
+    if not reason_id:
+        errors[ids.REASON_BLOCK] = "Choose the reason Lazada should record."
+    if not justification:
+        errors[ids.JUSTIFICATION_BLOCK] = "Say briefly why these items must be cancelled."
+    elif len(justification) > JUSTIFICATION_LIMIT:
+        errors[ids.JUSTIFICATION_BLOCK] = f"At most {JUSTIFICATION_LIMIT} characters, please."
+    return reason_id, justification
 
 
 class ViewHandlers:
@@ -67,18 +90,10 @@ class ViewHandlers:
             await self._order_prompt_submitted(ack, payload, metadata)
             return
         items = _selected(payload.value(ids.ITEMS_BLOCK, ids.MODAL_ITEMS))
-        reason_id = _option(payload.value(ids.REASON_BLOCK, ids.MODAL_REASON))
-        choice = _option(payload.value(ids.PACKAGE_CHOICE_BLOCK, ids.MODAL_PACKAGE_CHOICE))
-        justification = _text(payload.value(ids.JUSTIFICATION_BLOCK, ids.MODAL_JUSTIFICATION))
         errors: dict[str, str] = {}
         if not items:
             errors[ids.ITEMS_BLOCK] = "Select at least one item to cancel."
-        if not reason_id:
-            errors[ids.REASON_BLOCK] = "Choose the reason Lazada should record."
-        if not justification:
-            errors[ids.JUSTIFICATION_BLOCK] = "Say briefly why these items must be cancelled."
-        elif len(justification) > JUSTIFICATION_LIMIT:
-            errors[ids.JUSTIFICATION_BLOCK] = f"At most {JUSTIFICATION_LIMIT} characters, please."
+        reason_id, justification = _reason_and_justification(payload, errors)
         if errors:
             await ack(response_action="errors", errors=errors)
             return
@@ -90,7 +105,7 @@ class ViewHandlers:
             item_ids=tuple(items),
             reason_id=reason_id,
             justification=justification,
-            package_choice=PackageChoice(choice) if choice in set(PackageChoice) else PackageChoice.REPACK_FIRST,
+            package_choice=_choice(payload),
             requester_id=payload.user.id,
             channel_id=metadata.channel_id,
         )
@@ -114,17 +129,64 @@ class ViewHandlers:
     async def _order_prompt_submitted(self, ack: AsyncAck, payload: ViewPayload, metadata: ids.ModalMetadata) -> None:
         text = _text(payload.value(ids.ORDER_ID_BLOCK, ids.MODAL_ORDER_ID))
         parsed = parse_command_text(text, self.services.workflow.stores.keys())
-        if parsed.kind is not CommandKind.ORDER or len(parsed.order_ids) != 1:
-            await ack(
-                response_action="errors",
-                errors={ids.ORDER_ID_BLOCK: "Enter one Lazada order number (digits only)."},
-            )
+        if parsed.kind is not CommandKind.ORDER or not parsed.order_ids:
+            error = parsed.error if parsed.kind is CommandKind.INVALID and parsed.error else _ORDER_PROMPT_ERROR
+            await ack(response_action="errors", errors={ids.ORDER_ID_BLOCK: error})
             return
         order_id = parsed.order_ids[0]
         store = self.services.workflow.store(parsed.store_code or metadata.store_code)
         filled = metadata.model_copy(update={"order_id": order_id, "store_code": store.code})
+        if len(parsed.order_ids) > 1:
+            await ack(response_action="update", view=render_bulk_loading_modal(parsed.order_ids, store.label))
+            await fill_bulk_modal(self.services, payload.view.id, filled, parsed.order_ids)
+            return
         await ack(response_action="update", view=render_loading_modal(order_id, store.label, filled))
         await fill_request_modal(self.services, payload.view.id, filled, order_id)
+
+    async def on_bulk_submitted(self, ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Check the bulk form, answer inline errors at once, then re-validate every order, store and post."""
+        payload = parse(ViewPayload, body)
+        metadata = None
+        if payload is not None:
+            try:
+                metadata = ids.BulkMetadata.unpack(payload.view.private_metadata)
+            except ValueError:
+                metadata = None
+        if payload is None or metadata is None or payload.user.id != metadata.requester_id:
+            await ack(response_action="update", view=render_modal_message("Form expired", _CLOSE_NOTICE, kind="error"))
+            return
+        errors: dict[str, str] = {}
+        reason_id, justification = _reason_and_justification(payload, errors)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
+        assert reason_id is not None
+        await ack(response_action="update", view=render_bulk_submitting_modal(len(metadata.order_ids)))
+        form = BulkForm(
+            store_code=metadata.store_code,
+            orders=metadata.orders,
+            reason_id=reason_id,
+            justification=justification,
+            package_choice=_choice(payload),
+            requester_id=payload.user.id,
+            channel_id=metadata.channel_id,
+        )
+        slack = self.services.slack
+        try:
+            request = await self.services.workflow.submit_bulk(form)
+        except (WorkflowError, LazadaError) as exc:
+            sentence = exc.user_message if isinstance(exc, LazadaError) else str(exc)
+            log.info("bulk_request_not_submitted", orders=len(form.orders), reason=sentence)
+            await slack.update_view(payload.view.id, render_modal_message("Not submitted", sentence, kind="error"))
+            return
+        posted = render_modal_message(
+            "Request posted",
+            f"Request {request.id} for {plural(len(request.orders), 'order')} is waiting for a second person's "
+            "approval in the approval channel. You'll hear back in its thread.",
+            kind="success",
+        )
+        await slack.update_view(payload.view.id, posted)
+        await slack.ephemeral(metadata.channel_id, payload.user.id, request_posted(request.id, request.channel_id))
 
     async def on_reject_submitted(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """Reject with the reason given; the card is stamped and the requester told in the thread."""
@@ -163,4 +225,5 @@ def register(app: AsyncApp, services: Services) -> None:
     """Register the modal submission listeners."""
     handlers = ViewHandlers(services)
     app.view(ids.REQUEST_MODAL)(handlers.on_request_submitted)
+    app.view(ids.BULK_MODAL)(handlers.on_bulk_submitted)
     app.view(ids.REJECT_MODAL)(handlers.on_reject_submitted)

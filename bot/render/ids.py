@@ -6,9 +6,11 @@ import json
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 __all__ = [
+    "BULK_MODAL",
+    "BULK_ORDER_LIMIT",
     "BUTTON_VALUE_LIMIT",
     "ITEMS_BLOCK",
     "JUSTIFICATION_BLOCK",
@@ -29,6 +31,7 @@ __all__ = [
     "REQUEST_MODAL",
     "REQUEST_REJECT",
     "REQUEST_WITHDRAW",
+    "BulkMetadata",
     "ButtonValue",
     "ModalMetadata",
     "PackageChoice",
@@ -48,6 +51,7 @@ REJECT_REASON = "reject.reason"
 
 # Callback ids of the views.
 REQUEST_MODAL = "request_modal"
+BULK_MODAL = "bulk_modal"
 REJECT_MODAL = "reject_modal"
 
 # Block ids: a view submission's ``state.values`` is keyed by block id, then action id. They stay the same across
@@ -62,12 +66,14 @@ REQUEST_ACTIONS_BLOCK = "request.actions"
 
 BUTTON_VALUE_LIMIT = 2000
 PRIVATE_METADATA_LIMIT = 3000
+BULK_ORDER_LIMIT = 50
 
 RequestId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")]
 StoreCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,23}$")]
 OrderId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 SlackId = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,32}$")]
 MessageTs = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}\.[0-9]{1,8}$")]
+SelectionDigest = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{8}$")]
 
 
 class PackageChoice(StrEnum):
@@ -144,3 +150,31 @@ class RejectMetadata(_Packed):
     request_id: RequestId
     channel_id: SlackId | None = None
     message_ts: MessageTs | None = None
+
+
+class BulkMetadata(_Packed):
+    """The bulk request modal's ``private_metadata``: where and by whom, the store, and the orders as shown.
+
+    ``digests[i]`` fingerprints the items of ``order_ids[i]`` the form showed, so the submit notices an order that
+    changed meanwhile. Two flat lists keep 50 orders well inside Slack's 3000 characters.
+    """
+
+    _kind = "bulk"
+    _limit = PRIVATE_METADATA_LIMIT
+
+    store_code: StoreCode
+    channel_id: SlackId
+    requester_id: SlackId
+    order_ids: list[OrderId] = Field(min_length=1, max_length=BULK_ORDER_LIMIT)
+    digests: list[SelectionDigest] = Field(min_length=1, max_length=BULK_ORDER_LIMIT)
+
+    @model_validator(mode="after")
+    def _one_digest_per_order(self) -> BulkMetadata:
+        if len(self.digests) != len(self.order_ids) or len(set(self.order_ids)) != len(self.order_ids):
+            raise ValueError("one digest per distinct order")
+        return self
+
+    @property
+    def orders(self) -> tuple[tuple[str, str], ...]:
+        """``(order_id, digest)`` pairs in the order shown."""
+        return tuple(zip(self.order_ids, self.digests, strict=True))

@@ -86,6 +86,8 @@ REJECT_REASON_MAX_LENGTH = 500
 CHECKBOX_LIMIT = 10
 SELECT_OPTION_LIMIT = 100
 ORDER_ID_MAX_LENGTH = 64
+# Room for 50 pasted order numbers of up to 20 digits with their separators, and a store code.
+ORDER_LIST_MAX_LENGTH = 1500
 # Each item list gets at most this many sections, so a huge order stays inside the 100-block view limit.
 LISTING_BLOCKS = 30
 
@@ -132,7 +134,7 @@ def render_loading_modal(order_id: str, store_label: str, metadata: ModalMetadat
 
 
 def render_order_prompt_modal(metadata: ModalMetadata, *, error: str | None = None) -> View:
-    """The modal asking for an order number, when ``/cancel-order`` was run without one."""
+    """The modal asking for an order number (or a pasted list of them), when ``/cancel-order`` was run without."""
     blocks: list[Block] = []
     if error:
         blocks.append(_section(f"⛔ {escape(error)}"))
@@ -142,10 +144,16 @@ def render_order_prompt_modal(metadata: ModalMetadata, *, error: str | None = No
             label=PlainTextObject(text="Lazada order number"),
             element=PlainTextInputElement(
                 action_id=MODAL_ORDER_ID,
-                placeholder=PlainTextObject(text="e.g. 1234567890"),
-                max_length=ORDER_ID_MAX_LENGTH,
+                placeholder=PlainTextObject(text="e.g. 1234567890, or a list of them"),
+                multiline=True,
+                max_length=ORDER_LIST_MAX_LENGTH,
             ),
-            hint=PlainTextObject(text=f"The order number as Seller Center shows it. Store: {metadata.store_code}"),
+            hint=PlainTextObject(
+                text=(
+                    "The order number as Seller Center shows it, or up to 50 of them separated by spaces, commas "
+                    f"or new lines: they become one request. Store: {metadata.store_code}"
+                )
+            ),
         )
     )
     return _modal(blocks=blocks, metadata=metadata.pack(), submit="Look up order")

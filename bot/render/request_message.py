@@ -192,11 +192,25 @@ def _fields(card: RequestCard, now: datetime) -> SectionBlock:
     return SectionBlock(fields=[mrkdwn(f, FIELD_LIMIT) for f in fields])
 
 
-def _order_line(order: OrderLine, *, outcome: bool) -> str:
+def _shared_outcome_tip(card: RequestCard) -> tuple[str, str | None] | None:
+    """Lazada's outcome tip when several orders got the very same one: shown once instead of on every line."""
+    if len(card.orders) < 2 or card.status not in _RAN:
+        return None
+    tips = [
+        (o.outcome_tip_content.strip(), o.outcome_tip_type)
+        for o in card.orders
+        if o.outcome_tip_content and o.outcome_tip_content.strip()
+    ]
+    if len(tips) < 2 or len(set(tips)) != 1:
+        return None
+    return tips[0]
+
+
+def _order_line(order: OrderLine, *, outcome: bool, tip: bool = True) -> str:
     icon = f"{OUTCOME_ICONS[order.status]} " if outcome else ""
     line = f"• {icon}*{escape(oneline(order.order_id))}* — {plural(len(order.items), 'item')}: "
     line += item_names(order.items, shown=5)
-    if outcome and order.outcome_tip_content:
+    if outcome and tip and order.outcome_tip_content:
         line += f" — {tip_icon(order.outcome_tip_type)} {escape(truncate(oneline(order.outcome_tip_content), 300))}"
     if outcome and order.error:
         line += f" — {escape(truncate(oneline(order.error), 300))}"
@@ -208,7 +222,8 @@ def _item_lines(card: RequestCard) -> list[str]:
     if len(card.orders) == 1:
         return [f"*Items to cancel ({card.item_count})*", *(f"• {item_line(i)}" for i in card.orders[0].items)]
     title = f"*Orders and items to cancel ({plural(card.item_count, 'item')})*"
-    return [title, *(_order_line(o, outcome=outcome) for o in card.orders)]
+    tip = _shared_outcome_tip(card) is None
+    return [title, *(_order_line(o, outcome=outcome, tip=tip) for o in card.orders)]
 
 
 def _outcome_summary(card: RequestCard) -> str:
@@ -354,6 +369,9 @@ def render_request_message(card: RequestCard, *, now: datetime) -> Message:
     bottom: list[Block] = []
     if card.status in _RAN and len(card.orders) > 1:
         bottom.append(_section(_outcome_summary(card)))
+        shared = _shared_outcome_tip(card)
+        if shared is not None:
+            bottom.append(_section(tip_text(*shared)))
     elif card.status in _RAN:
         bottom += _single_outcome(card.orders[0])
     bottom += _siblings(card)

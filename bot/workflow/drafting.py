@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from bot.lazada.errors import LazadaBusinessError
+import structlog
+
+from bot.lazada.errors import LazadaBusinessError, LazadaError
 from bot.lazada.models import CancelValidation, OrderItem
 from bot.settings import StoreConfig
-from bot.workflow.models import ItemLine, OrderDraft, PackageConflict, RateProjection, Reason
+from bot.workflow.models import BulkDraft, ItemLine, LeftOut, OrderDraft, PackageConflict, RateProjection, Reason
 
-__all__ = ["Drafter", "OrderReader", "item_line", "package_conflicts"]
+__all__ = [
+    "NO_REASON_OFFERED",
+    "Drafter",
+    "OrderReader",
+    "ReasonGroups",
+    "group_by_common_reasons",
+    "item_line",
+    "package_conflicts",
+    "why_not_cancellable",
+]
+
+NO_REASON_OFFERED = "Lazada offers no cancellation reason for these items."
+
+log = structlog.get_logger(__name__)
 
 
 class OrderReader(Protocol):
@@ -51,6 +68,80 @@ def package_conflicts(items: Sequence[ItemLine], selected_ids: Sequence[str]) ->
             chosen = tuple(i for i in members if i.order_item_id in selected)
             conflicts.append(PackageConflict(package_id=package_id, selected=chosen, others=others))
     return tuple(conflicts)
+
+
+@dataclass(frozen=True)
+class ReasonGroups:
+    """Orders split by the reasons they share: those one request can cover, and the others with why."""
+
+    included: tuple[OrderDraft, ...]
+    left_out: tuple[LeftOut, ...]
+    reasons: tuple[Reason, ...]
+
+
+def _names(values: Sequence[str], shown: int = 3) -> str:
+    more = len(values) - shown
+    return ", ".join(values[:shown]) + (f" and {more} more" if more > 0 else "")
+
+
+def why_not_cancellable(draft: OrderDraft) -> str | None:
+    """Why this order cannot be part of a request, in a sentence; None when it can."""
+    if not draft.cancellable:
+        statuses = dict.fromkeys(i.status.replace("_", " ") for i in draft.items)
+        return f"Nothing in it can be cancelled: its items are {_names(list(statuses))}."
+    if not draft.selected_ids:
+        return "None of its items is selected."
+    if draft.refusal == NO_REASON_OFFERED or (draft.refusal is None and not draft.reasons):
+        return "Lazada offers no cancellation reason for its items."
+    if draft.refusal is not None:
+        return f"Lazada refuses to cancel it: {draft.refusal}"
+    return None
+
+
+def group_by_common_reasons(drafts: Sequence[OrderDraft]) -> ReasonGroups:
+    """Which orders one request can cover, and the reasons common to them (same `reason_id`, Lazada's order).
+
+    An order Lazada refuses, with nothing cancellable or without any reason is left out. Of the others, the
+    request covers those that share at least one reason with every other one; an order sharing none with some
+    order is left out, naming those orders. If the orders kept still have no reason common to all of them
+    (each pair shares one, all together none), every one is left out: no choice is made behind the person's back.
+    """
+    left: dict[str, LeftOut] = {}
+    candidates: list[OrderDraft] = []
+    for draft in drafts:
+        why = why_not_cancellable(draft)
+        if why is None:
+            candidates.append(draft)
+        else:
+            left[draft.order_id] = LeftOut(order_id=draft.order_id, why=why, draft=draft)
+    offered = {d.order_id: {r.reason_id for r in d.reasons} for d in candidates}
+    included: list[OrderDraft] = []
+    for draft in candidates:
+        strangers = [
+            o.order_id for o in candidates if o is not draft and not offered[draft.order_id] & offered[o.order_id]
+        ]
+        if strangers:
+            word = "order" if len(strangers) == 1 else "orders"
+            own = _names([r.reason_name for r in draft.reasons], shown=5)
+            left[draft.order_id] = LeftOut(
+                order_id=draft.order_id,
+                why=f"Lazada offers it no reason in common with {word} {_names(strangers)} (it offers: {own}).",
+                draft=draft,
+            )
+        else:
+            included.append(draft)
+    common = set.intersection(*(offered[d.order_id] for d in included)) if included else set()
+    if not common:
+        for draft in included:
+            left[draft.order_id] = LeftOut(
+                order_id=draft.order_id,
+                why="No single reason is offered for all of these orders together; request them in smaller groups.",
+                draft=draft,
+            )
+        included = []
+    reasons = tuple(r for r in included[0].reasons if r.reason_id in common) if included else ()
+    ordered = tuple(left[d.order_id] for d in drafts if d.order_id in left)
+    return ReasonGroups(included=tuple(included), left_out=ordered, reasons=reasons)
 
 
 class Drafter:
@@ -102,6 +193,55 @@ class Drafter:
                 "reasons": reasons,
                 "tip_content": validation.tip_content,
                 "tip_type": validation.tip_type,
-                "refusal": None if reasons else "Lazada offers no cancellation reason for these items.",
+                "refusal": None if reasons else NO_REASON_OFFERED,
             }
+        )
+
+    async def draft_orders(
+        self,
+        client: OrderReader,
+        store: StoreConfig,
+        order_ids: Sequence[str],
+        *,
+        concurrency: int = 8,
+    ) -> list[OrderDraft | LeftOut]:
+        """Draft several orders concurrently, all cancellable items of each; in the order given.
+
+        At most `concurrency` orders are read at once, and the client's shared limiter keeps the pace within
+        Lazada's rate limit. An order Lazada cannot tell about (unknown, or an error) becomes a `LeftOut` saying so.
+        """
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(order_id: str) -> OrderDraft | LeftOut:
+            async with gate:
+                try:
+                    return await self.draft(client, store, order_id)
+                except LazadaBusinessError as exc:
+                    return LeftOut(order_id=order_id, why=exc.user_message)
+                except LazadaError as exc:
+                    log.info("bulk_draft_order_failed", order_id=order_id, error=str(exc))
+                    return LeftOut(order_id=order_id, why=f"Lazada could not be asked about it: {exc.user_message}")
+
+        return list(await asyncio.gather(*(one(o) for o in order_ids)))
+
+    async def draft_bulk(
+        self,
+        client: OrderReader,
+        store: StoreConfig,
+        order_ids: Sequence[str],
+        *,
+        concurrency: int = 8,
+    ) -> BulkDraft:
+        """Draft several orders and keep, for one request, those sharing a reason; list the others apart with why."""
+        results = await self.draft_orders(client, store, order_ids, concurrency=concurrency)
+        groups = group_by_common_reasons([r for r in results if isinstance(r, OrderDraft)])
+        grouped = {o.order_id: o for o in groups.left_out}
+        left_out = [r if isinstance(r, LeftOut) else grouped.get(r.order_id) for r in results]
+        return BulkDraft(
+            store_code=store.code,
+            store_label=store.label,
+            orders=groups.included,
+            left_out=tuple(o for o in left_out if o is not None),
+            reasons=groups.reasons,
+            sandbox=self._sandbox,
         )

@@ -83,8 +83,18 @@ class Executor:
         # Crash tests kill the process at these named points; in production it does nothing.
         self.checkpoint = checkpoint or _no_checkpoint
 
-    async def execute(self, request_id: str, *, actor: str) -> CancelRequest:
-        """Run (or resume) an `executing` request to its final state and return it as stored."""
+    async def execute(
+        self,
+        request_id: str,
+        *,
+        actor: str,
+        progress: Callable[[], Awaitable[None]] | None = None,
+    ) -> CancelRequest:
+        """Run (or resume) an `executing` request to its final state and return it as stored.
+
+        `progress` is awaited each time one order has settled (outside the concurrency gate); the caller may
+        show how far the request has got or renew its lease there.
+        """
         request = await self.requests.get_request(request_id)
         if request is None:
             raise LookupError(request_id)
@@ -100,6 +110,14 @@ class Executor:
                     await self._execute_order(client, request, order, actor=actor)
                 elif order.status is OrderStatus.EXECUTING:
                     await self._settle_order(client, request, order, accepted=None, cause="an interrupted execution")
+                else:
+                    return
+            if progress is not None:
+                try:
+                    await progress()
+                except Exception:
+                    # Showing progress must never stop a cancellation half-way.
+                    log.exception("progress_failed", request_id=request_id, order_id=order.order_id)
 
         await asyncio.gather(*(run(o) for o in request.orders))
         current = await self.requests.get_request(request_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -10,7 +12,9 @@ from pydantic import BaseModel, ConfigDict
 
 __all__ = [
     "CANCELLABLE_STATUSES",
+    "BulkDraft",
     "ItemLine",
+    "LeftOut",
     "OrderDraft",
     "OrderLine",
     "OrderOutcome",
@@ -20,6 +24,7 @@ __all__ = [
     "RequestCard",
     "RequestStatus",
     "is_stock_zeroing",
+    "selection_digest",
 ]
 
 CANCELLABLE_STATUSES = frozenset({"pending", "packed", "ready_to_ship"})
@@ -147,6 +152,71 @@ class OrderDraft(_Frozen):
     def submittable(self) -> bool:
         """Whether the requester can submit: something selected, Lazada did not refuse, reasons offered."""
         return bool(self.selected_ids) and self.refusal is None and bool(self.reasons)
+
+    @property
+    def selection_digest(self) -> str:
+        """A short fingerprint of the selected item ids, to notice on submit that an order changed meanwhile."""
+        return selection_digest(self.selected_ids)
+
+
+def selection_digest(item_ids: Sequence[str]) -> str:
+    """Eight hex digits that change whenever the set of item ids does."""
+    joined = ",".join(sorted(set(item_ids)))
+    return hashlib.sha256(joined.encode()).hexdigest()[:8]
+
+
+class LeftOut(_Frozen):
+    """An order named for a bulk request that the request does not cover, and why (a sentence for the person)."""
+
+    order_id: str
+    why: str
+    draft: OrderDraft | None = None
+
+
+class BulkDraft(_Frozen):
+    """What the bulk request modal shows: the orders one request covers, the orders left apart, the common reasons.
+
+    Each included order has all its cancellable items selected; `reasons` are offered by Lazada for every one of
+    them (same `reason_id`).
+    """
+
+    store_code: str
+    store_label: str
+    orders: tuple[OrderDraft, ...]
+    left_out: tuple[LeftOut, ...] = ()
+    reasons: tuple[Reason, ...] = ()
+    rate: RateProjection | None = None
+    sandbox: bool = False
+
+    @property
+    def order_ids(self) -> tuple[str, ...]:
+        """The ids of the orders the request covers."""
+        return tuple(o.order_id for o in self.orders)
+
+    @property
+    def item_count(self) -> int:
+        """How many items the request would cancel."""
+        return sum(len(o.selected_ids) for o in self.orders)
+
+    @property
+    def package_conflicts(self) -> tuple[tuple[str, PackageConflict], ...]:
+        """Packed packages that also hold items not to cancel, with their order ids."""
+        return tuple((o.order_id, c) for o in self.orders for c in o.package_conflicts)
+
+    @property
+    def ready_to_ship_selected(self) -> tuple[ItemLine, ...]:
+        """Items to cancel that are already ready to ship."""
+        return tuple(i for o in self.orders for i in o.ready_to_ship_selected)
+
+    @property
+    def stock_zeroing_skus(self) -> tuple[str, ...]:
+        """The SKUs whose stock a stock-zeroing reason would set to 0."""
+        return tuple(dict.fromkeys(s for o in self.orders for s in o.stock_zeroing_skus))
+
+    @property
+    def submittable(self) -> bool:
+        """Whether there is something to request: at least one order and a reason common to all of them."""
+        return bool(self.orders) and bool(self.reasons)
 
 
 class OrderOutcome(StrEnum):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
 import structlog
 
@@ -26,7 +29,7 @@ from bot.store.models import ApproveResult, CancelRequest, NewOrder, NewRequest,
 from bot.store.requests import RequestStore
 from bot.workflow.approvers import ApproverDirectory
 from bot.workflow.cards import card_for
-from bot.workflow.drafting import Drafter
+from bot.workflow.drafting import Drafter, why_not_cancellable
 from bot.workflow.errors import (
     AlreadyApprovedError,
     AlreadyDecidedError,
@@ -40,9 +43,10 @@ from bot.workflow.errors import (
     UnknownStoreError,
 )
 from bot.workflow.execution import Executor
-from bot.workflow.models import OrderDraft, RateProjection, RequestCard
+from bot.workflow.models import BulkDraft, LeftOut, OrderDraft, RateProjection, RequestCard
+from bot.workflow.progress import ProgressReporter
 
-__all__ = ["ApprovalRecorded", "CancellationService", "PackageChoice", "RequestForm"]
+__all__ = ["ApprovalRecorded", "BulkForm", "CancellationService", "PackageChoice", "RequestForm"]
 
 log = structlog.get_logger(__name__)
 
@@ -69,6 +73,24 @@ class RequestForm:
 
 
 @dataclass(frozen=True)
+class BulkForm:
+    """What a requester submitted in the bulk modal: the orders as shown (id and selection digest) and the rest."""
+
+    store_code: str
+    orders: tuple[tuple[str, str], ...]
+    reason_id: str
+    justification: str
+    package_choice: PackageChoice
+    requester_id: str
+    channel_id: str
+
+    @property
+    def order_ids(self) -> tuple[str, ...]:
+        """The ids of the orders, in the order shown."""
+        return tuple(order_id for order_id, _ in self.orders)
+
+
+@dataclass(frozen=True)
 class ApprovalRecorded:
     """An approval counted but more are needed."""
 
@@ -78,6 +100,57 @@ class ApprovalRecorded:
 
 
 RateLookup = Callable[[StoreConfig, int], Awaitable[RateProjection | None]]
+
+# How many orders a bulk problem message names before it counts the rest.
+_PROBLEMS_SHOWN = 10
+
+
+def _new_order(draft: OrderDraft, item_ids: Sequence[str]) -> NewOrder:
+    """One order of a new request: every item as Lazada showed it, and those to cancel."""
+    return NewOrder(
+        order_id=draft.order_id,
+        items=tuple(
+            OrderItem(
+                order_item_id=i.order_item_id,
+                name=i.name,
+                sku=i.sku or "",
+                variation=i.variation,
+                status=i.status,
+                package_id=i.package_id,
+                paid_price=i.paid_price if i.paid_price is not None else Decimal(0),
+                currency=i.currency or "",
+            )
+            for i in draft.items
+        ),
+        item_ids=tuple(item_ids),
+        validate_tip_content=draft.tip_content,
+        validate_tip_type=draft.tip_type,
+    )
+
+
+def _why_not_submittable(result: OrderDraft | LeftOut, digest: str, reason_id: str) -> str | None:
+    """Why an order of a bulk form can no longer be submitted as shown; None when it still can."""
+    if isinstance(result, LeftOut):
+        return result.why
+    why = why_not_cancellable(result)
+    if why is not None:
+        return why
+    if result.selection_digest != digest:
+        return "Its cancellable items changed since the form was filled in."
+    if reason_id not in {r.reason_id for r in result.reasons}:
+        return "Lazada no longer offers the chosen reason for it."
+    return None
+
+
+def _bulk_problems(problems: Sequence[tuple[str, str]], fine: Sequence[str]) -> str:
+    """The sentence that says which orders of a bulk form changed, and how to ask again for the others."""
+    lines = [f"• {order_id}: {why}" for order_id, why in problems[:_PROBLEMS_SHOWN]]
+    if len(problems) > _PROBLEMS_SHOWN:
+        lines.append(f"• and {len(problems) - _PROBLEMS_SHOWN} more orders")
+    text = "Nothing was submitted: these orders changed since the form was filled in.\n" + "\n".join(lines)
+    if fine:
+        text += f"\nTo ask for the others, run /cancel-order {' '.join(fine)}"
+    return text
 
 
 class CancellationService:
@@ -99,6 +172,10 @@ class CancellationService:
         replica_id: str = "local",
         sandbox: bool = False,
         rates: RateLookup | None = None,
+        draft_concurrency: int = 8,
+        progress_interval: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.requests = requests
         self.stores = {s.code: s for s in stores}
@@ -113,6 +190,11 @@ class CancellationService:
         self.replica_id = replica_id
         self.sandbox = sandbox
         self.rates = rates
+        self.draft_concurrency = draft_concurrency
+        # Progress of a many-order execution reaches Slack at most once per interval (monotonic seconds).
+        self.progress_interval = progress_interval
+        self.monotonic = monotonic
+        self.sleep = sleep
         self.drafter = Drafter(sandbox=sandbox)
         self.observers: list[Callable[[CancelRequest], Awaitable[None]]] = []
 
@@ -171,6 +253,16 @@ class CancellationService:
             draft = draft.model_copy(update={"rate": await self.rates(store, len(draft.selected_ids))})
         return draft
 
+    async def draft_bulk(self, store_code: str | None, order_ids: Sequence[str]) -> BulkDraft:
+        """Ask Lazada about several orders at once for the bulk modal (read-only), grouped by common reasons."""
+        store = self.store(store_code)
+        draft = await self.drafter.draft_bulk(
+            self.client(store.code), store, order_ids, concurrency=self.draft_concurrency
+        )
+        if self.rates is not None and draft.orders:
+            draft = draft.model_copy(update={"rate": await self.rates(store, draft.item_count)})
+        return draft
+
     # -- submit ----------------------------------------------------------------------------------------------
 
     async def submit(self, form: RequestForm) -> CancelRequest:
@@ -192,13 +284,6 @@ class CancellationService:
         reason = next((r for r in draft.reasons if r.reason_id == form.reason_id), None)
         if reason is None:
             raise RequestNotPossibleError("Lazada no longer offers the chosen reason for these items; pick another.")
-        now = self.clock()
-        items = {i.order_item_id: i for i in draft.items}
-        required = store.required_approvals
-        if self.rates is not None and store.two_approvers_near_limit:
-            projection = await self.rates(store, len(form.item_ids))
-            if projection is not None and projection.projected_rate >= projection.warning_rate:
-                required = 2
         new = NewRequest(
             store_code=store.code,
             requester_id=form.requester_id,
@@ -207,33 +292,72 @@ class CancellationService:
             justification=form.justification,
             zeroes_stock=reason.zeroes_stock,
             repack_first=form.package_choice is PackageChoice.REPACK_FIRST and bool(draft.package_conflicts),
-            required_approvals=2 if required >= 2 else 1,
+            required_approvals=await self._required_approvals(store, len(form.item_ids)),
             channel_id=store.approval_channel or form.channel_id,
-            expires_at=now + self.request_ttl,
-            orders=(
-                NewOrder(
-                    order_id=form.order_id,
-                    items=tuple(
-                        OrderItem(
-                            order_item_id=i.order_item_id,
-                            name=i.name,
-                            sku=i.sku or "",
-                            variation=i.variation,
-                            status=i.status,
-                            package_id=i.package_id,
-                            paid_price=i.paid_price if i.paid_price is not None else Decimal(0),
-                            currency=i.currency or "",
-                        )
-                        for i in items.values()
-                    ),
-                    item_ids=tuple(form.item_ids),
-                    validate_tip_content=draft.tip_content,
-                    validate_tip_type=draft.tip_type,
-                ),
-            ),
+            expires_at=self.clock() + self.request_ttl,
+            orders=(_new_order(draft, form.item_ids),),
         )
+        return await self._store_and_post(new)
+
+    async def submit_bulk(self, form: BulkForm) -> CancelRequest:
+        """Validate every order of a bulk form with Lazada again (concurrently), store one request, post it.
+
+        Nothing is submitted when any order changed since the form was filled (it can no longer be cancelled,
+        its cancellable items differ, or the chosen reason is no longer offered for it): RequestNotPossibleError
+        says which and why, so the person can ask again for the others.
+        """
+        store = self.store(form.store_code)
+        results = await self.drafter.draft_orders(
+            self.client(store.code), store, form.order_ids, concurrency=self.draft_concurrency
+        )
+        shown = dict(form.orders)
+        drafts: list[OrderDraft] = []
+        problems: list[tuple[str, str]] = []
+        for result in results:
+            why = _why_not_submittable(result, shown[result.order_id], form.reason_id)
+            if why is not None:
+                problems.append((result.order_id, why))
+            elif isinstance(result, OrderDraft):
+                drafts.append(result)
+        if problems:
+            raise RequestNotPossibleError(_bulk_problems(problems, [d.order_id for d in drafts]))
+        reason = next(r for r in drafts[0].reasons if r.reason_id == form.reason_id)
+        conflicts = any(d.package_conflicts for d in drafts)
+        new = NewRequest(
+            store_code=store.code,
+            requester_id=form.requester_id,
+            reason_id=reason.reason_id,
+            reason_name=reason.reason_name,
+            justification=form.justification,
+            zeroes_stock=reason.zeroes_stock,
+            repack_first=form.package_choice is PackageChoice.REPACK_FIRST and conflicts,
+            required_approvals=await self._required_approvals(store, sum(len(d.selected_ids) for d in drafts)),
+            channel_id=store.approval_channel or form.channel_id,
+            expires_at=self.clock() + self.request_ttl,
+            orders=tuple(_new_order(d, d.selected_ids) for d in drafts),
+        )
+        return await self._store_and_post(new)
+
+    async def _required_approvals(self, store: StoreConfig, item_count: int) -> Literal[1, 2]:
+        """Two approvers when the store asks for them, or when this cancellation reaches the warning rate."""
+        required = store.required_approvals
+        if self.rates is not None and store.two_approvers_near_limit:
+            projection = await self.rates(store, item_count)
+            if projection is not None and projection.projected_rate >= projection.warning_rate:
+                required = 2
+        return 2 if required >= 2 else 1
+
+    async def _store_and_post(self, new: NewRequest) -> CancelRequest:
+        """Store the request, then post it for approval; withdraw it (NotPostedError) when it cannot be posted."""
+        now = self.clock()
         request = await self.requests.create_request(new, now=now)
-        log.info("request_created", request_id=request.id, store=store.code, order_id=form.order_id)
+        log.info(
+            "request_created",
+            request_id=request.id,
+            store=new.store_code,
+            order_id=new.orders[0].order_id,
+            orders=len(new.orders),
+        )
         card = self.card(request, rate=await self.rate_for(request))
         delivery = await self.slack.post(new.channel_id, render_request_message(card, now=now))
         if not delivery.ok or not delivery.ts:
@@ -284,9 +408,41 @@ class CancellationService:
         if outcome.result is ApproveResult.RECORDED:
             return ApprovalRecorded(request_id, current.approval_count, current.required_approvals)
         log.info("request_approved", request_id=request_id, approver=user_id)
-        settled = await self.executor.execute(request_id, actor=user_id)
+        settled = await self.execute(current, actor=user_id)
         await self.announce(settled)
         return settled
+
+    async def execute(self, request: CancelRequest, *, actor: str) -> CancelRequest:
+        """Run an `executing` request with the executor, renewing its lease and showing progress as orders settle.
+
+        Progress ("12/40 cancelled, 1 failed") is shown on the approval message of a many-order request at most
+        once per `progress_interval`; the caller shows the final state (`announce`).
+        """
+        reporter: ProgressReporter | None = None
+        if len(request.orders) > 1 and request.message_ts:
+            reporter = ProgressReporter(
+                lambda: self._show_progress(request.id),
+                interval=self.progress_interval,
+                clock=self.monotonic,
+                sleep=self.sleep,
+            )
+
+        async def progress() -> None:
+            if not await self.requests.renew_lease(request.id, now=self.clock(), lease=self.lease):
+                log.warning("lease_not_renewed", request_id=request.id)
+            if reporter is not None:
+                reporter.changed()
+
+        try:
+            return await self.executor.execute(request.id, actor=actor, progress=progress)
+        finally:
+            if reporter is not None:
+                await reporter.close()
+
+    async def _show_progress(self, request_id: str) -> None:
+        request = await self.get(request_id)
+        if request.status is RequestStatus.EXECUTING:
+            await self._update_message(request)
 
     async def reject(self, request_id: str, user_id: str, reason: str) -> CancelRequest:
         """Reject a pending request with a reason; the requester is told in the thread."""
@@ -338,6 +494,9 @@ class CancellationService:
     async def refresh_message(self, request: CancelRequest) -> None:
         """Make the approval message show the request as stored; re-post it when the old one is gone."""
         await self.changed(request)
+        await self._update_message(request)
+
+    async def _update_message(self, request: CancelRequest) -> None:
         if not request.message_ts:
             return
         card = self.card(request, rate=await self.rate_for(request))
@@ -370,7 +529,7 @@ class CancellationService:
                 await self.reply_in_thread(request, render_reminder(self.card(request), list(ids)))
         for request in await self.requests.claim_stale_executing(now=now, lease=self.lease, claimer=self.replica_id):
             log.warning("reconciling_request", request_id=request.id)
-            await self.announce(await self.executor.execute(request.id, actor="reconciler"))
+            await self.announce(await self.execute(request, actor="reconciler"))
         for request in await self.requests.unannounced(settled_before=now - timedelta(minutes=1)):
             log.warning("announcing_late", request_id=request.id, status=request.status.value)
             await self.announce(request)
