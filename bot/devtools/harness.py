@@ -233,13 +233,10 @@ async def running_bot(
                 **dict(settings_overrides or {}),
             },
         )
-        from slack_sdk.web.async_client import AsyncWebClient
-
-        client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+        # No slack_client: the services build production's own (from the settings above), retry handlers included.
         async with open_services(
             settings,
             sandbox=world,
-            slack_client=client,
             clock=clock,
             retry=retry or RetryPolicy.off(),
             migrate=True,

@@ -149,6 +149,16 @@ async def test_views_update_failing_after_submit_keeps_the_request_and_confirms_
 # -- 429 ----------------------------------------------------------------------------------------------------------
 
 
+async def test_rate_limited_post_is_retried_after_retry_after(bot: Harness, showcase: Showcase) -> None:
+    bot.slack.rate_limit("chat.postMessage", retry_after=1, times=1)
+    request = await request_cancel(bot, showcase.pending)
+    posted = await _survives(bot, request, RequestStatus.PENDING, cancels=0)
+    assert posted.message_ts is not None
+    attempts = bot.slack.calls_to("chat.postMessage")
+    assert [c.status for c in attempts[:2]] == [429, 200]
+    assert attempts[1].at - attempts[0].at >= 1.0, "the bot waited as Slack asked"
+
+
 async def test_rate_limited_update_at_approval_is_retried(bot: Harness, showcase: Showcase) -> None:
     request = await request_cancel(bot, showcase.pending)
     bot.slack.rate_limit("chat.update", retry_after=1, times=1)
