@@ -99,28 +99,33 @@ def why_not_cancellable(draft: OrderDraft) -> str | None:
 
 
 def group_by_common_reasons(drafts: Sequence[OrderDraft]) -> ReasonGroups:
-    """Which orders one request can cover, and the reasons common to them (same `reason_id`, Lazada's order).
+    """Which orders one request can cover, and the reasons common to them (same `reason_id`, in Lazada's order).
 
-    An order Lazada refuses, with nothing cancellable or without any reason is left out. Of the others, the
-    request covers those that share at least one reason with every other one; an order sharing none with some
-    order is left out, naming those orders. If the orders kept still have no reason common to all of them
-    (each pair shares one, all together none), every one is left out: no choice is made behind the person's back.
+    An order Lazada refuses, with nothing cancellable or without any reason is left out. The request covers the
+    other orders that share at least one reason with all the others: while some order shares no reason with some
+    other one, the order(s) clashing with the most others are left out, naming the orders they share none with.
+    Orders clashing equally are left out together, so the bot never picks one group over another. If the orders
+    kept still have no reason common to them all (each pair shares one, all together none), every one of them is
+    left out as well.
     """
     left: dict[str, LeftOut] = {}
-    candidates: list[OrderDraft] = []
+    kept: list[OrderDraft] = []
     for draft in drafts:
         why = why_not_cancellable(draft)
         if why is None:
-            candidates.append(draft)
+            kept.append(draft)
         else:
             left[draft.order_id] = LeftOut(order_id=draft.order_id, why=why, draft=draft)
-    offered = {d.order_id: {r.reason_id for r in d.reasons} for d in candidates}
-    included: list[OrderDraft] = []
-    for draft in candidates:
-        strangers = [
-            o.order_id for o in candidates if o is not draft and not offered[draft.order_id] & offered[o.order_id]
-        ]
-        if strangers:
+    offered = {d.order_id: {r.reason_id for r in d.reasons} for d in kept}
+    while True:
+        clashes = {
+            d.order_id: [o.order_id for o in kept if not offered[d.order_id] & offered[o.order_id]] for d in kept
+        }
+        worst = max((len(c) for c in clashes.values()), default=0)
+        if worst == 0:
+            break
+        for draft in [d for d in kept if len(clashes[d.order_id]) == worst]:
+            strangers = clashes[draft.order_id]
             word = "order" if len(strangers) == 1 else "orders"
             own = _names([r.reason_name for r in draft.reasons], shown=5)
             left[draft.order_id] = LeftOut(
@@ -128,20 +133,19 @@ def group_by_common_reasons(drafts: Sequence[OrderDraft]) -> ReasonGroups:
                 why=f"Lazada offers it no reason in common with {word} {_names(strangers)} (it offers: {own}).",
                 draft=draft,
             )
-        else:
-            included.append(draft)
-    common = set.intersection(*(offered[d.order_id] for d in included)) if included else set()
+        kept = [d for d in kept if d.order_id not in left]
+    common = set.intersection(*(offered[d.order_id] for d in kept)) if kept else set()
     if not common:
-        for draft in included:
+        for draft in kept:
             left[draft.order_id] = LeftOut(
                 order_id=draft.order_id,
                 why="No single reason is offered for all of these orders together; request them in smaller groups.",
                 draft=draft,
             )
-        included = []
-    reasons = tuple(r for r in included[0].reasons if r.reason_id in common) if included else ()
+        kept = []
+    reasons = tuple(r for r in kept[0].reasons if r.reason_id in common) if kept else ()
     ordered = tuple(left[d.order_id] for d in drafts if d.order_id in left)
-    return ReasonGroups(included=tuple(included), left_out=ordered, reasons=reasons)
+    return ReasonGroups(included=tuple(kept), left_out=ordered, reasons=reasons)
 
 
 class Drafter:
