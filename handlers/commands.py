@@ -28,6 +28,7 @@ from bot.render.modal import (
     render_order_prompt_modal,
     render_request_modal,
 )
+from bot.render.replies import render_ephemeral
 from bot.services import Services
 from bot.workflow.errors import WorkflowError
 from handlers.payloads import CommandPayload, parse
@@ -123,7 +124,14 @@ async def fill_bulk_modal(services: Services, view_id: str, metadata: ModalMetad
     else:
         submit = bulk_metadata(draft, channel_id=metadata.channel_id, requester_id=metadata.requester_id)
         view = render_bulk_modal(draft, submit)
-    await services.slack.update_view(view_id, view)
+    shown = await services.slack.update_view(view_id, view)
+    if not shown.ok:
+        log.warning("bulk_modal_not_filled", error=shown.error)
+        await services.slack.ephemeral(
+            metadata.channel_id,
+            metadata.requester_id,
+            render_ephemeral(f"Slack didn't let me show the form ({shown.error}). Please run the command again."),
+        )
 
 
 async def respond_with_digest(services: Services, respond: AsyncRespond, store_code: str | None) -> None:

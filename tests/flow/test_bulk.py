@@ -9,7 +9,9 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from bot.devtools.harness import Harness
+import pytest
+
+from bot.devtools.harness import Harness, MovableClock, running_bot
 from bot.lazada.sandbox import FaultKind, ItemSpec, SandboxWorld
 from bot.lazada.sandbox.showcase import Showcase
 from bot.render import ids
@@ -57,6 +59,11 @@ def _thread(bot: Harness, request: CancelRequest) -> str:
     """The replies in the request's thread, blocks included, as JSON text."""
     assert request.message_ts is not None
     return json.dumps(bot.slack.thread(request.channel_id, request.message_ts), ensure_ascii=False)
+
+
+def _thread_messages(bot: Harness, request: CancelRequest) -> list[dict[str, Any]]:
+    assert request.message_ts is not None
+    return list(bot.slack.thread(request.channel_id, request.message_ts))
 
 
 def _updates(bot: Harness, request: CancelRequest) -> list[str]:
@@ -154,6 +161,14 @@ async def test_too_many_orders_in_the_prompt_are_refused_inline(bot: Harness) ->
     response = await bot.submit(ALICE, prompt, order_id=pasted, justification=None)
     assert response.json()["response_action"] == "errors"
     assert "At most 50 orders" in response.json()["errors"][ids.ORDER_ID_BLOCK]
+
+
+async def test_a_bulk_form_slack_would_not_show_is_explained(bot: Harness, world: SandboxWorld) -> None:
+    bot.slack.fail("views.update", "internal_error", times=1)
+    await bot.command(ALICE, " ".join(str(o) for o in _orders(world, 2)))
+    told = json.dumps(bot.slack.ephemerals(ALICE), ensure_ascii=False)
+    assert "Please run the command again" in told
+    assert await _stored(bot) == []
 
 
 async def test_bulk_form_asks_for_reason_and_justification_inline(bot: Harness, world: SandboxWorld) -> None:
@@ -335,3 +350,33 @@ async def test_fifty_orders_fit_the_modal_and_the_message(bot: Harness, world: S
     assert final is not None
     assert len(_blocks(final)) <= 50
     assert "50/50 cancelled" in bot.message_json(done)
+
+
+@pytest.mark.postgres
+async def test_two_replicas_reconciling_a_crashed_bulk_request_send_each_order_once(
+    postgres_url: str, world: SandboxWorld, clock: MovableClock
+) -> None:
+    async with running_bot(postgres_url, world=world, clock=clock) as first:  # noqa: SIM117 - the second needs the first
+        async with running_bot(postgres_url, world=world, clock=clock, slack=first.slack) as second:
+            order_ids = [str(o) for o in _orders(world, 8)]
+            request = await _bulk_request(first, [int(o) for o in order_ids])
+            requests = first.services.requests
+            await requests.approve(request.id, BOB, now=clock(), lease=timedelta(minutes=5))
+            for order_id in order_ids[:2]:
+                await requests.set_order_status(
+                    request.id, order_id, expected=OrderStatus.PENDING, to=OrderStatus.EXECUTING, now=clock()
+                )
+            clock.advance(timedelta(minutes=6))
+
+            await asyncio.gather(first.services.workflow.tick(), second.services.workflow.tick())
+            await asyncio.gather(first.services.workflow.tick(), second.services.workflow.tick())
+
+            settled = await first.refreshed(request)
+            assert _creates_per_order(world) == Counter(dict.fromkeys(order_ids[2:], 1))
+            statuses = {o.order_id: o.status for o in settled.orders}
+            assert [statuses[o] for o in order_ids[:2]] == [OrderStatus.NEEDS_ATTENTION] * 2
+            assert all(statuses[o] is OrderStatus.EXECUTED for o in order_ids[2:])
+            assert settled.status is RequestStatus.NEEDS_ATTENTION
+            taken = [e for e in await requests.audit_trail(request.id) if e.action == "taken_over"]
+            assert len(taken) == 1, "one replica took the request over"
+            assert len(_thread_messages(first, settled)) == 1, "announced once"
