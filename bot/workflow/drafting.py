@@ -86,6 +86,8 @@ def _names(values: Sequence[str], shown: int = 3) -> str:
 
 def why_not_cancellable(draft: OrderDraft) -> str | None:
     """Why this order cannot be part of a request, in a sentence; None when it can."""
+    if not draft.items:
+        return "Lazada lists no items for it."
     if not draft.cancellable:
         statuses = dict.fromkeys(i.status.replace("_", " ") for i in draft.items)
         return f"Nothing in it can be cancelled: its items are {_names(list(statuses))}."

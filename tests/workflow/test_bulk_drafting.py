@@ -97,6 +97,12 @@ def test_pairwise_shared_reasons_without_one_common_to_all_leave_every_order_out
     assert all("No single reason is offered for all of these orders" in o.why for o in groups.left_out)
 
 
+def test_an_order_without_items_is_left_out() -> None:
+    empty = _draft("1", SD).model_copy(update={"items": (), "selected_ids": ()})
+    groups = group_by_common_reasons([empty, _draft("2", SD)])
+    assert [(o.order_id, o.why) for o in groups.left_out] == [("1", "Lazada lists no items for it.")]
+
+
 def test_a_single_cancellable_order_keeps_all_its_reasons() -> None:
     groups = group_by_common_reasons([_draft("1", status="delivered"), _draft("2", SD, OOS)])
     assert _ids(groups.included) == ["2"]
