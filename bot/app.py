@@ -19,6 +19,11 @@ __all__ = ["create_app"]
 log = structlog.get_logger(__name__)
 
 
+def _field(value: object, name: str) -> object:
+    """`value[name]` when `value` is an object; None for anything else a malformed payload may hold."""
+    return value.get(name) if isinstance(value, dict) else None
+
+
 def create_app(services: Services, *, verify_requests: bool = True) -> AsyncApp:
     """Build the AsyncApp; `verify_requests=False` only for Socket Mode, where Slack authenticates the socket."""
     secret = services.settings.slack_signing_secret
@@ -47,10 +52,10 @@ def create_app(services: Services, *, verify_requests: bool = True) -> AsyncApp:
         """Every log line of this request says who acted, where, and what kind of payload it was."""
         structlog.contextvars.clear_contextvars()
         if isinstance(body, dict):
-            user = body.get("user_id") or (body.get("user") or {}).get("id") or (body.get("event") or {}).get("user")
+            user = body.get("user_id") or _field(body.get("user"), "id") or _field(body.get("event"), "user")
             structlog.contextvars.bind_contextvars(
                 slack_user=user,
-                slack_team=body.get("team_id") or (body.get("team") or {}).get("id"),
+                slack_team=body.get("team_id") or _field(body.get("team"), "id"),
                 payload=body.get("type") or body.get("command"),
             )
         await next()
