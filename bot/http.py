@@ -3,19 +3,89 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncApp, AsyncBoltContext
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.response import BoltResponse
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-__all__ = ["HttpMetrics", "create_http_app"]
+__all__ = ["AckGate", "HttpMetrics", "create_http_app"]
+
+ACK_FIRST_MAX_WAIT = 0.5
+"""The longest a listener's work after its ack yields to other acks (a trigger id lasts 3 s from the click)."""
+
+
+class AckGate:
+    """Counts the requests on /slack/events not answered yet, so work after an ack can let them answer first.
+
+    Under a burst, a listener's work after ``ack()`` (opening a modal, asking Lazada, rendering) would
+    otherwise run between the acks of the requests behind it, and push them towards Slack's 3 seconds.
+    """
+
+    def __init__(self, max_wait: float = ACK_FIRST_MAX_WAIT) -> None:
+        self.max_wait = max_wait
+        self.unanswered = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def arrived(self) -> _Ticket:
+        """A request came in; settle its ticket once it is answered."""
+        self.unanswered += 1
+        self._idle.clear()
+        return _Ticket(self)
+
+    def _answered(self) -> None:
+        self.unanswered -= 1
+        if self.unanswered == 0:
+            self._idle.set()
+
+    async def wait(self) -> None:
+        """Wait until every request has its answer, or ``max_wait`` at most."""
+        if self.unanswered == 0:
+            return
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.max_wait):
+                await self._idle.wait()
+
+
+class _Ticket:
+    """One request's place in the gate's count."""
+
+    def __init__(self, gate: AckGate) -> None:
+        self.gate = gate
+        self._open = True
+
+    def settle(self) -> None:
+        """Count the request as answered (once)."""
+        if self._open:
+            self._open = False
+            self.gate._answered()
+
+
+class _AckFirst(AsyncAck):
+    """An ack that sets the answer at once, then holds the listener until the other requests have theirs."""
+
+    def __init__(self, ticket: _Ticket) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._ticket = ticket
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
+        """Answer, then yield to the requests still waiting for their answer."""
+        response = await super().__call__(*args, **kwargs)
+        self._ticket.settle()
+        await self._ticket.gate.wait()
+        return response
 
 
 class HttpMetrics:
@@ -42,13 +112,34 @@ def create_http_app(
     on_shutdown: Callable[[], Awaitable[None]] | None = None,
     metrics: HttpMetrics | None = None,
 ) -> Starlette:
-    """The ASGI application for `serve`: Bolt behind Starlette, with health, readiness and metrics."""
+    """The ASGI application for `serve`: Bolt behind Starlette, with health, readiness and metrics.
+
+    Acks go first: a command's or interaction's work after its ack waits while other requests on
+    /slack/events still wait for their answer (see `AckGate`).
+    """
     handler = AsyncSlackRequestHandler(app)
     metrics = metrics or HttpMetrics()
+    gate = AckGate()
+    ticket_of_request: ContextVar[_Ticket | None] = ContextVar("slack_request_ticket", default=None)
+
+    async def ack_first(body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
+        ticket = ticket_of_request.get()
+        # Bolt acks events itself before their listener starts: holding that ack would delay the answer.
+        if ticket is not None and not (isinstance(body, dict) and body.get("type") == "event_callback"):
+            context["ack"] = _AckFirst(ticket)
+        await next()
+
+    app.use(ack_first)
 
     async def slack_events(request: Request) -> Response:
         started = time.perf_counter()
-        response = await handler.handle(request)
+        ticket = gate.arrived()
+        token = ticket_of_request.set(ticket)
+        try:
+            response = await handler.handle(request)
+        finally:
+            ticket_of_request.reset(token)
+            ticket.settle()
         metrics.latency.observe(time.perf_counter() - started)
         metrics.requests.labels(status=str(response.status_code)).inc()
         return response

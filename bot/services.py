@@ -10,6 +10,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 import httpx
 from pydantic import SecretStr
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -47,7 +48,10 @@ from bot.workflow.approvers import ApproverDirectory
 from bot.workflow.execution import Executor
 from bot.workflow.service import CancellationService
 
-__all__ = ["Services", "lazada_clients", "open_services", "sandbox_stores"]
+__all__ = ["LAZADA_CONNECTIONS", "Services", "lazada_clients", "open_services", "sandbox_stores"]
+
+LAZADA_CONNECTIONS = 32
+"""Connections to Lazada kept open (and calls in flight at most), shared by every store's client."""
 
 
 def _utcnow() -> datetime:
@@ -178,10 +182,10 @@ async def open_services(
             httpx.AsyncClient(
                 transport=transport,
                 timeout=settings.lazada_timeout_seconds,
-                limits=httpx.Limits(max_connections=32, max_keepalive_connections=16),
+                limits=httpx.Limits(max_connections=LAZADA_CONNECTIONS, max_keepalive_connections=LAZADA_CONNECTIONS),
             )
         )
-        limiter = RateLimiter(settings.lazada_calls_per_second)
+        limiter = RateLimiter(settings.lazada_calls_per_second, max_in_flight=LAZADA_CONNECTIONS)
         clients = lazada_clients(
             settings,
             stores,
@@ -193,9 +197,12 @@ async def open_services(
             clock=lambda: clock().timestamp(),
         )
         if slack_client is None:
+            # One session for every Web API call: without it slack_sdk opens a session and a connection per call.
+            session = await stack.enter_async_context(aiohttp.ClientSession())
             slack_client = AsyncWebClient(
                 token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
                 base_url=settings.slack_api_url,
+                session=session,
                 retry_handlers=[
                     AsyncConnectionErrorRetryHandler(),
                     AsyncRateLimitErrorRetryHandler(max_retry_count=3),

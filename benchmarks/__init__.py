@@ -1,0 +1,1 @@
+"""The benchmark suite: `python -m benchmarks` runs every benchmark and writes `docs/benchmarks.md`."""
