@@ -87,3 +87,26 @@ async def test_click_whose_user_or_team_is_not_an_object_changes_nothing(
     assert errors == []
     assert await _state(bot) == before
     assert world.call_count(CREATE) == 0
+
+
+MATCHER_TRAPS = {
+    "action_not_an_object": {"actions": [1]},
+    "action_without_action_id": {"actions": [{"value": "x"}]},
+    "action_id_not_a_string": {"actions": [{"action_id": 5, "value": "x"}]},
+    "view_not_an_object": {"type": "view_submission", "view": "request_modal"},
+}
+
+
+@pytest.mark.parametrize("change", list(MATCHER_TRAPS.values()), ids=list(MATCHER_TRAPS))
+async def test_payload_that_would_trip_bolts_listener_matching_is_refused_quietly(
+    bot: Harness, world: SandboxWorld, showcase: Showcase, change: dict[str, Any]
+) -> None:
+    request = await request_cancel(bot, showcase.pending)
+    before = await _state(bot)
+    payload = {**_approve_payload(bot, request, DAVE), **change}
+    with errors_logged() as errors:
+        status = await _send_payload(bot, payload)
+    assert 400 <= status < 500
+    assert errors == []
+    assert await _state(bot) == before
+    assert world.call_count(CREATE) == 0
