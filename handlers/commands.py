@@ -14,6 +14,7 @@ import structlog
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.models.views import View
 
 from bot.command_text import CommandKind, parse_command_text
 from bot.digest.errors import DigestError
@@ -109,7 +110,7 @@ async def fill_request_modal(
         view = render_modal_message("Can't cancel this order", str(exc), kind="error")
     else:
         view = render_request_modal(draft, metadata)
-    await services.slack.update_view(view_id, view)
+    await _show(services, view_id, view, metadata)
 
 
 async def fill_bulk_modal(services: Services, view_id: str, metadata: ModalMetadata, order_ids: Sequence[str]) -> None:
@@ -124,9 +125,14 @@ async def fill_bulk_modal(services: Services, view_id: str, metadata: ModalMetad
     else:
         submit = bulk_metadata(draft, channel_id=metadata.channel_id, requester_id=metadata.requester_id)
         view = render_bulk_modal(draft, submit)
+    await _show(services, view_id, view, metadata)
+
+
+async def _show(services: Services, view_id: str, view: View, metadata: ModalMetadata) -> None:
+    """Replace the open modal; when Slack refuses, tell the requester privately instead of leaving them waiting."""
     shown = await services.slack.update_view(view_id, view)
     if not shown.ok:
-        log.warning("bulk_modal_not_filled", error=shown.error)
+        log.warning("modal_not_filled", error=shown.error)
         await services.slack.ephemeral(
             metadata.channel_id,
             metadata.requester_id,

@@ -199,7 +199,9 @@ class CancelRequest(_Record):
     updated_at: datetime
     version: int
     announced_status: str | None = None
-    """The status last shown in Slack (the message and the thread); behind `status` after a crash or a Slack failure."""
+    """The status whose thread reply went out; behind `status` after a crash or a Slack failure."""
+    card_status: str | None = None
+    """The status the approval message shows; behind `status` after a crash or a Slack failure."""
     orders: tuple[RequestOrder, ...]
     approvals: tuple[Approval, ...]
 

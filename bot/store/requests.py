@@ -520,13 +520,14 @@ class RequestStore:
         ]
         return await self._many(expired)
 
-    async def mark_announced(self, request_id: str, status: RequestStatus) -> bool:
-        """Record that Slack now shows `status` for the request (only if the request is still in that status)."""
+    async def mark_announced(self, request_id: str, status: RequestStatus, *, part: str = "reply") -> bool:
+        """Record that Slack now shows `status` (`part`: "reply" in the thread, or "card"), if still in that status."""
+        column = {"reply": "announced_status", "card": "card_status"}[part]
         async with self._db.begin() as conn:
             result = await conn.execute(
                 sa.update(cancel_requests)
                 .where(_R.id == request_id, _R.status == status.value)
-                .values(announced_status=status.value)
+                .values({column: status.value})
             )
             return bool(result.rowcount == 1)
 
@@ -537,7 +538,12 @@ class RequestStore:
             sa.select(cancel_requests)
             .where(
                 _R.status.in_([s.value for s in settled]),
-                sa.or_(_R.announced_status.is_(None), _R.announced_status != _R.status),
+                sa.or_(
+                    _R.announced_status.is_(None),
+                    _R.announced_status != _R.status,
+                    _R.card_status.is_(None),
+                    _R.card_status != _R.status,
+                ),
                 _R.updated_at < settled_before,
             )
             .order_by(_R.updated_at)

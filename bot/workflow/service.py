@@ -491,14 +491,17 @@ class CancellationService:
             except Exception:
                 log.exception("observer_failed", request_id=request.id)
 
-    async def refresh_message(self, request: CancelRequest) -> None:
-        """Make the approval message show the request as stored; re-post it when the old one is gone."""
-        await self.changed(request)
-        await self._update_message(request)
+    async def refresh_message(self, request: CancelRequest) -> bool:
+        """Make the approval message show the request as stored; re-post it when the old one is gone.
 
-    async def _update_message(self, request: CancelRequest) -> None:
+        True when Slack now shows it (or there is no message to show it on).
+        """
+        await self.changed(request)
+        return await self._update_message(request)
+
+    async def _update_message(self, request: CancelRequest) -> bool:
         if not request.message_ts:
-            return
+            return True
         card = self.card(request, rate=await self.rate_for(request))
         message = render_request_message(card, now=self.clock())
         delivery = await self.slack.update(request.channel_id, request.message_ts, message)
@@ -506,6 +509,8 @@ class CancellationService:
             posted = await self.slack.post(request.channel_id, message)
             if posted.ok and posted.ts:
                 await self.requests.set_message(request.id, posted.channel or request.channel_id, posted.ts)
+                return True
+        return delivery.ok
 
     async def reply_in_thread(self, request: CancelRequest, message: Outgoing) -> None:
         """Reply under the approval message; when the channel refuses (bot removed, archived), tell the requester."""
@@ -547,6 +552,11 @@ class CancellationService:
         reply = replies.get(request.status)
         if reply is None:
             return
-        await self.refresh_message(request)
-        await self.reply_in_thread(request, reply(self.card(request)))
-        await self.requests.mark_announced(request.id, request.status)
+        status = request.status.value
+        # The card and the thread reply are tracked apart: a failed card update is retried by a later tick
+        # without posting the reply twice.
+        if request.card_status != status and await self.refresh_message(request):
+            await self.requests.mark_announced(request.id, request.status, part="card")
+        if request.announced_status != status:
+            await self.reply_in_thread(request, reply(self.card(request)))
+            await self.requests.mark_announced(request.id, request.status, part="reply")

@@ -52,13 +52,6 @@ async def _survives(bot: Harness, request: CancelRequest, status: RequestStatus,
 # -- chat.update --------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "CancellationService.announce marks the outcome announced even when chat.update failed, so the card keeps "
-        "its Approve button for good; it should mark it only once the message shows the outcome, and the tick retry"
-    ),
-)
 async def test_card_that_could_not_be_updated_is_corrected_by_the_next_tick(
     bot: Harness, world: SandboxWorld, showcase: Showcase
 ) -> None:
@@ -104,13 +97,6 @@ async def test_chat_update_failing_at_reject_still_rejects_and_tells_the_request
 # -- views.update -------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "handlers.commands.fill_request_modal ignores a failed views.update, so the person is left with the "
-        "loading modal and no word; it should tell them (respond/ephemeral) to run the command again"
-    ),
-)
 async def test_modal_that_cannot_be_filled_is_explained(bot: Harness, showcase: Showcase) -> None:
     bot.slack.fail("views.update", "internal_error", times=1)
     await bot.command(ALICE, str(showcase.pending))
