@@ -16,7 +16,9 @@ def render_help(store_codes: list[str]) -> Message:
         "*How to use it*",
         "• `/cancel-order &lt;order number&gt;` — ask to cancel items of a Lazada order. A form lists the items, "
         "the reasons Lazada offers and its warnings.",
-        "• `/cancel-order` — the same, asking for the order number first.",
+        "• `/cancel-order &lt;order&gt; &lt;order&gt; …` — one request for up to 50 orders (also: paste a list "
+        "into the form). Orders without a reason in common with the others are listed apart.",
+        "• `/cancel-order` — the same, asking for the order number(s) first.",
     ]
     if several:
         usage.append("• `/cancel-order &lt;order number&gt; &lt;store&gt;` — for a store other than the first one.")
