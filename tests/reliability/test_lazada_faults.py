@@ -11,11 +11,13 @@ the leases run out and the reconciler has ticked.
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
 
-from bot.devtools.harness import Harness
+from bot.devtools.harness import Harness, MovableClock, running_bot
+from bot.lazada.client import RetryPolicy
 from bot.lazada.sandbox import FaultKind, SandboxWorld
 from bot.lazada.sandbox.showcase import Showcase
 from bot.render import ids
@@ -51,11 +53,11 @@ class Fault:
     words: str
     refreshable: bool = True
 
-    def inject(self, world: SandboxWorld, path: str, *, apply_first: bool = False) -> None:
-        """Make the next call of `path` fail this way (an unrefreshable token also loses its refresh token)."""
+    def inject(self, world: SandboxWorld, path: str, *, apply_first: bool = False, times: int = 1) -> None:
+        """Make the next `times` calls of `path` fail this way (an unrefreshable token also loses its refresh token)."""
         if not self.refreshable:
             world.expire_refresh_token()
-        world.faults.inject(self.kind, path=path, apply_first=apply_first, text=TIP)
+        world.faults.inject(self.kind, path=path, apply_first=apply_first, times=times, text=TIP)
 
     @property
     def is_token(self) -> bool:
@@ -289,3 +291,45 @@ async def test_repack_carried_out_but_its_answer_lost(
     )
     assert world.item(cable.order_item_id).status == "pending", "Lazada did dissolve the package"
     assert world.item(mouse.order_item_id).status == "pending"
+
+
+RETRIED = [f for f in FAULTS if f.kind is not FaultKind.API_CALL_LIMIT]  # its announced ban would be waited out
+
+
+@pytest.fixture
+async def retrying_bot(sqlite_url: str, world: SandboxWorld, clock: MovableClock) -> AsyncIterator[Harness]:
+    """The bot retrying reads as in production (three attempts), without the waits between them."""
+    async with running_bot(sqlite_url, world=world, clock=clock, retry=RetryPolicy.without_waits(3)) as bot:
+        yield bot
+
+
+@pytest.mark.parametrize("fault", RETRIED, ids=[f.name for f in RETRIED])
+async def test_reads_are_retried_but_the_cancel_never_is(
+    retrying_bot: Harness, world: SandboxWorld, showcase: Showcase, fault: Fault
+) -> None:
+    bot = retrying_bot
+    request = await request_cancel(bot, showcase.pending)
+    fault.inject(world, CREATE, times=3)
+    seen = await _approve(bot, request)
+    if fault.kind in OUTCOME_UNKNOWN:
+        status, words = RequestStatus.NEEDS_ATTENTION, ["Seller Center", fault.words]
+    else:
+        status, words = RequestStatus.FAILED, ["refused", fault.write_words]
+    await _check_settled(bot, request, seen, status=status, words=words, cancels=1)
+    (left,) = world.faults.pending
+    assert left.remaining == 2, "the cancel met its fault once; the other two were never asked for"
+
+
+async def test_a_read_back_that_fails_twice_is_retried_to_the_outcome(
+    retrying_bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    bot = retrying_bot
+    request = await request_cancel(bot, showcase.pending)
+
+    async def after_cancel_fails_the_read_back(point: str) -> None:
+        if point == "after_cancel":
+            BY_NAME["timeout"].inject(world, ITEMS, times=2)
+
+    bot.services.executor.checkpoint = after_cancel_fails_the_read_back
+    seen = await _approve(bot, request)
+    await _check_settled(bot, request, seen, status=RequestStatus.EXECUTED, words=["cancelled"], cancels=1)
