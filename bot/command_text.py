@@ -7,6 +7,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.render.text import escape
+
 __all__ = ["MAX_ORDERS", "CommandKind", "ParsedCommand", "parse_command_text"]
 
 MAX_ORDERS = 50
@@ -36,8 +38,9 @@ class ParsedCommand:
 
 
 def _shown(token: str) -> str:
+    """The person's own word, quoted back inert: shortened, printable, and escaped for mrkdwn."""
     token = token[:40] + ("…" if len(token) > 40 else "")
-    return "".join(ch for ch in token if ch.isprintable())
+    return escape("".join(ch for ch in token if ch.isprintable()))
 
 
 def parse_command_text(text: str, store_codes: Collection[str]) -> ParsedCommand:

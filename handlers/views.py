@@ -35,7 +35,8 @@ _ORDER_PROMPT_ERROR = (
 
 def _selected(state: dict[str, Any]) -> list[str]:
     options = state.get("selected_options") or []
-    return [str(o.get("value")) for o in options if isinstance(o, dict) and o.get("value")]
+    # dict.fromkeys: a repeated option (never sent by Slack, but possible in a forged payload) counts once.
+    return list(dict.fromkeys(str(o.get("value")) for o in options if isinstance(o, dict) and o.get("value")))
 
 
 def _option(state: dict[str, Any]) -> str | None:

@@ -174,15 +174,6 @@ async def test_any_command_text_is_answered_and_stores_nothing(bot: Harness, wor
     assert_everything_shown_is_safe(bot, since)
 
 
-ECHO_BUG = (
-    "bot.command_text quotes the person's own token back unescaped (_shown keeps it as typed) and handlers.commands "
-    "acks that text as mrkdwn, so '<!channel>', '<@U…>', '<http://x|y>', '*bold*' or '`code`' typed after "
-    "/cancel-order render as a mention, link or formatting in the reply; _shown should pass the token through "
-    "bot.render.text.escape (the `/cancel-order help` backticks are the bot's own and stay)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=ECHO_BUG)
 @EXAMPLES
 @given(text=st.lists(st.one_of(st.sampled_from(MRKDWN), TOKENS), min_size=1, max_size=4).map(" ".join))
 async def test_any_command_text_is_quoted_back_harmlessly(bot: Harness, text: str) -> None:
@@ -193,7 +184,6 @@ async def test_any_command_text_is_quoted_back_harmlessly(bot: Harness, text: st
             assert_safe(kind, reply, "ack")
 
 
-@pytest.mark.xfail(strict=True, reason=ECHO_BUG)
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
@@ -568,15 +558,6 @@ async def test_modal_values_from_elsewhere_store_nothing(
     assert "Not submitted" in json.dumps(bot.open_modal(ALICE))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "a view submission naming the same checkbox value twice reaches RequestStore as NewOrder(item_ids=(x, x)), "
-        "whose validator raises ValidationError out of CancellationService.submit: an unhandled_error, Bolt answers "
-        "404 and the requester is left on the 'submitting' modal; handlers.views._selected (or "
-        "CancellationService.submit) should drop repeated ids (dict.fromkeys) before building the form"
-    ),
-)
 async def test_modal_naming_an_item_twice_requests_it_once(
     bot: Harness, world: SandboxWorld, showcase: Showcase
 ) -> None:
