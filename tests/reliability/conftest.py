@@ -13,7 +13,8 @@ from datetime import timedelta
 
 from bot.devtools.harness import Harness
 from bot.lazada.sandbox import SandboxWorld
-from bot.store.models import FINAL_REQUEST_STATUSES, CancelRequest, OrderStatus, RequestStatus
+from bot.store.models import CancelRequest, OrderStatus, RequestStatus
+from bot.workflow.execution import final_status
 from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, DAVE, bot, clock, request_cancel, showcase, world
 
 __all__ = [
@@ -114,9 +115,10 @@ async def assert_audit_consistent(bot: Harness, request: CancelRequest) -> Cance
     assert status == current.status.value, f"audit ends at {status}, stored {current.status}"
     for order in current.orders:
         assert orders[order.order_id] == order.status.value, f"order {order.order_id} audit disagrees"
-    settled = current.status in FINAL_REQUEST_STATUSES or current.status is RequestStatus.NEEDS_ATTENTION
-    if settled:
+    if current.status in {RequestStatus.EXECUTED, RequestStatus.FAILED, RequestStatus.NEEDS_ATTENTION}:
         assert all(o.status is not OrderStatus.EXECUTING for o in current.orders), "a settled request left an order"
+        expected = final_status(current.orders)
+        assert current.status is expected, f"request {current.status} but its orders make it {expected}"
     world = bot.world
     for order in current.orders:
         cancelled = [world.item(int(i)).status == "canceled" for i in order.item_ids]

@@ -10,9 +10,11 @@ the leases run out and the reconciler has ticked.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 
@@ -333,3 +335,31 @@ async def test_a_read_back_that_fails_twice_is_retried_to_the_outcome(
     bot.services.executor.checkpoint = after_cancel_fails_the_read_back
     seen = await _approve(bot, request)
     await _check_settled(bot, request, seen, status=RequestStatus.EXECUTED, words=["cancelled"], cancels=1)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "Executor.execute: the execution that loses the race for an order (its pending->executing CAS, or the CAS "
+        "of its _fail, matches nothing) still settles the request from final_status() while the winner's order is "
+        "EXECUTING, so the request ends needs_attention although its only order is executed, and no tick revisits "
+        "it; an execution should not settle the request while an order it does not hold is still executing (the "
+        "holder settles it, or the reconciler once the lease runs out)"
+    ),
+)
+async def test_two_executions_of_one_request_at_once_cancel_it_once(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    """A slow Lazada lets the lease run out: the reconciler takes over while the first execution is still going."""
+    request = await request_cancel(bot, showcase.pending)
+    outcome = await bot.services.requests.approve(request.id, BOB, now=bot.clock(), lease=timedelta(minutes=5))
+    assert outcome.must_execute
+    await asyncio.gather(
+        bot.services.executor.execute(request.id, actor=BOB),
+        bot.services.executor.execute(request.id, actor="reconciler"),
+    )
+    assert cancels_per_item(world) == {str(world.order_items(showcase.pending)[0].order_item_id): 1}
+    await settle_later(bot)
+    assert world.call_count(CREATE) == 1
+    settled = await assert_audit_consistent(bot, request)
+    assert settled.status is RequestStatus.EXECUTED

@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -218,10 +218,18 @@ async def _run_the_flows(bot: RecordingHarness, world: SandboxWorld) -> None:
     await bot.command(ALICE, str(SHOWCASE.shipped))
     await bot.services.token_keeper.tick()
 
-    # An unhandled error: a modal naming one item twice (logged with its traceback).
-    await bot.command(ALICE, str(SHOWCASE.packed))
-    mouse = str(world.order_items(SHOWCASE.packed)[0].order_item_id)
-    await bot.submit(ALICE, bot.open_modal(ALICE), item_ids=[mouse, mouse], reason_id="10000019")
+    # An unhandled error (logged with its traceback): the process "crashes" right after the cancel; then the
+    # reconciler takes the request over once its lease has run out.
+    async def crash_after_the_cancel(point: str) -> None:
+        if point == "after_cancel":
+            raise RuntimeError("injected crash after the cancel")
+
+    bot.services.executor.checkpoint = crash_after_the_cancel
+    crashed = await request_cancel(bot, SHOWCASE.packed)
+    await bot.click(BOB, ids.REQUEST_APPROVE, crashed)
+    bot.services.executor.checkpoint = _no_crash
+    bot.clock.advance(timedelta(minutes=10))
+    await bot.services.workflow.tick()
 
     world.expire_access_token()
     world.expire_refresh_token()
@@ -235,6 +243,10 @@ async def _run_the_flows(bot: RecordingHarness, world: SandboxWorld) -> None:
         )
         assert (await bot.send(bad_command)).status_code == 401
     await bot.settle()
+
+
+async def _no_crash(point: str) -> None:
+    return None
 
 
 def _needles(bot: RecordingHarness, lazada: RecordingTransport) -> set[str]:
