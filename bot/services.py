@@ -54,6 +54,10 @@ LAZADA_CONNECTIONS = 32
 """Connections to Lazada kept open (and calls in flight at most), shared by every store's client."""
 
 
+WORKFLOW_LEASE = timedelta(minutes=5)
+"""How long an execution holds a request before the reconciler may take it over (renewed after each order)."""
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -210,7 +214,7 @@ async def open_services(
             )
         slack = SlackGateway(slack_client, sandbox=sandbox is not None)
         approvers = ApproverDirectory(slack_client, ttl_seconds=settings.usergroup_cache_seconds)
-        executor = Executor(requests=requests, clients=clients, clock=clock)
+        executor = Executor(requests=requests, clients=clients, clock=clock, lease=WORKFLOW_LEASE)
         digest = DigestService(
             db=db,
             clients=clients,
@@ -233,6 +237,7 @@ async def open_services(
             executor=executor,
             clock=clock,
             request_ttl=timedelta(hours=settings.request_ttl_hours),
+            lease=WORKFLOW_LEASE,
             replica_id=replica_id,
             sandbox=sandbox is not None,
             rates=digest.projection,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -74,12 +74,14 @@ class Executor:
         clients: Mapping[str, LazadaClient],
         clock: Callable[[], datetime],
         concurrency: int = 8,
+        lease: timedelta = timedelta(minutes=5),
         checkpoint: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.requests = requests
         self.clients = clients
         self.clock = clock
         self.concurrency = concurrency
+        self.lease = lease
         # Crash tests kill the process at these named points; in production it does nothing.
         self.checkpoint = checkpoint or _no_checkpoint
 
@@ -108,9 +110,10 @@ class Executor:
             async with gate:
                 if order.status is OrderStatus.PENDING:
                     await self._execute_order(client, request, order, actor=actor)
-                elif order.status is OrderStatus.EXECUTING:
+                elif order.status is OrderStatus.EXECUTING and order.updated_at <= self.clock() - self.lease:
                     await self._settle_order(client, request, order, accepted=None, cause="an interrupted execution")
                 else:
+                    # Settled already, or another execution holds it (marked within the lease): leave it to them.
                     return
             if progress is not None:
                 try:
@@ -122,7 +125,8 @@ class Executor:
         await asyncio.gather(*(run(o) for o in request.orders))
         current = await self.requests.get_request(request_id)
         assert current is not None
-        if current.status is RequestStatus.EXECUTING:
+        still_held = any(o.status is OrderStatus.EXECUTING for o in current.orders)
+        if current.status is RequestStatus.EXECUTING and not still_held:
             to = final_status(current.orders)
             await self.requests.transition(
                 request_id,

@@ -337,16 +337,6 @@ async def test_a_read_back_that_fails_twice_is_retried_to_the_outcome(
     await _check_settled(bot, request, seen, status=RequestStatus.EXECUTED, words=["cancelled"], cancels=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "Executor.execute: the execution that loses the race for an order (its pending->executing CAS, or the CAS "
-        "of its _fail, matches nothing) still settles the request from final_status() while the winner's order is "
-        "EXECUTING, so the request ends needs_attention although its only order is executed, and no tick revisits "
-        "it; an execution should not settle the request while an order it does not hold is still executing (the "
-        "holder settles it, or the reconciler once the lease runs out)"
-    ),
-)
 async def test_two_executions_of_one_request_at_once_cancel_it_once(
     bot: Harness, world: SandboxWorld, showcase: Showcase
 ) -> None:
