@@ -20,7 +20,7 @@ import pytest
 
 from bot.devtools.harness import Harness, MovableClock, running_bot
 from bot.lazada.client import RetryPolicy
-from bot.lazada.sandbox import FaultKind, SandboxWorld
+from bot.lazada.sandbox import FaultKind, ItemSpec, SandboxWorld
 from bot.lazada.sandbox.showcase import Showcase
 from bot.render import ids
 from bot.store.models import CancelRequest, RequestStatus
@@ -337,19 +337,68 @@ async def test_a_read_back_that_fails_twice_is_retried_to_the_outcome(
     await _check_settled(bot, request, seen, status=RequestStatus.EXECUTED, words=["cancelled"], cancels=1)
 
 
-async def test_two_executions_of_one_request_at_once_cancel_it_once(
+async def test_a_reconciler_racing_a_slow_execution_cancels_once_and_settles_right(
     bot: Harness, world: SandboxWorld, showcase: Showcase
 ) -> None:
-    """A slow Lazada lets the lease run out: the reconciler takes over while the first execution is still going."""
+    """The first execution is slow to start: its lease runs out and the reconciler executes the request too.
+
+    The executor's checkpoints fix the order of events: both executions start from a pending order; the first wins
+    the order (pending -> executing) and is held just before the cancel; the reconciler then loses the order and
+    finishes; only then does the first send the one cancel and settle the request.
+    """
     request = await request_cancel(bot, showcase.pending)
     outcome = await bot.services.requests.approve(request.id, BOB, now=bot.clock(), lease=timedelta(minutes=5))
     assert outcome.must_execute
-    await asyncio.gather(
-        bot.services.executor.execute(request.id, actor=BOB),
-        bot.services.executor.execute(request.id, actor="reconciler"),
-    )
+    steps = ("first started", "second started", "first holds the order")
+    reached = {step: asyncio.Event() for step in steps}
+    go = {step: asyncio.Event() for step in steps}
+    seen: list[str] = []
+
+    async def choreography(point: str) -> None:
+        seen.append(point)
+        step = {
+            ("after_claim", 1): "first started",
+            ("after_claim", 2): "second started",
+            ("before_cancel", 1): "first holds the order",
+        }.get((point, seen.count(point)))
+        if step is not None:
+            reached[step].set()
+            await go[step].wait()
+
+    async def when(step: str) -> None:
+        await asyncio.wait_for(reached[step].wait(), timeout=5)
+
+    bot.services.executor.checkpoint = choreography
+    first = asyncio.create_task(bot.services.executor.execute(request.id, actor=BOB))
+    await when("first started")
+    bot.clock.advance(timedelta(minutes=6))
+    second = asyncio.create_task(bot.services.workflow.tick())
+    await when("second started")
+    go["first started"].set()
+    await when("first holds the order")
+    go["second started"].set()
+    await second
+    go["first holds the order"].set()
+    await first
+
     assert cancels_per_item(world) == {str(world.order_items(showcase.pending)[0].order_item_id): 1}
     await settle_later(bot)
     assert world.call_count(CREATE) == 1
     settled = await assert_audit_consistent(bot, request)
     assert settled.status is RequestStatus.EXECUTED
+
+
+async def test_two_executions_of_each_request_at_once_never_cancel_twice(bot: Harness, world: SandboxWorld) -> None:
+    """Two executions of one request racing freely (six requests, so a lost race would surely show somewhere)."""
+    requests = []
+    for n in range(6):
+        order = world.add_order([ItemSpec(status="pending", sku=f"RACE-{n}", name=f"Race item {n}")])
+        request = await request_cancel(bot, order.order_id)
+        await bot.services.requests.approve(request.id, BOB, now=bot.clock(), lease=timedelta(minutes=5))
+        requests.append(request)
+    executor = bot.services.executor
+    await asyncio.gather(*(executor.execute(r.id, actor=actor) for r in requests for actor in (BOB, "reconciler")))
+    await settle_later(bot)
+    assert cancels_per_item(world) == {i: 1 for r in requests for o in r.orders for i in o.item_ids}
+    for request in requests:
+        assert (await assert_audit_consistent(bot, request)).status is RequestStatus.EXECUTED
