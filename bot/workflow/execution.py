@@ -225,7 +225,7 @@ class Executor:
             return
         except LazadaError as exc:
             log.warning("cancel_outcome_unknown", request_id=request.id, order_id=order.order_id, error=str(exc))
-            await self._settle_order(client, request, order, accepted=None, cause=exc.user_message)
+            await self._settle_order(client, request, order, accepted=None, cause=_what_happened(exc))
             return
         await self.checkpoint("after_cancel")
         await self._settle_order(client, request, order, accepted=accepted, cause=None)
@@ -292,6 +292,12 @@ class Executor:
             outcome_tip_type=tip.get("outcome_tip_type"),
             lazada_request_id=tip.get("lazada_request_id"),
         )
+
+
+def _what_happened(error: LazadaError) -> str:
+    """What went wrong with a cancel whose outcome is unknown: Lazada's sentence without its advice to try again
+    (the person must check Seller Center first, not simply retry)."""
+    return error.user_message.split(";")[0].strip().rstrip(".")
 
 
 def _changes(order: RequestOrder, items: Sequence[OrderItem]) -> str:

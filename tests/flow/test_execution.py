@@ -114,6 +114,8 @@ async def test_lazada_fault_during_the_cancel(
     seen = bot.message_json(settled) + " ".join(bot.thread_texts(settled))
     assert words.lower() in seen.lower()
     assert "Traceback" not in seen
+    if expected is RequestStatus.NEEDS_ATTENTION:
+        assert "try again in a few minutes" not in seen, "an unknown outcome is checked first, never simply retried"
     trail = [e.action for e in await bot.services.requests.audit_trail(request.id)]
     assert trail[0] == "requested"
     assert expected.value in [e.to_status for e in await bot.services.requests.audit_trail(request.id)]
