@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shlex
 import sys
 import tempfile
@@ -63,6 +64,7 @@ async def run_all(ctx: BenchContext, names: Sequence[str]) -> list[BenchResult]:
     for name in names:
         started = time.perf_counter()
         print(f"benchmarks: {name} ...", file=sys.stderr, flush=True)
+        load_before = os.getloadavg()[0]
         try:
             result = await BENCHMARKS[name](ctx)
         except Exception as exc:
@@ -73,6 +75,8 @@ async def run_all(ctx: BenchContext, names: Sequence[str]) -> list[BenchResult]:
                 error=f"{type(exc).__name__}: {exc}",
                 seconds=time.perf_counter() - started,
             )
+        load = f"load average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
+        result = result.model_copy(update={"setup": (*result.setup, load)})
         verdicts = ", ".join(f"{f.label}: {'met' if f.met else 'MISSED'}" for f in result.figures if f.met is not None)
         print(f"benchmarks: {name} done in {result.seconds:.0f} s; {verdicts or result.error}", file=sys.stderr)
         results.append(result)

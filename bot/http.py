@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -50,9 +51,10 @@ class AckGate:
         if self.unanswered == 0:
             self._idle.set()
 
-    async def wait(self) -> None:
-        """Wait until every request has its answer, or ``max_wait`` at most."""
-        if self.unanswered == 0:
+    async def wait(self, own: _Ticket | None = None) -> None:
+        """Wait until every request has its answer (``own`` aside, if still open), or ``max_wait`` at most."""
+        others = self.unanswered - (1 if own is not None and own.open else 0)
+        if others <= 0:
             return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.max_wait):
@@ -64,27 +66,28 @@ class _Ticket:
 
     def __init__(self, gate: AckGate) -> None:
         self.gate = gate
-        self._open = True
+        self.open = True
 
     def settle(self) -> None:
         """Count the request as answered (once)."""
-        if self._open:
-            self._open = False
+        if self.open:
+            self.open = False
             self.gate._answered()
 
 
 class _AckFirst(AsyncAck):
-    """An ack that sets the answer at once, then holds the listener until the other requests have theirs."""
+    """An ack that sets the answer at once, then holds the listener until every request has its answer."""
 
     def __init__(self, ticket: _Ticket) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         self._ticket = ticket
 
     async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
-        """Answer, then yield to the requests still waiting for their answer."""
+        """Answer, then yield until the other requests have been answered."""
         response = await super().__call__(*args, **kwargs)
-        self._ticket.settle()
-        await self._ticket.gate.wait()
+        # Tickets are settled when the answer leaves /slack/events, not at ack(): Bolt notices an ack on its
+        # next 10 ms poll, and work resumed before that would hold the answers still in flight back.
+        await self._ticket.gate.wait(own=self._ticket)
         return response
 
 
@@ -161,6 +164,10 @@ def create_http_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         if on_startup is not None:
             await on_startup()
+        # Everything built so far (modules, the app, the services) lives as long as the process: freezing it
+        # keeps the garbage collector's full passes from walking it again and again under load.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:

@@ -109,15 +109,24 @@ def test_report_says_when_every_goal_was_met() -> None:
 
 async def test_ack_gate_waits_for_the_other_requests_then_lets_work_go() -> None:
     gate = AckGate(max_wait=5.0)
-    first, second = gate.arrived(), gate.arrived()
-    first.settle()
-    waiter = asyncio.create_task(gate.wait())
+    own, other = gate.arrived(), gate.arrived()
+    waiter = asyncio.create_task(gate.wait(own=own))
     await asyncio.sleep(0.01)
     assert not waiter.done()
-    second.settle()
-    second.settle()  # settling twice counts once
+    other.settle()
+    other.settle()  # settling twice counts once
+    await asyncio.sleep(0.01)
+    assert not waiter.done()  # its own answer is still in flight, and another one was too until now
+    own.settle()
     await asyncio.wait_for(waiter, 1.0)
     assert gate.unanswered == 0
+
+
+async def test_ack_gate_lets_a_lone_request_go_on_at_once() -> None:
+    gate = AckGate(max_wait=5.0)
+    own = gate.arrived()
+    await asyncio.wait_for(gate.wait(own=own), 0.1)
+    assert gate.unanswered == 1
 
 
 async def test_ack_gate_never_holds_work_longer_than_its_limit() -> None:
