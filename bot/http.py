@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Any
 
+import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
@@ -22,6 +23,8 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 __all__ = ["AckGate", "HttpMetrics", "create_http_app"]
+
+log = structlog.get_logger(__name__)
 
 ACK_FIRST_MAX_WAIT = 0.5
 """The longest a listener's work after its ack yields to other acks (a trigger id lasts 3 s from the click)."""
@@ -140,6 +143,11 @@ def create_http_app(
         token = ticket_of_request.set(ticket)
         try:
             response = await handler.handle(request)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            # Bolt parses the body (UTF-8, form, JSON object) before it checks the signature, and its own error
+            # path indexes into the payload: a body Slack never sends must get a 400 here, not a 500.
+            log.warning("unreadable_slack_request", error=type(exc).__name__, length=len(await request.body()))
+            response = PlainTextResponse("invalid request", status_code=400)
         finally:
             ticket_of_request.reset(token)
             ticket.settle()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import signal
 import sys
 
@@ -144,6 +145,9 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
         scheduler = create_scheduler(_ticks(services))
         await handler.connect_async()  # type: ignore[no-untyped-call]
         scheduler.start()
+        # As in HTTP mode: what is built at start lives as long as the process; keep the GC's full passes off it.
+        gc.collect()
+        gc.freeze()
         log.info("bot_started", mode="socket", sandbox=world is not None, stores=[s.code for s in services.stores])
         try:
             await _until_stopped()

@@ -370,16 +370,6 @@ async def test_payloads_that_are_not_objects_at_all_are_refused(bot: Harness, pa
     assert await _state(bot) == []
 
 
-SERVER_ERROR_BUG = (
-    "bot/http.py slack_events hands the body straight to Bolt's AsyncSlackRequestHandler.handle, which builds its "
-    "request (to_async_bolt_request -> build_async_context, assuming UTF-8 and a JSON object) before it checks the "
-    "signature, and whose middleware error handler itself indexes body['actions'][0]; the AttributeError, IndexError, "
-    "KeyError, UnicodeDecodeError or JSONDecodeError reaches Starlette as a 500 with a traceback, even for unsigned "
-    "bodies. slack_events should build and dispatch the Bolt request inside a try that answers 400 'invalid request' "
-    "and logs one line (without the body)"
-)
-
-
 def _form(payload: Any) -> bytes:
     return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
 
@@ -395,7 +385,6 @@ UNREADABLE = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=SERVER_ERROR_BUG)
 @pytest.mark.parametrize(("body", "signed"), list(UNREADABLE.values()), ids=list(UNREADABLE))
 async def test_unreadable_bodies_get_a_4xx_not_a_500(bot: Harness, body: bytes, signed: bool) -> None:
     headers = dict(bot.payloads.sign(body.decode("latin-1"), "application/x-www-form-urlencoded").headers)
@@ -405,7 +394,6 @@ async def test_unreadable_bodies_get_a_4xx_not_a_500(bot: Harness, body: bytes, 
     assert 400 <= response.status_code < 500
 
 
-@pytest.mark.xfail(strict=True, reason=SERVER_ERROR_BUG)
 @EXAMPLES
 @given(data=st.data())
 async def test_no_broken_payload_gets_a_5xx(bot: Harness, showcase: Showcase, data: st.DataObject) -> None:
