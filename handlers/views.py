@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from slack_bolt.async_app import AsyncApp
@@ -69,6 +69,20 @@ def _reason_and_justification(payload: ViewPayload, errors: dict[str, str]) -> t
     return reason_id, justification
 
 
+M = TypeVar("M", ids.ModalMetadata, ids.BulkMetadata, ids.RejectMetadata)
+
+
+def _submission(body: Any, kind: type[M]) -> tuple[ViewPayload | None, M | None]:
+    """The submitted view and its private metadata, each None when missing, malformed or foreign."""
+    payload = parse(ViewPayload, body)
+    if payload is None:
+        return None, None
+    try:
+        return payload, kind.unpack(payload.view.private_metadata)
+    except ValueError:
+        return payload, None
+
+
 class ViewHandlers:
     """Listeners for modal submissions."""
 
@@ -77,13 +91,7 @@ class ViewHandlers:
 
     async def on_request_submitted(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """Check the form, answer inline errors at once, then store and post the request."""
-        payload = parse(ViewPayload, body)
-        metadata = None
-        if payload is not None:
-            try:
-                metadata = ids.ModalMetadata.unpack(payload.view.private_metadata)
-            except ValueError:
-                metadata = None
+        payload, metadata = _submission(body, ids.ModalMetadata)
         if payload is None or metadata is None or payload.user.id != metadata.requester_id:
             await ack(response_action="update", view=render_modal_message("Form expired", _CLOSE_NOTICE, kind="error"))
             return
@@ -146,13 +154,7 @@ class ViewHandlers:
 
     async def on_bulk_submitted(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """Check the bulk form, answer inline errors at once, then re-validate every order, store and post."""
-        payload = parse(ViewPayload, body)
-        metadata = None
-        if payload is not None:
-            try:
-                metadata = ids.BulkMetadata.unpack(payload.view.private_metadata)
-            except ValueError:
-                metadata = None
+        payload, metadata = _submission(body, ids.BulkMetadata)
         if payload is None or metadata is None or payload.user.id != metadata.requester_id:
             await ack(response_action="update", view=render_modal_message("Form expired", _CLOSE_NOTICE, kind="error"))
             return
@@ -191,13 +193,7 @@ class ViewHandlers:
 
     async def on_reject_submitted(self, ack: AsyncAck, body: dict[str, Any]) -> None:
         """Reject with the reason given; the card is stamped and the requester told in the thread."""
-        payload = parse(ViewPayload, body)
-        metadata = None
-        if payload is not None:
-            try:
-                metadata = ids.RejectMetadata.unpack(payload.view.private_metadata)
-            except ValueError:
-                metadata = None
+        payload, metadata = _submission(body, ids.RejectMetadata)
         if payload is None or metadata is None:
             await ack(response_action="update", view=render_modal_message("Form expired", _CLOSE_NOTICE, kind="error"))
             return
