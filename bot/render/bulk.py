@@ -31,6 +31,7 @@ from bot.render.ids import (
     BulkMetadata,
     PackageChoice,
 )
+from bot.render.request_message import order_tips
 from bot.render.text import (
     HEADER_LIMIT,
     OPTION_TEXT_LIMIT,
@@ -46,8 +47,6 @@ from bot.render.text import (
     rate_text,
     sandbox_banner,
     status_label,
-    tip_icon,
-    tip_text,
     truncate,
 )
 from bot.workflow.models import BulkDraft, OrderDraft
@@ -69,7 +68,6 @@ JUSTIFICATION_MAX_LENGTH = 500
 # Block budgets per part, so 50 orders (and long Lazada texts) stay far inside the 100-block view limit.
 ORDER_BLOCKS = 20
 LEFT_OUT_BLOCKS = 10
-_TIP_BLOCKS = 2
 _PACKAGE_BLOCKS = 3
 _SELECT_OPTION_LIMIT = 100
 
@@ -145,22 +143,6 @@ def _order_line(order: OrderDraft) -> str:
         f"• *{escape(oneline(order.order_id))}* — {plural(len(selected), 'item')}{_statuses(order)}: "
         f"{item_names(selected, shown=3)}"
     )
-
-
-def _tips(draft: BulkDraft) -> list[Block]:
-    tips = [(o, o.tip_content.strip()) for o in draft.orders if o.tip_content and o.tip_content.strip()]
-    if not tips:
-        return []
-    distinct = {(text, o.tip_type) for o, text in tips}
-    if len(distinct) == 1:
-        text, tip_type = next(iter(distinct))
-        return [_section(tip_text(text, tip_type))]
-    lines = ["*Lazada says:*"]
-    lines += [
-        f"• *{escape(oneline(o.order_id))}*: {tip_icon(o.tip_type)} {escape(truncate(oneline(text), 300))}"
-        for o, text in tips
-    ]
-    return [_section(t) for t in pack_lines(lines, _TIP_BLOCKS, noun="more orders")]
 
 
 def _left_out(draft: BulkDraft) -> list[Block]:
@@ -272,7 +254,7 @@ def render_bulk_modal(draft: BulkDraft, metadata: BulkMetadata | None) -> View:
         blocks.append(_section("⛔ These orders cannot go in one request: no reason is offered for all of them."))
     else:
         blocks.append(_section("⛔ None of these orders can be cancelled; see why below."))
-    blocks += _tips(draft)
+    blocks += order_tips(draft.orders, width=300)
     if draft.orders:
         title = f"*In this request ({len(draft.orders)})*"
         lines = [title, *(_order_line(o) for o in draft.orders)]

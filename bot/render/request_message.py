@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -53,9 +55,11 @@ __all__ = [
     "OUTCOME_ICONS",
     "STATUS_ICONS",
     "STATUS_WORDS",
+    "TippedOrder",
     "approvals_text",
     "order_scope",
     "order_scope_plain",
+    "order_tips",
     "render_request_actions",
     "render_request_message",
     "status_text",
@@ -275,8 +279,25 @@ def _siblings(card: RequestCard) -> list[Block]:
     return [_section(t) for t in pack_lines(lines, _SIBLING_BLOCKS, noun="more orders")]
 
 
-def _tips(card: RequestCard) -> list[Block]:
-    tips = [(o, o.tip_content.strip()) for o in card.orders if o.tip_content and o.tip_content.strip()]
+class TippedOrder(Protocol):
+    """An order with the tip Lazada gave for it (a draft's or a stored request's)."""
+
+    @property
+    def order_id(self) -> str:
+        """The order."""
+
+    @property
+    def tip_content(self) -> str | None:
+        """Lazada's tip, verbatim."""
+
+    @property
+    def tip_type(self) -> str | None:
+        """Lazada's tip type."""
+
+
+def order_tips(orders: Sequence[TippedOrder], *, width: int = 400) -> list[Block]:
+    """Lazada's tips: once when every order got the same, else one line per order (within a few blocks)."""
+    tips = [(o, o.tip_content.strip()) for o in orders if o.tip_content and o.tip_content.strip()]
     if not tips:
         return []
     distinct = {(text, o.tip_type) for o, text in tips}
@@ -285,7 +306,7 @@ def _tips(card: RequestCard) -> list[Block]:
         return [_section(tip_text(text, tip_type))]
     lines = ["*Lazada says:*"]
     lines += [
-        f"• *{escape(oneline(o.order_id))}*: {tip_icon(o.tip_type)} {escape(truncate(oneline(text), 400))}"
+        f"• *{escape(oneline(o.order_id))}*: {tip_icon(o.tip_type)} {escape(truncate(oneline(text), width))}"
         for o, text in tips
     ]
     return [_section(t) for t in pack_lines(lines, _TIP_BLOCKS, noun="more orders")]
@@ -378,7 +399,7 @@ def render_request_message(card: RequestCard, *, now: datetime) -> Message:
     if card.status in _ACTIVE or card.status is RequestStatus.EXECUTED:
         bottom += _stock_warning(card)
     bottom.append(_section(f"*Justification*\n{escape(card.justification.strip())}"))
-    bottom += _tips(card)
+    bottom += order_tips(card.orders)
     if card.status in _ACTIVE:
         bottom += _ready_to_ship(card)
         if card.rate is not None:
