@@ -14,7 +14,7 @@ FINDINGS: tuple[str, ...] = (
     "services and the app are built, the server's startup collects once and calls `gc.freeze()`, which moves "
     "everything alive then to a generation the collector no longer scans (the bare app gets the same). p99 went "
     "from 272 ms to 125 ms. `run` (Socket Mode) would gain the same from one `gc.freeze()` after "
-    "startup in `run_socket_mode` (bot/cli/commands.py, not this suite's to edit).",
+    "startup in `run_socket_mode` (cancel_order_bot/cli/commands.py, not this suite's to edit).",
     "**Ack latency: the work after each ack ran between the other acks.** py-spy on the bot during a burst "
     "showed the answer path (uvicorn, Starlette, Bolt) at about 3% of the samples: the rest was the work each "
     "command starts after its ack (views.open, two Lazada calls, rendering, views.update), which the event loop "

@@ -18,7 +18,7 @@ WORKERS = 4
 
 
 async def run(ctx: BenchContext) -> BenchResult:
-    """Start `python -m bot serve`, wait until ready, then play the mixed load and read its RSS."""
+    """Start `python -m cancel_order_bot serve`, wait until ready, then play the mixed load and read its RSS."""
     started = time.perf_counter()
     interactions = ctx.scale(1000, 100)
     warmup = ctx.scale(100, 20)
@@ -92,8 +92,9 @@ async def run(ctx: BenchContext) -> BenchResult:
             ),
         ),
         setup=(
-            "`python -m bot serve` on SQLite, Lazada and Slack served over loopback from the driver's process; no "
-            "digest channel, so the daily digest (whose sync and chart the digest benchmark measures) stays out",
+            "`python -m cancel_order_bot serve` on SQLite, Lazada and Slack served over loopback from the driver's "
+            "process; no digest channel, so the daily digest (whose sync and chart the digest benchmark measures) "
+            "stays out",
             f"the mix, {WORKERS} people at once: a request approved, one rejected with a reason, one approved by two "
             "approvers at the same moment, App Home opens and help; each HTTP request to /slack/events counts once",
             f"{handled:,} interactions in {load_seconds:.1f} s ({handled / load_seconds:.0f}/s), "

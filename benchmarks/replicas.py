@@ -85,7 +85,7 @@ async def run(ctx: BenchContext, *, seconds: float = 60.0) -> BenchResult:
             database_url=database_url,
             extra=quiet,
         )
-        migrate = Child("replicas-migrate", ["-m", "bot", "db", "upgrade"], log_dir=ctx.workdir, env=env)
+        migrate = Child("replicas-migrate", ["-m", "cancel_order_bot", "db", "upgrade"], log_dir=ctx.workdir, env=env)
         await migrate.start()
         if await migrate.wait() != 0:
             raise RuntimeError(f"db upgrade failed; see {migrate.log_path}")
@@ -176,8 +176,9 @@ async def run(ctx: BenchContext, *, seconds: float = 60.0) -> BenchResult:
             ),
         ),
         setup=(
-            f"{REPLICAS} × `python -m bot serve` on one PostgreSQL schema (migrated once by `bot db upgrade`), "
-            "the fake Slack and the sandbox served over loopback from the driver's process",
+            f"{REPLICAS} × `python -m cancel_order_bot serve` on one PostgreSQL schema (migrated once by "
+            "`cancel-order-bot db upgrade`), the fake Slack and the sandbox served over loopback from the driver's "
+            "process",
             f"{sent} requests in {load_seconds:.0f} s ({sent / load_seconds * 60:.0f} a minute), round robin; "
             f"{len(latencies)} answered 200; {len(driver.errors)} failed at the driver, {logged} error lines logged",
             f"requests by status at the end: {counts}; {len(applied)} cancels applied by Lazada for "

@@ -11,9 +11,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from benchmarks.procs import SIGNING_SECRET, Child, bot_env, free_port, wait_ready
-from bot.devtools.fake_slack import FakeWorkspace
-from bot.devtools.slack_payloads import SignedRequest, SlackRequests
 from bot.store import default_sqlite_url
+from cancel_order_bot.demo.fake_slack import FakeWorkspace
+from cancel_order_bot.demo.slack_payloads import SignedRequest, SlackRequests
 
 __all__ = ["BenchContext", "ServedBot", "burst", "payloads", "served_bot"]
 
@@ -44,7 +44,7 @@ def payloads() -> SlackRequests:
 
 @dataclass
 class ServedBot:
-    """A bot served by `python -m bot serve` in a child process."""
+    """A bot served by `python -m cancel_order_bot serve` in a child process."""
 
     child: Child
     base_url: str
@@ -66,7 +66,7 @@ async def served_bot(
     database_url: str,
     calls_per_second: float = 1000.0,
     extra_env: Mapping[str, str] | None = None,
-    argv: Sequence[str] = ("-m", "bot", "serve"),
+    argv: Sequence[str] = ("-m", "cancel_order_bot", "serve"),
 ) -> AsyncIterator[ServedBot]:
     """Start the bot (or another ASGI server given by ``argv``) on a free port and wait until /readyz answers."""
     port = free_port()

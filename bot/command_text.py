@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.render.text import escape
+from bot.slack.render.text import escape
 
 __all__ = ["MAX_ORDERS", "CommandKind", "ParsedCommand", "parse_command_text"]
 

@@ -21,7 +21,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
 
 from bot.digest.service import DigestService
-from bot.home import HomeService
 from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.gateways import API_GATEWAYS
 from bot.lazada.limiter import RateLimiter
@@ -36,7 +35,8 @@ from bot.lazada.sandbox import (
 )
 from bot.lazada.tokens import StoredTokens, TokenStore
 from bot.settings import Settings, SettingsError, StoreConfig
-from bot.slack_io import SlackGateway
+from bot.slack.gateway import SlackGateway
+from bot.slack.home import HomeService
 from bot.store.claims import ClaimStore
 from bot.store.db import Database
 from bot.store.events import EventStore

@@ -17,9 +17,9 @@ import structlog
 from bot.lazada.client import LazadaClient
 from bot.lazada.errors import LazadaAuthError, LazadaError
 from bot.lazada.tokens import StoredTokens
-from bot.render.tokens import TokenAlert, render_token_alert
 from bot.settings import StoreConfig
-from bot.slack_io import SlackGateway
+from bot.slack.gateway import SlackGateway
+from bot.slack.render.tokens import TokenAlert, render_token_alert
 from bot.store.claims import ClaimStore
 
 __all__ = [

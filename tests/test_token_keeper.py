@@ -16,18 +16,16 @@ import pytest
 from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.cli.lazada_auth import token_statuses
-from bot.devtools.fake_slack import FakeSlack
 from bot.lazada.client import RetryPolicy
 from bot.lazada.gateways import Country
 from bot.lazada.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_SECRET, FaultKind, SandboxServer, SandboxWorld
 from bot.lazada.sandbox.testing import ManualClock
 from bot.lazada.sandbox.world import ACCESS_TOKEN_LIFETIME
 from bot.lazada.tokens import StoredTokens
-from bot.render.text import escape
-from bot.render.tokens import TokenAlert, render_token_alert
 from bot.services import Services, open_services
 from bot.settings import Settings, StoreConfig
+from bot.slack.render.text import escape
+from bot.slack.render.tokens import TokenAlert, render_token_alert
 from bot.store import ClaimStatus, ClaimStore, DbTokenStore, default_sqlite_url
 from bot.token_keeper import (
     ANNOUNCEMENT_KIND,
@@ -37,6 +35,8 @@ from bot.token_keeper import (
     assess_tokens,
     renewal_deadline,
 )
+from cancel_order_bot.cli.lazada_auth import token_statuses
+from cancel_order_bot.demo.fake_slack import FakeSlack
 
 # 10:00 in Singapore.
 START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)

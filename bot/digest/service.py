@@ -14,7 +14,6 @@ from bot.digest.cache import DigestCache, SyncState
 from bot.digest.errors import NoDigestChannelError, NotSyncedError
 from bot.digest.estimate import daily_rates, figures, project, rate_status
 from bot.digest.models import DigestReport, Figures, PostResult, SyncStats
-from bot.digest.poster import DigestPoster, claim_key
 from bot.digest.sync import OrderSync, Progress
 from bot.digest.window import (
     CHART_DAYS,
@@ -28,6 +27,7 @@ from bot.digest.window import (
 )
 from bot.lazada.client import LazadaClient
 from bot.settings import StoreConfig
+from bot.slack.digest_poster import DigestPoster, claim_key
 from bot.store.claims import ClaimStore
 from bot.store.db import Database
 from bot.workflow.errors import UnknownStoreError

@@ -14,7 +14,9 @@ from typing import Literal
 import structlog
 
 from bot.lazada.client import LazadaClient
-from bot.render.replies import (
+from bot.settings import StoreConfig
+from bot.slack.gateway import Outgoing, SlackGateway
+from bot.slack.render.replies import (
     render_expired_reply,
     render_needs_attention_reply,
     render_outcome_reply,
@@ -22,9 +24,7 @@ from bot.render.replies import (
     render_reminder,
     render_withdrawn_reply,
 )
-from bot.render.request_message import render_request_message
-from bot.settings import StoreConfig
-from bot.slack_io import Outgoing, SlackGateway
+from bot.slack.render.request_message import render_request_message
 from bot.store.models import ApproveResult, CancelRequest, NewOrder, NewRequest, OrderItem, RequestStatus
 from bot.store.requests import RequestStore
 from bot.workflow.approvers import ApproverDirectory

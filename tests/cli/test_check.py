@@ -14,8 +14,6 @@ import structlog
 import yaml
 from pydantic import SecretStr
 
-from bot.cli.check import CheckResult, add_parser, find_manifest, manifest_bot_scopes, run
-from bot.devtools.fake_slack import FakeSlack, FakeWorkspace
 from bot.lazada.sandbox import (
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_APP_KEY,
@@ -26,6 +24,8 @@ from bot.lazada.sandbox import (
 )
 from bot.settings import Settings
 from bot.store import Database, DbTokenStore, default_sqlite_url, upgrade_to_head
+from cancel_order_bot.cli.check import CheckResult, add_parser, find_manifest, manifest_bot_scopes, run
+from cancel_order_bot.demo.fake_slack import FakeSlack, FakeWorkspace
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 MANIFEST_SCOPES = tuple(

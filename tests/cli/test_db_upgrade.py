@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from bot.__main__ import main
 from bot.store.migrate import current_revision, head_revision
+from cancel_order_bot.__main__ import main
 
 
 def _env(monkeypatch: pytest.MonkeyPatch, url: str) -> None:

@@ -16,7 +16,7 @@ def transcript(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The demo's output, run once as a real process with an empty environment and working directory."""
     home = tmp_path_factory.mktemp("demo")
     result = subprocess.run(
-        [sys.executable, "-m", "bot", "demo"],
+        [sys.executable, "-m", "cancel_order_bot", "demo"],
         cwd=home,
         env={"PATH": os.environ.get("PATH", ""), "HOME": str(home)},
         capture_output=True,

@@ -15,7 +15,6 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
-from bot.cli.lazada_auth import add_parser, authorize_url, consent_url, run
 from bot.lazada.sandbox import (
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_APP_KEY,
@@ -28,6 +27,7 @@ from bot.lazada.tokens import StoredTokens
 from bot.services import open_services
 from bot.settings import Settings
 from bot.store import Database, DbTokenStore, default_sqlite_url
+from cancel_order_bot.cli.lazada_auth import add_parser, authorize_url, consent_url, run
 
 REDIRECT_URI = "https://ops.example.com/lazada/callback"
 

@@ -45,7 +45,7 @@ async def _run(args: list[str], base_url: str, tmp_path: Path, **extra: str) -> 
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "bot",
+        "cancel_order_bot",
         *args,
         env=env,
         cwd=tmp_path,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.__main__ import main
+from cancel_order_bot.__main__ import main
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.slack_payloads import Delivery, SlackRequests
+from cancel_order_bot.demo.fake_slack import FakeSlack
+from cancel_order_bot.demo.slack_payloads import Delivery, SlackRequests
 
 SECRET = "serve-test-signing-secret"
 
@@ -38,7 +38,7 @@ async def test_serve_answers_slack_over_http_and_refuses_unsigned_requests(tmp_p
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "bot",
+            "cancel_order_bot",
             "serve",
             "--port",
             str(port),

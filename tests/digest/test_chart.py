@@ -6,7 +6,7 @@ import io
 
 from matplotlib.image import imread
 
-from bot.digest.chart import PNG_SIGNATURE, chart_filename, render_chart
+from bot.slack.chart import PNG_SIGNATURE, chart_filename, render_chart
 from tests.digest.factories import report
 
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from bot.cli.digest import TerminalProgress, digest_command, render_digest_text
-from bot.devtools import FakeSlack
-from bot.devtools.fake_slack import FILE_UPLOAD
 from bot.settings import Settings
 from bot.store import default_sqlite_url
+from cancel_order_bot.cli.digest import TerminalProgress, digest_command, render_digest_text
+from cancel_order_bot.demo import FakeSlack
+from cancel_order_bot.demo.fake_slack import FILE_UPLOAD
 from tests.digest.factories import report
 
 REQUIRED = {

@@ -10,15 +10,15 @@ import pytest
 from matplotlib.image import imread
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.devtools import FakeSlack
-from bot.devtools.fake_slack import FILE_UPLOAD
-from bot.digest.chart import PNG_SIGNATURE
 from bot.digest.errors import NoDigestChannelError
-from bot.digest.poster import CLAIM_KIND, DIGEST_EVENT
 from bot.digest.service import DigestService
 from bot.lazada.sandbox import ItemSpec, SandboxWorld
 from bot.lazada.sandbox.testing import ManualClock
+from bot.slack.chart import PNG_SIGNATURE
+from bot.slack.digest_poster import CLAIM_KIND, DIGEST_EVENT
 from bot.store import ClaimStatus, ClaimStore, Database
+from cancel_order_bot.demo import FakeSlack
+from cancel_order_bot.demo.fake_slack import FILE_UPLOAD
 from tests.digest.conftest import ServiceFactory, local, store_config
 
 CHANNEL = "C0DIGEST"

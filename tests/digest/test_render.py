@@ -8,8 +8,8 @@ import re
 from slack_sdk.models.blocks import Block
 
 from bot.digest.models import ApproverCount, NamedCount, RateStatus
-from bot.render.digest import render_digest, render_digest_ephemeral
-from bot.render.text import Message
+from bot.slack.render.digest import render_digest, render_digest_ephemeral
+from bot.slack.render.text import Message
 from tests.digest.factories import HOSTILE, activity, report, span
 from tests.render.factories import check_message, walk_texts
 

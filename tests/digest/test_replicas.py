@@ -9,11 +9,11 @@ from contextlib import AsyncExitStack
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.devtools import FakeSlack
-from bot.digest.poster import CLAIM_KIND
 from bot.lazada.sandbox import SandboxWorld
 from bot.lazada.sandbox.testing import ManualClock
+from bot.slack.digest_poster import CLAIM_KIND
 from bot.store import ClaimStatus, ClaimStore, Database
+from cancel_order_bot.demo import FakeSlack
 from tests.digest.conftest import ServiceFactory, local
 from tests.digest.test_poster import add_history
 

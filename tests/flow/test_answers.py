@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.devtools.harness import Harness
-from bot.devtools.slack_payloads import Action, Delivery
 from bot.lazada.sandbox import FaultKind, SandboxWorld
 from bot.lazada.sandbox.showcase import Showcase
-from bot.render import ids
+from bot.slack.render import ids
 from bot.store.models import RequestStatus
+from cancel_order_bot.demo.harness import Harness
+from cancel_order_bot.demo.slack_payloads import Action, Delivery
 from tests.flow.conftest import ALICE, CREATE, request_cancel
 
 

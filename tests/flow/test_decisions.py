@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from bot.devtools.harness import Harness
-from bot.devtools.slack_payloads import Delivery
 from bot.lazada.sandbox import SandboxWorld
 from bot.lazada.sandbox.showcase import Showcase
-from bot.render import ids
+from bot.slack.render import ids
 from bot.store.models import RequestStatus
+from cancel_order_bot.demo.harness import Harness
+from cancel_order_bot.demo.slack_payloads import Delivery
 from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, DAVE, request_cancel
 
 

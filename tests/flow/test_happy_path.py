@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.devtools.harness import Harness
 from bot.lazada.sandbox import SandboxWorld
 from bot.lazada.sandbox.showcase import Showcase
-from bot.render import ids
+from bot.slack.render import ids
 from bot.store.models import RequestStatus
+from cancel_order_bot.demo.harness import Harness
 from tests.flow.conftest import CREATE
 
 ALICE, BOB = "U0ALICE", "U0BOB"

@@ -8,13 +8,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.app import create_app
-from bot.devtools.harness import Harness, MovableClock, running_bot
 from bot.http import create_http_app
 from bot.lazada.sandbox import SandboxWorld
 from bot.lazada.sandbox.showcase import Showcase
-from bot.render import ids
+from bot.slack.render import ids
 from bot.store.models import RequestStatus
+from cancel_order_bot.app import create_app
+from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
 from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, request_cancel
 
 

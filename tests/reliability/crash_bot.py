@@ -30,11 +30,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from bot.app import create_app
 from bot.http import create_http_app
 from bot.logs import configure_logging_for
 from bot.services import Services, open_services
 from bot.settings import load_settings
+from cancel_order_bot.app import create_app
 
 __all__ = ["CONTROL_PREFIX", "CRASH_POINTS", "ShiftedClock", "crash_checkpoint", "main"]
 

@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from structlog.typing import EventDict
 
-from bot.devtools.harness import Harness
-from bot.devtools.slack_payloads import Action
 from bot.lazada.sandbox import FaultKind, ItemSpec, SandboxWorld
 from bot.lazada.sandbox.showcase import Showcase
-from bot.render import ids
+from bot.slack.render import ids
 from bot.store.models import CancelRequest, RequestStatus
+from cancel_order_bot.demo.harness import Harness
+from cancel_order_bot.demo.slack_payloads import Action
 from tests.reliability.conftest import (
     ALICE,
     BOB,

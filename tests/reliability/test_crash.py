@@ -35,8 +35,6 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from bot.devtools.fake_slack import FakeSlack
-from bot.devtools.slack_payloads import Action, SlackRequests
 from bot.lazada.sandbox import (
     REASON_OPTIONS,
     SANDBOX_ACCESS_TOKEN,
@@ -47,10 +45,12 @@ from bot.lazada.sandbox import (
     SandboxServer,
     SandboxWorld,
 )
-from bot.render import ids
+from bot.slack.render import ids
 from bot.store import Database, upgrade_to_head
 from bot.store.models import CancelRequest, OrderStatus, RequestStatus
 from bot.store.requests import RequestStore
+from cancel_order_bot.demo.fake_slack import FakeSlack
+from cancel_order_bot.demo.slack_payloads import Action, SlackRequests
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(90)]
 

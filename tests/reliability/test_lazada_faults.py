@@ -18,12 +18,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot.devtools.harness import Harness, MovableClock, running_bot
 from bot.lazada.client import RetryPolicy
 from bot.lazada.sandbox import FaultKind, ItemSpec, SandboxWorld
 from bot.lazada.sandbox.showcase import Showcase
-from bot.render import ids
+from bot.slack.render import ids
 from bot.store.models import CancelRequest, RequestStatus
+from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
 from tests.reliability.conftest import (
     ALICE,
     BOB,

@@ -25,19 +25,19 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
-from bot.app import create_app
-from bot.devtools.fake_slack import FakeSlack, FakeWorkspace
-from bot.devtools.harness import Harness, MovableClock
-from bot.devtools.slack_payloads import Delivery, SignedRequest, SlackRequests
 from bot.http import create_http_app
 from bot.lazada.client import RetryPolicy
 from bot.lazada.sandbox import SANDBOX_BASE_URL, FaultKind, SandboxTransport, SandboxWorld
 from bot.lazada.sandbox.showcase import SHOWCASE, add_showcase_orders
 from bot.logs import SecretScrubber, configure_logging
-from bot.render import ids
 from bot.services import open_services
 from bot.settings import Country, Settings
+from bot.slack.render import ids
 from bot.store import default_sqlite_url
+from cancel_order_bot.app import create_app
+from cancel_order_bot.demo.fake_slack import FakeSlack, FakeWorkspace
+from cancel_order_bot.demo.harness import Harness, MovableClock
+from cancel_order_bot.demo.slack_payloads import Delivery, SignedRequest, SlackRequests
 from tests.reliability.conftest import ALICE, BOB, CREATE, request_cancel
 
 BOT_TOKEN = "xoxb-4242424242-RELIABILITY-bot-token-q7Zp"
@@ -108,7 +108,7 @@ class _OwnRecords(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         """Remember the record's full text (message and traceback) if it is ours."""
-        if record.name.split(".")[0] in {"bot", "handlers"}:
+        if record.name.split(".")[0] in {"bot", "cancel_order_bot"}:
             self.into.append(
                 record.getMessage() + (logging.Formatter().formatException(record.exc_info) if record.exc_info else "")
             )

@@ -10,8 +10,8 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from bot.render.ids import ModalMetadata
-from bot.render.text import Message
+from bot.slack.render.ids import ModalMetadata
+from bot.slack.render.text import Message
 from bot.workflow.models import (
     ItemLine,
     OrderDraft,

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from bot.render.bulk import (
+from bot.slack.render.bulk import (
     bulk_metadata,
     render_bulk_loading_modal,
     render_bulk_modal,
     render_bulk_submitting_modal,
 )
-from bot.render.ids import (
+from bot.slack.render.ids import (
     BULK_MODAL,
     JUSTIFICATION_BLOCK,
     PACKAGE_CHOICE_BLOCK,
@@ -23,7 +23,7 @@ from bot.render.ids import (
     BulkMetadata,
     ModalMetadata,
 )
-from bot.render.request_message import render_request_message
+from bot.slack.render.request_message import render_request_message
 from bot.workflow.models import (
     BulkDraft,
     ItemLine,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.render.help import render_help
+from bot.slack.render.help import render_help
 from tests.render.factories import check_message, walk_texts
 
 

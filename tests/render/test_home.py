@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from bot.render.home import render_home
-from bot.render.ids import REQUEST_APPROVE, REQUEST_REJECT, REQUEST_WITHDRAW, ButtonValue
+from bot.slack.render.home import render_home
+from bot.slack.render.ids import REQUEST_APPROVE, REQUEST_REJECT, REQUEST_WITHDRAW, ButtonValue
 from bot.workflow.models import RateProjection, RequestCard, RequestStatus
 from tests.render.factories import NOW, RATE, card, check_view, decided_card, walk_texts
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from bot.render.help import render_help
-from bot.render.home import render_home
-from bot.render.modal import render_modal_message, render_order_prompt_modal, render_request_modal
-from bot.render.replies import (
+from bot.slack.render.help import render_help
+from bot.slack.render.home import render_home
+from bot.slack.render.modal import render_modal_message, render_order_prompt_modal, render_request_modal
+from bot.slack.render.replies import (
     error_for_person,
     render_ephemeral,
     render_expired_reply,
@@ -23,8 +23,8 @@ from bot.render.replies import (
     render_reminder,
     render_withdrawn_reply,
 )
-from bot.render.request_message import render_request_message
-from bot.render.text import Message
+from bot.slack.render.request_message import render_request_message
+from bot.slack.render.text import Message
 from bot.workflow.models import (
     ItemLine,
     OrderDraft,

@@ -7,8 +7,8 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from bot.render import ids
-from bot.render.ids import ButtonValue, ModalMetadata, PackageChoice, RejectMetadata
+from bot.slack.render import ids
+from bot.slack.render.ids import ButtonValue, ModalMetadata, PackageChoice, RejectMetadata
 
 
 def test_action_and_callback_ids_are_the_agreed_dotted_constants() -> None:

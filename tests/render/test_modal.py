@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.render.ids import (
+from bot.slack.render.ids import (
     ITEMS_BLOCK,
     JUSTIFICATION_BLOCK,
     MODAL_ITEMS,
@@ -24,7 +24,7 @@ from bot.render.ids import (
     ModalMetadata,
     RejectMetadata,
 )
-from bot.render.modal import (
+from bot.slack.render.modal import (
     render_loading_modal,
     render_modal_message,
     render_order_prompt_modal,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bot.render.replies import (
+from bot.slack.render.replies import (
     already_approved,
     already_decided,
     error_for_person,
@@ -23,7 +23,7 @@ from bot.render.replies import (
     request_posted,
     self_approval,
 )
-from bot.render.text import Message
+from bot.slack.render.text import Message
 from bot.workflow.models import OrderOutcome, Reason, RequestStatus
 from tests.render.factories import card, check_message, decided_card, order_line, walk_texts
 

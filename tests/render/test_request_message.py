@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.render.ids import REQUEST_ACTIONS_BLOCK, REQUEST_APPROVE, REQUEST_REJECT, REQUEST_WITHDRAW, ButtonValue
-from bot.render.request_message import render_request_message
+from bot.slack.render.ids import REQUEST_ACTIONS_BLOCK, REQUEST_APPROVE, REQUEST_REJECT, REQUEST_WITHDRAW, ButtonValue
+from bot.slack.render.request_message import render_request_message
 from bot.workflow.models import OrderOutcome, Reason, RequestStatus
 from tests.render.factories import (
     NOW,

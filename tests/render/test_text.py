@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import DividerBlock
 from slack_sdk.models.views import View
 
-from bot.render.text import (
+from bot.slack.render.text import (
     Message,
     check_view,
     escape,

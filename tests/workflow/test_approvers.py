@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.devtools.fake_slack import FakeSlack
 from bot.workflow.approvers import ApproverDirectory, ApproverLookupError
+from cancel_order_bot.demo.fake_slack import FakeSlack
 
 
 class Ticker:

@@ -1,0 +1,166 @@
+"""The App Home tab: what waits for an approver, the person's own requests, recent outcomes and store rates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    PlainTextObject,
+    SectionBlock,
+)
+from slack_sdk.models.views import View
+
+from bot.slack.render.ids import REQUEST_WITHDRAW, ButtonValue
+from bot.slack.render.request_message import STATUS_ICONS, STATUS_WORDS, order_scope, render_request_actions
+from bot.slack.render.text import (
+    check_view,
+    escape,
+    mrkdwn,
+    oneline,
+    pack_lines,
+    percent,
+    plain,
+    plural,
+    relative,
+    truncate,
+    user,
+    when,
+)
+from bot.workflow.models import RateProjection, RequestCard, RequestStatus
+
+__all__ = ["RECENT_SHOWN", "render_home"]
+
+RECENT_SHOWN = 20
+PENDING_SHOWN = 12
+MINE_WITH_BUTTON = 8
+MINE_SHOWN = 20
+LIST_BLOCKS = 5
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=mrkdwn(text))
+
+
+def _summary(card: RequestCard) -> str:
+    sandbox = "🧪 " if card.sandbox else ""
+    return (
+        f"{sandbox}*{escape(card.request_id)}* · {escape(oneline(card.store_label))} · "
+        f"{plural(card.item_count, 'item')} of {order_scope(card)} · "
+        f"“{escape(oneline(card.reason.reason_name))}”"
+    )
+
+
+def _line(card: RequestCard) -> str:
+    decided = f" by {user(card.decided_by)}" if card.decided_by else ""
+    return (
+        f"• {STATUS_ICONS[card.status]} {_summary(card)} · {STATUS_WORDS[card.status]}{decided} · "
+        f"requested by {user(card.requester_id)} {when(card.created_at)}"
+    )
+
+
+def _pending_for_approver(cards: Sequence[RequestCard], now: datetime) -> list[Block]:
+    blocks: list[Block] = [_section(f"*Waiting for your approval ({len(cards)})*")]
+    if not cards:
+        blocks.append(ContextBlock(elements=[mrkdwn("Nothing is waiting for you.")]))
+        return blocks
+    for card in cards[:PENDING_SHOWN]:
+        justification = escape(truncate(oneline(card.justification), 300))
+        blocks.append(
+            _section(
+                f"{_summary(card)}\nFrom {user(card.requester_id)}: {justification}\n"
+                f"Expires {when(card.expires_at)} ({relative(card.expires_at, now)})"
+            )
+        )
+        # Home views have no message to update: the handler finds the request's message from the request id.
+        blocks.append(render_request_actions(card, withdraw=False, block_id=None))
+    if len(cards) > PENDING_SHOWN:
+        more = len(cards) - PENDING_SHOWN
+        blocks.append(ContextBlock(elements=[mrkdwn(f"…and {more} more in the approval channel.")]))
+    return blocks
+
+
+def _mine(cards: Sequence[RequestCard], now: datetime) -> list[Block]:
+    blocks: list[Block] = [_section(f"*Your requests ({len(cards)})*")]
+    if not cards:
+        blocks.append(ContextBlock(elements=[mrkdwn("You have no cancellation requests.")]))
+        return blocks
+    pending = [c for c in cards if c.status is RequestStatus.PENDING][:MINE_WITH_BUTTON]
+    for card in pending:
+        blocks.append(
+            SectionBlock(
+                text=mrkdwn(
+                    f"• {STATUS_ICONS[card.status]} {_summary(card)} · waiting for approval, "
+                    f"expires {relative(card.expires_at, now)}"
+                ),
+                accessory=ButtonElement(
+                    text=PlainTextObject(text="Withdraw"),
+                    action_id=REQUEST_WITHDRAW,
+                    value=ButtonValue(request_id=card.request_id).pack(),
+                ),
+            )
+        )
+    shown = {c.request_id for c in pending}
+    rest = [_line(c) for c in cards if c.request_id not in shown][:MINE_SHOWN]
+    blocks += [_section(t) for t in pack_lines(rest, LIST_BLOCKS, noun="more")]
+    return blocks
+
+
+def _recent(cards: Sequence[RequestCard]) -> list[Block]:
+    blocks: list[Block] = [_section("*Recent outcomes*")]
+    if not cards:
+        blocks.append(ContextBlock(elements=[mrkdwn("No request has been decided yet.")]))
+        return blocks
+    lines = [_line(c) for c in cards[:RECENT_SHOWN]]
+    return blocks + [_section(t) for t in pack_lines(lines, LIST_BLOCKS, noun="more")]
+
+
+def _rate_line(label: str, rate: RateProjection | None) -> str:
+    name = escape(oneline(label))
+    if rate is None:
+        return f"• *{name}*: not computed yet"
+    icon = "🛑" if rate.rate >= rate.limit_rate else "⚠️" if rate.rate >= rate.warning_rate else "✅"
+    return (
+        f"• {icon} *{name}*: {percent(rate.rate)} seller-fault cancellations "
+        f"(warning {percent(rate.warning_rate)}, limit {percent(rate.limit_rate)}) · {escape(oneline(rate.status))}"
+    )
+
+
+def render_home(
+    *,
+    pending_for_approver: list[RequestCard],
+    my_requests: list[RequestCard],
+    recent: list[RequestCard],
+    store_rates: list[tuple[str, RateProjection | None]],
+    is_approver: bool,
+    now: datetime,
+) -> View:
+    """The Home tab: approvers see pending requests with buttons; everyone sees their requests, outcomes, rates."""
+    blocks: list[Block] = [
+        HeaderBlock(text=plain("Order cancellations")),
+        ContextBlock(
+            elements=[
+                mrkdwn(
+                    "Run `/cancel-order &lt;order number&gt;` to ask for a cancellation; a second person approves it. "
+                    "`/cancel-order help` explains the rest."
+                )
+            ]
+        ),
+    ]
+    if is_approver:
+        blocks += [DividerBlock(), *_pending_for_approver(pending_for_approver, now)]
+    blocks += [DividerBlock(), *_mine(my_requests, now)]
+    blocks += [DividerBlock(), *_recent(recent)]
+    rate_lines = [_rate_line(label, rate) for label, rate in store_rates]
+    blocks += [DividerBlock(), _section("*Store cancellation rates*")]
+    if rate_lines:
+        blocks += [_section(t) for t in pack_lines(rate_lines, LIST_BLOCKS, noun="more stores")]
+    else:
+        blocks.append(ContextBlock(elements=[mrkdwn("No store is configured.")]))
+    blocks.append(ContextBlock(elements=[mrkdwn(f"Updated {when(now)}")]))
+    return check_view(View(type="home", blocks=blocks))

@@ -1,0 +1,396 @@
+"""The request modal and its small siblings (loading, order prompt, messages, submitting, reject)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from slack_sdk.models.blocks import (
+    Block,
+    CheckboxesElement,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    Option,
+    OptionGroup,
+    PlainTextInputElement,
+    PlainTextObject,
+    RadioButtonsElement,
+    SectionBlock,
+    StaticMultiSelectElement,
+    StaticSelectElement,
+)
+from slack_sdk.models.views import View
+
+from bot.slack.render.ids import (
+    ITEMS_BLOCK,
+    JUSTIFICATION_BLOCK,
+    MODAL_ITEMS,
+    MODAL_JUSTIFICATION,
+    MODAL_ORDER_ID,
+    MODAL_PACKAGE_CHOICE,
+    MODAL_REASON,
+    ORDER_ID_BLOCK,
+    PACKAGE_CHOICE_BLOCK,
+    REASON_BLOCK,
+    REJECT_MODAL,
+    REJECT_REASON,
+    REJECT_REASON_BLOCK,
+    REQUEST_MODAL,
+    ModalMetadata,
+    PackageChoice,
+    RejectMetadata,
+)
+from bot.slack.render.text import (
+    HEADER_LIMIT,
+    OPTION_TEXT_LIMIT,
+    check_view,
+    escape,
+    item_line,
+    item_names,
+    joined,
+    mrkdwn,
+    oneline,
+    pack_lines,
+    plain,
+    plural,
+    rate_text,
+    sandbox_banner,
+    tip_text,
+    truncate,
+)
+from bot.workflow.models import ItemLine, OrderDraft, PackageConflict
+
+__all__ = [
+    "CHECKBOX_LIMIT",
+    "JUSTIFICATION_MAX_LENGTH",
+    "MessageKind",
+    "render_loading_modal",
+    "render_modal_message",
+    "render_order_prompt_modal",
+    "render_reject_modal",
+    "render_request_modal",
+    "render_submitting_modal",
+]
+
+MessageKind = Literal["error", "info", "success"]
+
+TITLE = "Cancel order"
+TITLE_LIMIT = 24
+SUBMIT = "Request approval"
+CLOSE = "Close"
+JUSTIFICATION_MAX_LENGTH = 500
+REJECT_REASON_MAX_LENGTH = 500
+# Slack allows at most 10 checkboxes; beyond that the items go into a multi-select.
+CHECKBOX_LIMIT = 10
+SELECT_OPTION_LIMIT = 100
+ORDER_ID_MAX_LENGTH = 64
+# Room for 50 pasted order numbers of up to 20 digits with their separators, and a store code.
+ORDER_LIST_MAX_LENGTH = 1500
+# Each item list gets at most this many sections, so a huge order stays inside the 100-block view limit.
+LISTING_BLOCKS = 30
+
+_KIND_ICONS: dict[str, str] = {"error": "⛔", "info": "ℹ️", "success": "✅"}
+
+
+def _modal(
+    *,
+    blocks: Sequence[Block],
+    metadata: str | None,
+    title: str = TITLE,
+    submit: str | None = None,
+    callback_id: str = REQUEST_MODAL,
+    close: str = CLOSE,
+) -> View:
+    return check_view(
+        View(
+            type="modal",
+            callback_id=callback_id,
+            title=plain(title, TITLE_LIMIT),
+            submit=PlainTextObject(text=submit) if submit else None,
+            close=PlainTextObject(text=close),
+            private_metadata=metadata,
+            blocks=list(blocks),
+        )
+    )
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=mrkdwn(text))
+
+
+def render_loading_modal(order_id: str, store_label: str, metadata: ModalMetadata) -> View:
+    """The modal opened at once with the trigger id, while the bot asks Lazada about the order."""
+    return _modal(
+        blocks=[
+            _section(
+                f"⏳ Asking Lazada about order *{escape(oneline(order_id))}* in store *{escape(oneline(store_label))}*…"
+            ),
+            ContextBlock(elements=[mrkdwn("This takes a few seconds. The form appears here when Lazada answers.")]),
+        ],
+        metadata=metadata.pack(),
+    )
+
+
+def render_order_prompt_modal(metadata: ModalMetadata, *, error: str | None = None) -> View:
+    """The modal asking for an order number (or a pasted list of them), when ``/cancel-order`` was run without."""
+    blocks: list[Block] = []
+    if error:
+        blocks.append(_section(f"⛔ {escape(error)}"))
+    blocks.append(
+        InputBlock(
+            block_id=ORDER_ID_BLOCK,
+            label=PlainTextObject(text="Lazada order number"),
+            element=PlainTextInputElement(
+                action_id=MODAL_ORDER_ID,
+                placeholder=PlainTextObject(text="e.g. 1234567890, or a list of them"),
+                multiline=True,
+                max_length=ORDER_LIST_MAX_LENGTH,
+            ),
+            hint=PlainTextObject(
+                text=(
+                    "The order number as Seller Center shows it, or up to 50 of them separated by spaces, commas "
+                    f"or new lines: they become one request. Store: {metadata.store_code}"
+                )
+            ),
+        )
+    )
+    return _modal(blocks=blocks, metadata=metadata.pack(), submit="Look up order")
+
+
+def render_modal_message(title: str, text: str, *, kind: MessageKind = "error") -> View:
+    """A modal that only says something (an error, a note, a success), with nothing to submit."""
+    return _modal(
+        blocks=[_section(f"{_KIND_ICONS[kind]} {escape(text)}")],
+        metadata=None,
+        title=title,
+    )
+
+
+def render_submitting_modal(order_id: str) -> View:
+    """The modal shown while the request is stored and posted for approval."""
+    return _modal(
+        blocks=[_section(f"⏳ Sending the request for order *{escape(oneline(order_id))}* for approval…")],
+        metadata=None,
+    )
+
+
+def render_reject_modal(metadata: RejectMetadata) -> View:
+    """The small modal in which an approver gives the reason for rejecting a request."""
+    return _modal(
+        blocks=[
+            _section(f"Rejecting request *{escape(metadata.request_id)}*. The requester sees your reason."),
+            InputBlock(
+                block_id=REJECT_REASON_BLOCK,
+                label=PlainTextObject(text="Reason"),
+                element=PlainTextInputElement(
+                    action_id=REJECT_REASON,
+                    multiline=True,
+                    max_length=REJECT_REASON_MAX_LENGTH,
+                    placeholder=PlainTextObject(text="Why should these items not be cancelled?"),
+                ),
+            ),
+        ],
+        metadata=metadata.pack(),
+        title="Reject request",
+        submit="Reject",
+        callback_id=REJECT_MODAL,
+        close="Back",
+    )
+
+
+def _item_option(item: ItemLine, *, described: bool) -> Option:
+    # The full details are in the item list above the selector; options only have to be recognisable.
+    if not described:
+        sku = f" · {oneline(item.sku)}" if item.sku else ""
+        name_room = max(OPTION_TEXT_LIMIT - len(sku), OPTION_TEXT_LIMIT // 2)
+        label = truncate(truncate(oneline(item.name), name_room) + sku, OPTION_TEXT_LIMIT)
+        return Option(value=item.order_item_id, text=plain(label, OPTION_TEXT_LIMIT))
+    details = [oneline(item.status.replace("_", " ")), f"SKU {oneline(item.sku)}" if item.sku else ""]
+    details.append(f"package {oneline(item.package_id)}" if item.package_id else "")
+    return Option(
+        value=item.order_item_id,
+        text=plain(oneline(item.name), OPTION_TEXT_LIMIT),
+        description=plain(" · ".join(d for d in details if d), OPTION_TEXT_LIMIT),
+    )
+
+
+def _items_input(draft: OrderDraft) -> InputBlock:
+    cancellable = draft.cancellable
+    detailed = len(cancellable) <= CHECKBOX_LIMIT
+    options = [_item_option(i, described=detailed) for i in cancellable]
+    wanted = set(draft.selected_ids)
+    initial = [o for o in options if o.value in wanted] or None
+    label = PlainTextObject(text="Items to cancel")
+    if detailed:
+        element: CheckboxesElement | StaticMultiSelectElement = CheckboxesElement(
+            action_id=MODAL_ITEMS, options=options, initial_options=initial
+        )
+    elif len(options) <= SELECT_OPTION_LIMIT:
+        element = StaticMultiSelectElement(
+            action_id=MODAL_ITEMS,
+            placeholder=PlainTextObject(text="Choose items"),
+            options=options,
+            initial_options=initial,
+        )
+    else:
+        groups = [
+            OptionGroup(
+                label=PlainTextObject(text=f"Items {start + 1}–{min(start + SELECT_OPTION_LIMIT, len(options))}"),
+                options=options[start : start + SELECT_OPTION_LIMIT],
+            )
+            for start in range(0, len(options), SELECT_OPTION_LIMIT)
+        ]
+        element = StaticMultiSelectElement(
+            action_id=MODAL_ITEMS,
+            placeholder=PlainTextObject(text="Choose items"),
+            option_groups=groups,
+            initial_options=initial,
+        )
+    # dispatch_action: every change of the selection comes back as block_actions, so the bot validates again.
+    return InputBlock(block_id=ITEMS_BLOCK, label=label, element=element, dispatch_action=True)
+
+
+def _listing(title: str, items: Sequence[ItemLine]) -> list[Block]:
+    lines = [f"• {item_line(i)}" for i in items]
+    texts = pack_lines([f"*{title}*", *lines], LISTING_BLOCKS, noun="more items")
+    return [_section(t) for t in texts]
+
+
+def _package_warning(conflicts: Sequence[PackageConflict]) -> list[Block]:
+    lines = [
+        f"📦 *Package {escape(oneline(c.package_id))}* also holds items you did not select: {item_names(c.others)}. "
+        "Lazada cancels the whole package unless it is repacked first."
+        for c in conflicts
+    ]
+    return [_section(t) for t in pack_lines(lines, 3, noun="more packages")]
+
+
+def _package_choice(conflicts: Sequence[PackageConflict]) -> InputBlock:
+    others = [i for c in conflicts for i in c.others]
+    whole_package = "whole package" if len(conflicts) == 1 else "packages in full"
+    repack = Option(value=PackageChoice.REPACK_FIRST.value, text=plain("Repack first (cancel only the selected items)"))
+    whole = Option(
+        value=PackageChoice.WHOLE_PACKAGE.value,
+        text=plain(f"Cancel the {whole_package} (also cancels {plural(len(others), 'more item')})"),
+        description=plain("Also cancels: " + ", ".join(oneline(i.name) for i in others), OPTION_TEXT_LIMIT),
+    )
+    return InputBlock(
+        block_id=PACKAGE_CHOICE_BLOCK,
+        label=PlainTextObject(text="Shared package"),
+        element=RadioButtonsElement(action_id=MODAL_PACKAGE_CHOICE, options=[repack, whole], initial_option=repack),
+    )
+
+
+def _warnings(draft: OrderDraft) -> list[Block]:
+    blocks: list[Block] = []
+    zeroing = [r for r in draft.reasons if r.zeroes_stock]
+    if zeroing:
+        reasons = " or ".join(f"“{escape(oneline(r.reason_name))}”" for r in zeroing)
+        blocks.append(
+            _section(
+                f"⚠️ *Stock goes to 0:* choosing {reasons} sets the stock of SKU {joined(draft.stock_zeroing_skus)} "
+                "to 0 on Lazada. Someone has to restore it in Seller Center afterwards."
+            )
+        )
+    if draft.package_conflicts:
+        blocks += _package_warning(draft.package_conflicts)
+    ready = draft.ready_to_ship_selected
+    if ready:
+        blocks.append(
+            _section(
+                f"🚚 *Ready to ship:* {item_names(ready)}. A courier pickup may already be arranged; "
+                "make sure the parcel is not handed over."
+            )
+        )
+    if draft.rate is not None:
+        blocks.append(_section(rate_text(draft.rate)))
+    return blocks
+
+
+def _form(draft: OrderDraft) -> list[Block]:
+    blocks: list[Block] = []
+    if draft.package_conflicts:
+        blocks.append(_package_choice(draft.package_conflicts))
+    reasons = [Option(value=r.reason_id, text=plain(oneline(r.reason_name), OPTION_TEXT_LIMIT)) for r in draft.reasons]
+    if len(reasons) <= SELECT_OPTION_LIMIT:
+        select = StaticSelectElement(
+            action_id=MODAL_REASON, placeholder=PlainTextObject(text="Choose a reason"), options=reasons
+        )
+    else:
+        select = StaticSelectElement(
+            action_id=MODAL_REASON,
+            placeholder=PlainTextObject(text="Choose a reason"),
+            option_groups=[
+                OptionGroup(label=PlainTextObject(text="Reasons"), options=reasons[s : s + SELECT_OPTION_LIMIT])
+                for s in range(0, len(reasons), SELECT_OPTION_LIMIT)
+            ],
+        )
+    blocks.append(
+        InputBlock(
+            block_id=REASON_BLOCK,
+            label=PlainTextObject(text="Reason (as Lazada offers it)"),
+            element=select,
+        )
+    )
+    blocks.append(
+        InputBlock(
+            block_id=JUSTIFICATION_BLOCK,
+            label=PlainTextObject(text="Justification"),
+            element=PlainTextInputElement(
+                action_id=MODAL_JUSTIFICATION,
+                multiline=True,
+                max_length=JUSTIFICATION_MAX_LENGTH,
+                placeholder=PlainTextObject(text="Why must these items be cancelled? The approver reads this."),
+            ),
+            hint=PlainTextObject(text=f"Required, at most {JUSTIFICATION_MAX_LENGTH} characters."),
+        )
+    )
+    return blocks
+
+
+def render_request_modal(draft: OrderDraft, metadata: ModalMetadata) -> View:
+    """The request form for one order: items, Lazada's reasons and tip, the bot's warnings, the justification."""
+    heading = f"Order {oneline(draft.order_id)} · {oneline(draft.store_label)}"
+    blocks: list[Block] = [
+        HeaderBlock(text=plain(heading + (" · SANDBOX" if draft.sandbox else ""), HEADER_LIMIT)),
+    ]
+    if draft.sandbox:
+        blocks.append(ContextBlock(elements=[mrkdwn(f"🧪 {sandbox_banner()}")]))
+
+    if draft.tip_content and draft.tip_content != draft.refusal:
+        blocks.append(_section(tip_text(draft.tip_content, draft.tip_type)))
+    cancellable = draft.cancellable
+    if draft.refusal is not None:
+        blocks.append(_section(f"⛔ *Lazada refuses this cancellation:* {escape(draft.refusal)}"))
+    elif not cancellable:
+        blocks.append(
+            _section("🚫 No item of this order can be cancelled: they have shipped, been delivered or been cancelled.")
+        )
+    elif not draft.selected_ids:
+        blocks.append(_section("☝️ Nothing is selected. Select at least one item to cancel."))
+    elif not draft.reasons:
+        blocks.append(_section("⛔ Lazada offers no cancellation reason for these items, so they cannot be cancelled."))
+
+    if cancellable:
+        blocks += _listing(f"Cancellable items ({len(cancellable)})", cancellable)
+    others = [i for i in draft.items if not i.cancellable]
+    if others:
+        lines = [f"• {item_line(i)}" for i in others]
+        title = (
+            f"*Not cancellable ({len(others)})*: Lazada only cancels items that are pending, packed or ready to ship."
+        )
+        texts = pack_lines([title, *lines], LISTING_BLOCKS, noun="more items")
+        blocks += [_section(t) for t in texts]
+    if cancellable:
+        blocks.append(_items_input(draft))
+
+    if draft.submittable:
+        blocks.append(DividerBlock())
+        blocks += _warnings(draft)
+        blocks += _form(draft)
+        submit: str | None = SUBMIT
+    else:
+        submit = None
+    return _modal(blocks=blocks, metadata=metadata.pack(), submit=submit)

@@ -1,0 +1,416 @@
+"""The approval message in the approval channel: the request, its warnings, its buttons, and later its outcome."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from bot.slack.render.ids import (
+    REQUEST_ACTIONS_BLOCK,
+    REQUEST_APPROVE,
+    REQUEST_REJECT,
+    REQUEST_WITHDRAW,
+    ButtonValue,
+)
+from bot.slack.render.text import (
+    FALLBACK_TEXT_LIMIT,
+    FIELD_LIMIT,
+    HEADER_LIMIT,
+    MESSAGE_BLOCK_LIMIT,
+    Message,
+    escape,
+    item_line,
+    item_names,
+    joined,
+    mrkdwn,
+    oneline,
+    pack_lines,
+    plain,
+    plural,
+    rate_text,
+    sandbox_banner,
+    tip_icon,
+    tip_text,
+    truncate,
+    user,
+    when,
+)
+from bot.workflow.models import OrderLine, OrderOutcome, RequestCard, RequestStatus
+
+__all__ = [
+    "OUTCOME_ICONS",
+    "STATUS_ICONS",
+    "STATUS_WORDS",
+    "TippedOrder",
+    "approvals_text",
+    "order_scope",
+    "order_scope_plain",
+    "order_tips",
+    "render_request_actions",
+    "render_request_message",
+    "status_text",
+]
+
+STATUS_ICONS: dict[RequestStatus, str] = {
+    RequestStatus.PENDING: "🕐",
+    RequestStatus.EXECUTING: "⏳",
+    RequestStatus.EXECUTED: "✅",
+    RequestStatus.FAILED: "❌",
+    RequestStatus.NEEDS_ATTENTION: "🛠️",
+    RequestStatus.REJECTED: "🚫",
+    RequestStatus.WITHDRAWN: "↩️",
+    RequestStatus.EXPIRED: "⌛",
+}
+STATUS_WORDS: dict[RequestStatus, str] = {
+    RequestStatus.PENDING: "waiting for approval",
+    RequestStatus.EXECUTING: "approved, cancelling",
+    RequestStatus.EXECUTED: "cancelled",
+    RequestStatus.FAILED: "failed",
+    RequestStatus.NEEDS_ATTENTION: "needs attention",
+    RequestStatus.REJECTED: "rejected",
+    RequestStatus.WITHDRAWN: "withdrawn",
+    RequestStatus.EXPIRED: "expired",
+}
+OUTCOME_ICONS: dict[OrderOutcome, str] = {
+    OrderOutcome.PENDING: "🕐",
+    OrderOutcome.EXECUTING: "⏳",
+    OrderOutcome.EXECUTED: "✅",
+    OrderOutcome.FAILED: "❌",
+    OrderOutcome.NEEDS_ATTENTION: "🛠️",
+    OrderOutcome.SKIPPED: "⏭️",
+}
+_RAN = frozenset({RequestStatus.EXECUTING, RequestStatus.EXECUTED, RequestStatus.FAILED, RequestStatus.NEEDS_ATTENTION})
+_ACTIVE = frozenset({RequestStatus.PENDING, RequestStatus.EXECUTING})
+# Blocks kept aside for everything that is not an item list, so the lists can use the rest of the 50.
+_SIBLING_BLOCKS = 3
+_TIP_BLOCKS = 2
+_NOTE_LIMIT = 1500
+
+
+def _section(text: str) -> SectionBlock:
+    return SectionBlock(text=mrkdwn(text))
+
+
+def order_scope(card: RequestCard) -> str:
+    """``order 123`` or ``12 orders`` (escaped), for sentences about a request."""
+    if len(card.orders) == 1:
+        return f"order {escape(oneline(card.orders[0].order_id))}"
+    return plural(len(card.orders), "order")
+
+
+def order_scope_plain(card: RequestCard) -> str:
+    """``order 123`` or ``12 orders``, unescaped, for ``plain_text``."""
+    if len(card.orders) == 1:
+        return f"order {oneline(card.orders[0].order_id)}"
+    return plural(len(card.orders), "order")
+
+
+def _approvers(card: RequestCard) -> str:
+    ids = list(card.approver_ids) or ([card.decided_by] if card.decided_by else [])
+    return " and ".join(user(i) for i in ids) if ids else "an approver"
+
+
+def approvals_text(card: RequestCard) -> str:
+    """Approvals so far, e.g. ``1 of 2 approvals: <@U1>``."""
+    text = f"{len(card.approver_ids)} of {card.required_approvals} approvals"
+    if card.approver_ids:
+        text += ": " + ", ".join(user(i) for i in card.approver_ids)
+    return text
+
+
+def _note(card: RequestCard) -> str:
+    return escape(truncate(card.decision_note.strip(), _NOTE_LIMIT)) if card.decision_note else ""
+
+
+def _orders_to_check(card: RequestCard) -> str:
+    unsure = [o.order_id for o in card.orders if o.status in (OrderOutcome.NEEDS_ATTENTION, OrderOutcome.EXECUTING)]
+    return joined(unsure or [o.order_id for o in card.orders])
+
+
+def status_text(card: RequestCard) -> str:
+    """The stamp that says where the request stands, in ``mrkdwn``."""
+    icon = STATUS_ICONS[card.status]
+    note = _note(card)
+    match card.status:
+        case RequestStatus.PENDING:
+            if card.required_approvals > 1 or card.approver_ids:
+                return f"{icon} *Waiting for approval* · {approvals_text(card)} (the requester cannot approve)"
+            return f"{icon} *Waiting for approval* by someone other than the requester"
+        case RequestStatus.EXECUTING:
+            return f"{icon} *Approved by {_approvers(card)}, cancelling…*"
+        case RequestStatus.EXECUTED:
+            return f"{icon} *Cancelled on Lazada* · approved by {_approvers(card)}"
+        case RequestStatus.FAILED:
+            why = note or "Lazada did not cancel the items; the details per order are below."
+            return f"{icon} *Cancellation failed* · approved by {_approvers(card)}\n{why}"
+        case RequestStatus.NEEDS_ATTENTION:
+            text = (
+                f"{icon} *Needs attention:* the bot could not confirm whether Lazada cancelled the items. "
+                f"Open order {_orders_to_check(card)} in Seller Center and check the items' status: if they show "
+                "as canceled nothing more is needed; otherwise cancel them there or make a new request."
+            )
+            return f"{text}\n{note}" if note else text
+        case RequestStatus.REJECTED:
+            return f"{icon} *Rejected by {user(card.decided_by)}*" + (f": {note}" if note else "")
+        case RequestStatus.WITHDRAWN:
+            return f"{icon} *Withdrawn by {user(card.decided_by or card.requester_id)}*. Nothing was cancelled."
+        case RequestStatus.EXPIRED:
+            return f"{icon} *Expired* {when(card.expires_at)} without a decision. Nothing was cancelled."
+
+
+def _fields(card: RequestCard, now: datetime) -> SectionBlock:
+    store = escape(oneline(card.store_label))
+    if card.store_label != card.store_code:
+        store += f" ({escape(card.store_code)})"
+    if len(card.orders) == 1:
+        orders = f"*Order*\n{escape(oneline(card.orders[0].order_id))}"
+    else:
+        orders = f"*Orders*\n{len(card.orders)}"
+    fields = [
+        f"*Store*\n{store}",
+        orders,
+        f"*Items to cancel*\n{card.item_count}",
+        f"*Reason*\n{escape(oneline(card.reason.reason_name))}",
+        f"*Requested by*\n{user(card.requester_id)}",
+    ]
+    if card.status is RequestStatus.PENDING:
+        # The message stays posted for hours, so "in 3 h" would go stale: Slack shows the date in each reader's zone.
+        passed = " (passed; closing soon)" if now >= card.expires_at else ""
+        fields.append(f"*Expires*\n{when(card.expires_at)}{passed}")
+    else:
+        fields.append(f"*Requested*\n{when(card.created_at)}")
+    return SectionBlock(fields=[mrkdwn(f, FIELD_LIMIT) for f in fields])
+
+
+def _shared_outcome_tip(card: RequestCard) -> tuple[str, str | None] | None:
+    """Lazada's outcome tip when several orders got the very same one: shown once instead of on every line."""
+    if len(card.orders) < 2 or card.status not in _RAN:
+        return None
+    tips = [
+        (o.outcome_tip_content.strip(), o.outcome_tip_type)
+        for o in card.orders
+        if o.outcome_tip_content and o.outcome_tip_content.strip()
+    ]
+    if len(tips) < 2 or len(set(tips)) != 1:
+        return None
+    return tips[0]
+
+
+def _order_line(order: OrderLine, *, outcome: bool, tip: bool = True) -> str:
+    icon = f"{OUTCOME_ICONS[order.status]} " if outcome else ""
+    line = f"• {icon}*{escape(oneline(order.order_id))}* — {plural(len(order.items), 'item')}: "
+    line += item_names(order.items, shown=5)
+    if outcome and tip and order.outcome_tip_content:
+        line += f" — {tip_icon(order.outcome_tip_type)} {escape(truncate(oneline(order.outcome_tip_content), 300))}"
+    if outcome and order.error:
+        line += f" — {escape(truncate(oneline(order.error), 300))}"
+    return line
+
+
+def _item_lines(card: RequestCard) -> list[str]:
+    outcome = card.status in _RAN
+    if len(card.orders) == 1:
+        return [f"*Items to cancel ({card.item_count})*", *(f"• {item_line(i)}" for i in card.orders[0].items)]
+    title = f"*Orders and items to cancel ({plural(card.item_count, 'item')})*"
+    tip = _shared_outcome_tip(card) is None
+    return [title, *(_order_line(o, outcome=outcome, tip=tip) for o in card.orders)]
+
+
+def _outcome_summary(card: RequestCard) -> str:
+    counts = Counter(o.status for o in card.orders)
+    total = len(card.orders)
+    parts = [f"{counts[OrderOutcome.EXECUTED]}/{total} cancelled"]
+    for status, word in (
+        (OrderOutcome.FAILED, "failed"),
+        (OrderOutcome.NEEDS_ATTENTION, "to check"),
+        (OrderOutcome.EXECUTING, "in progress"),
+        (OrderOutcome.PENDING, "waiting"),
+        (OrderOutcome.SKIPPED, "skipped"),
+    ):
+        if counts[status]:
+            parts.append(f"{counts[status]} {word}")
+    return "*Outcome:* " + ", ".join(parts)
+
+
+def _single_outcome(order: OrderLine) -> list[Block]:
+    blocks: list[Block] = []
+    if order.outcome_tip_content:
+        blocks.append(_section(tip_text(order.outcome_tip_content, order.outcome_tip_type)))
+    if order.error:
+        blocks.append(_section(f"❌ {escape(order.error.strip())}"))
+    return blocks
+
+
+def _siblings(card: RequestCard) -> list[Block]:
+    with_siblings = [o for o in card.orders if o.siblings]
+    if not with_siblings:
+        return []
+    count = sum(len(o.siblings) for o in with_siblings)
+    if card.repack_first:
+        return [
+            _section(
+                f"📦 *Will repack first:* the {plural(count, 'other item')} sharing a package with the selected ones "
+                "are repacked before the cancellation, so they stay in the order."
+            )
+        ]
+    title = (
+        f"⚠️ *Also cancelled — same package:* Lazada cancels {plural(count, 'item')} that were not selected, "
+        "because they share a package with the selected ones:"
+    )
+    if len(with_siblings) == 1:
+        lines = [title, f"• {item_names(with_siblings[0].siblings)}"]
+    else:
+        lines = [title]
+        lines += [f"• *{escape(oneline(o.order_id))}*: {item_names(o.siblings, shown=5)}" for o in with_siblings]
+    return [_section(t) for t in pack_lines(lines, _SIBLING_BLOCKS, noun="more orders")]
+
+
+class TippedOrder(Protocol):
+    """An order with the tip Lazada gave for it (a draft's or a stored request's)."""
+
+    @property
+    def order_id(self) -> str:
+        """The order."""
+
+    @property
+    def tip_content(self) -> str | None:
+        """Lazada's tip, verbatim."""
+
+    @property
+    def tip_type(self) -> str | None:
+        """Lazada's tip type."""
+
+
+def order_tips(orders: Sequence[TippedOrder], *, width: int = 400) -> list[Block]:
+    """Lazada's tips: once when every order got the same, else one line per order (within a few blocks)."""
+    tips = [(o, o.tip_content.strip()) for o in orders if o.tip_content and o.tip_content.strip()]
+    if not tips:
+        return []
+    distinct = {(text, o.tip_type) for o, text in tips}
+    if len(distinct) == 1:
+        text, tip_type = next(iter(distinct))
+        return [_section(tip_text(text, tip_type))]
+    lines = ["*Lazada says:*"]
+    lines += [
+        f"• *{escape(oneline(o.order_id))}*: {tip_icon(o.tip_type)} {escape(truncate(oneline(text), width))}"
+        for o, text in tips
+    ]
+    return [_section(t) for t in pack_lines(lines, _TIP_BLOCKS, noun="more orders")]
+
+
+def _stock_warning(card: RequestCard) -> list[Block]:
+    if not card.reason.zeroes_stock:
+        return []
+    skus = list(dict.fromkeys(i.sku or i.name for o in card.orders for i in o.items))
+    return [
+        _section(
+            f"⚠️ *Stock goes to 0:* “{escape(oneline(card.reason.reason_name))}” makes Lazada set the stock of "
+            f"SKU {joined(skus)} to 0. Restore it in Seller Center after the cancellation."
+        )
+    ]
+
+
+def _ready_to_ship(card: RequestCard) -> list[Block]:
+    ready = [i for o in card.orders for i in o.items if i.status == "ready_to_ship"]
+    if not ready:
+        return []
+    return [
+        _section(
+            f"🚚 *Ready to ship:* {item_names(ready, shown=10)}. A courier pickup may already be arranged; "
+            "make sure the parcel is not handed over."
+        )
+    ]
+
+
+def render_request_actions(
+    card: RequestCard, *, withdraw: bool = True, block_id: str | None = REQUEST_ACTIONS_BLOCK
+) -> ActionsBlock:
+    """Approve (with a confirm dialog), Reject and, unless ``withdraw`` is False, Withdraw, all for this request."""
+    value = ButtonValue(request_id=card.request_id).pack()
+    items = plural(card.item_count, "item")
+    confirm = ConfirmObject(
+        title=PlainTextObject(text=f"Cancel {items} on Lazada?"),
+        text=plain(
+            f"This cancels {items} of {order_scope_plain(card)} in store {oneline(card.store_label)} for the reason "
+            f"“{oneline(card.reason.reason_name)}”. Lazada cannot undo a cancellation.",
+            300,
+        ),
+        confirm=PlainTextObject(text="Cancel the items"),
+        deny=PlainTextObject(text="Go back"),
+        style="danger",
+    )
+    buttons = [
+        ButtonElement(
+            text=PlainTextObject(text="Approve"),
+            action_id=REQUEST_APPROVE,
+            value=value,
+            style="primary",
+            confirm=confirm,
+        ),
+        ButtonElement(text=PlainTextObject(text="Reject"), action_id=REQUEST_REJECT, value=value),
+    ]
+    if withdraw:
+        buttons.append(ButtonElement(text=PlainTextObject(text="Withdraw"), action_id=REQUEST_WITHDRAW, value=value))
+    return ActionsBlock(block_id=block_id, elements=buttons)
+
+
+def _fallback(card: RequestCard) -> str:
+    state = STATUS_WORDS[card.status]
+    sandbox = "[SANDBOX] " if card.sandbox else ""
+    text = (
+        f"{sandbox}Cancellation request {escape(card.request_id)} ({state}): {plural(card.item_count, 'item')} of "
+        f"{order_scope(card)} in {escape(oneline(card.store_label))}, "
+        f"reason {escape(oneline(card.reason.reason_name))}"
+    )
+    return truncate(text, FALLBACK_TEXT_LIMIT)
+
+
+def render_request_message(card: RequestCard, *, now: datetime) -> Message:
+    """The approval message for a request in any state; buttons only while it is pending."""
+    header = f"Cancellation request {card.request_id}" + (" · SANDBOX" if card.sandbox else "")
+    top: list[Block] = [HeaderBlock(text=plain(header, HEADER_LIMIT))]
+    if card.sandbox:
+        top.append(ContextBlock(elements=[mrkdwn(f"🧪 {sandbox_banner()}")]))
+    top += [_section(status_text(card)), _fields(card, now)]
+
+    bottom: list[Block] = []
+    if card.status in _RAN and len(card.orders) > 1:
+        bottom.append(_section(_outcome_summary(card)))
+        shared = _shared_outcome_tip(card)
+        if shared is not None:
+            bottom.append(_section(tip_text(*shared)))
+    elif card.status in _RAN:
+        bottom += _single_outcome(card.orders[0])
+    bottom += _siblings(card)
+    if card.status in _ACTIVE or card.status is RequestStatus.EXECUTED:
+        bottom += _stock_warning(card)
+    bottom.append(_section(f"*Justification*\n{escape(card.justification.strip())}"))
+    bottom += order_tips(card.orders)
+    if card.status in _ACTIVE:
+        bottom += _ready_to_ship(card)
+        if card.rate is not None:
+            bottom.append(_section(rate_text(card.rate)))
+    footer = f"Requested by {user(card.requester_id)} {when(card.created_at)}"
+    bottom.append(ContextBlock(elements=[mrkdwn(footer)]))
+    if card.status is RequestStatus.PENDING:
+        bottom.append(render_request_actions(card))
+
+    room = MESSAGE_BLOCK_LIMIT - len(top) - len(bottom) - 2
+    noun = "more items" if len(card.orders) == 1 else "more orders"
+    listing = [_section(t) for t in pack_lines(_item_lines(card), room, noun=noun)]
+    blocks = [*top, DividerBlock(), *listing, DividerBlock(), *bottom]
+    return Message(text=_fallback(card), blocks=blocks)

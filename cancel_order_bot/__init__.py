@@ -1,0 +1,1 @@
+"""The application: the command line, the composition root that builds the Bolt app, and the Slack listeners."""

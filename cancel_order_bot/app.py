@@ -1,0 +1,116 @@
+"""The Bolt app factory: one AsyncApp with every handler registered; pure, so tests build the real thing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
+
+from bot.services import Services
+from cancel_order_bot.handlers import actions, commands, events, views
+
+__all__ = ["create_app"]
+
+log = structlog.get_logger(__name__)
+
+
+def _field(value: object, name: str) -> object:
+    """`value[name]` when `value` is an object; None for anything else a malformed payload may hold."""
+    return value.get(name) if isinstance(value, dict) else None
+
+
+def _unreadable(body: object) -> str | None:
+    """Why Bolt's own listener matchers would crash on this payload (Slack never sends such), or None."""
+    if not isinstance(body, dict):
+        return "the payload is not an object"
+    kind = body.get("type")
+    if not isinstance(kind, str):
+        return None  # no listener matches a type that is not a string: Bolt answers 404 by itself
+    if kind == "block_actions" and "actions" in body:
+        found = body["actions"]
+        if not isinstance(found, list) or not found:
+            return "actions is not a list of actions"
+        if not all(isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in found):
+            return "an action has no action_id"
+    if kind in {"view_submission", "view_closed"} and "view" in body and not isinstance(body["view"], dict):
+        return "view is not an object"
+    if kind == "event_callback" and not isinstance(body.get("event"), dict):
+        return "event is not an object"
+    return None
+
+
+def create_app(services: Services, *, verify_requests: bool = True) -> AsyncApp:
+    """Build the AsyncApp; `verify_requests=False` only for Socket Mode, where Slack authenticates the socket."""
+    secret = services.settings.slack_signing_secret
+    app = AsyncApp(
+        client=services.slack_client,
+        signing_secret=secret.get_secret_value() if secret else "",
+        request_verification_enabled=verify_requests,
+        process_before_response=False,
+        raise_error_for_unhandled_request=False,
+        ignoring_self_events_enabled=True,
+        logger=None,
+    )
+
+    async def skip_duplicate_events(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+        """Slack redelivers events it thinks were lost; each event_id is handled once, on one replica."""
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        if isinstance(event_id, str) and event_id:
+            first = await services.events.claim_event(event_id, services.clock())
+            if not first:
+                log.info("duplicate_event_skipped", event_id=event_id)
+                return BoltResponse(status=200, body="")
+        await next()
+        return None
+
+    async def bind_log_context(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> None:
+        """Every log line of this request says who acted, where, and what kind of payload it was."""
+        structlog.contextvars.clear_contextvars()
+        if isinstance(body, dict):
+            user = body.get("user_id") or _field(body.get("user"), "id") or _field(body.get("event"), "user")
+            structlog.contextvars.bind_contextvars(
+                slack_user=user,
+                slack_team=body.get("team_id") or _field(body.get("team"), "id"),
+                payload=body.get("type") or body.get("command"),
+            )
+        await next()
+
+    async def refuse_unreadable(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+        """A signed payload of a shape Slack never sends gets 400 here, before a listener matcher trips on it."""
+        reason = _unreadable(body)
+        if reason is not None:
+            log.info("unreadable_payload_refused", reason=reason)
+            return BoltResponse(status=400, body="invalid payload")
+        await next()
+        return None
+
+    app.use(refuse_unreadable)
+    app.use(bind_log_context)
+    app.use(skip_duplicate_events)
+
+    async def on_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
+        reference = uuid.uuid4().hex[:8]
+        log.error("unhandled_error", reference=reference, exc_info=error)
+        if respond is not None and isinstance(body, dict) and body.get("response_url"):
+            try:
+                await respond(
+                    text=(
+                        f"Sorry, something went wrong on my side (reference {reference}). It is logged; "
+                        "check the request's thread before trying again."
+                    ),
+                    response_type="ephemeral",
+                    replace_original=False,
+                )
+            except Exception:
+                log.exception("error_reply_failed", reference=reference)
+
+    app.error(on_error)
+
+    for module in (commands, actions, views, events):
+        module.register(app, services)
+    return app

@@ -1,0 +1,534 @@
+"""`check`: validate the configuration, then reach Slack, the database and each store's Lazada token.
+
+Each check is a small function returning a `CheckResult`; `run` prints one ``✓``/``✗`` line per check, a fix under
+each failure, and exits 1 when any failed. Nothing is changed anywhere, except that a SQLite database is brought up
+to the newest schema (as the bot itself does at start) and a Lazada access token that has expired is refreshed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.resources
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+import bot
+from bot.lazada.client import LazadaClient, RetryPolicy
+from bot.lazada.errors import LazadaAuthError, LazadaError, LazadaTransportError
+from bot.lazada.gateways import API_GATEWAYS
+from bot.lazada.tokens import TokenStore
+from bot.logs import configure_logging_for
+from bot.services import open_services
+from bot.settings import Settings, SettingsError, StoreConfig
+from bot.slack.render.tokens import auth_url_command
+from bot.store.migrate import current_revision, head_revision
+from bot.store.tokens import DbTokenStore
+from bot.token_keeper import TokenHealth, assess_tokens, renewal_deadline
+
+__all__ = [
+    "CheckResult",
+    "add_parser",
+    "check_approver",
+    "check_channel",
+    "check_database",
+    "check_settings",
+    "check_slack_auth",
+    "check_slack_scopes",
+    "check_store_token",
+    "check_stores",
+    "find_manifest",
+    "manifest_bot_scopes",
+    "run",
+]
+
+_SLACK_TIMEOUT = 15
+_MANIFEST_SCOPES_PATH = ("oauth_config", "scopes", "bot")
+_CHECK_RETRY = RetryPolicy(attempts=2, timeout=20.0, wait_initial=0.5, wait_max=1.0, wait_jitter=0.0)
+_SLACK_FAILURES = (SlackClientError, aiohttp.ClientError, TimeoutError)
+_BOT_CREDENTIAL_FIX = (
+    "SLACK_BOT_TOKEN: copy the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page; "
+    "reinstall the app to the workspace if it was revoked"
+)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check's outcome: what was checked, whether it passed, what was found, and what to do when it failed."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+
+    def lines(self) -> list[str]:
+        """The printed form: ``✓ name: detail``, or ``✗ name: detail`` and ``  → fix``."""
+        head = f"{'✓' if self.ok else '✗'} {self.name}: {self.detail}"
+        if self.ok or not self.fix:
+            return [head]
+        return [head, f"    → {self.fix}"]
+
+
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    """Add `check` to the command line."""
+    check = subparsers.add_parser("check", help="validate the configuration and reach Slack, Lazada and the database")
+    check.add_argument(
+        "--manifest", type=Path, default=None, help="the app manifest to compare scopes with (default: manifest.yml)"
+    )
+    return check
+
+
+# -- configuration ---------------------------------------------------------------------------------------------
+
+
+def _is_set(value: object) -> bool:
+    return value not in (None, "", [])
+
+
+def check_settings(settings: Settings) -> CheckResult:
+    """The settings every mode needs are set, and the Slack tokens have the right shapes."""
+    missing = [
+        name.upper()
+        for name in ("slack_bot_token", "lazada_app_key", "lazada_app_secret")
+        if not _is_set(getattr(settings, name))
+    ]
+    has_app_token = settings.slack_app_token is not None
+    has_signing_secret = settings.slack_signing_secret is not None
+    if not has_app_token and not has_signing_secret:
+        missing.append("SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)")
+    wrong: list[str] = []
+    if settings.slack_bot_token is not None and not settings.slack_bot_token.get_secret_value().startswith("xoxb-"):
+        wrong.append("SLACK_BOT_TOKEN does not start with xoxb- (the Bot User OAuth Token does)")
+    if settings.slack_app_token is not None and not settings.slack_app_token.get_secret_value().startswith("xapp-"):
+        wrong.append("SLACK_APP_TOKEN does not start with xapp- (an app-level token with connections:write does)")
+    if missing or wrong:
+        problems = ([f"missing {', '.join(missing)}"] if missing else []) + wrong
+        return CheckResult(
+            "settings",
+            False,
+            "; ".join(problems),
+            "set them in the environment or .env (the README's configuration table lists every setting)",
+        )
+    modes = [
+        mode for mode, ready in (("run (Socket Mode)", has_app_token), ("serve (HTTP)", has_signing_secret)) if ready
+    ]
+    return CheckResult("settings", True, f"required settings present; ready for {' and '.join(modes)}")
+
+
+def _approvers(settings: Settings, store: StoreConfig) -> list[str]:
+    return list(store.approvers) if store.approvers else list(settings.approvers)
+
+
+def check_stores(settings: Settings) -> CheckResult:
+    """The stores load, and each has approvers and a digest channel."""
+    try:
+        stores = settings.stores()
+    except SettingsError as exc:
+        return CheckResult("stores", False, str(exc), "correct STORES_FILE (a TOML file of [[stores]] tables)")
+    problems: list[str] = []
+    notes: list[str] = []
+    for store in stores:
+        if not _approvers(settings, store):
+            problems.append(f"store {store.code} has no approvers, so nobody can approve its requests")
+        if not store.digest_channel:
+            problems.append(f"store {store.code} has no digest channel, so its daily digest is never posted")
+        if not store.approval_channel:
+            notes.append(f"{store.code}'s requests are posted where /cancel-order runs")
+    if problems:
+        return CheckResult(
+            "stores",
+            False,
+            "; ".join(problems),
+            "set APPROVERS (user IDs U…, user group IDs S…) and DIGEST_CHANNEL (a channel ID), or per store in "
+            "STORES_FILE",
+        )
+    listed = ", ".join(f"{store.code} ({store.country.value})" for store in stores)
+    detail = f"{len(stores)} store{'s' if len(stores) != 1 else ''}: {listed}"
+    return CheckResult("stores", True, detail + (f"; {'; '.join(notes)}" if notes else ""))
+
+
+# -- database ----------------------------------------------------------------------------------------------------
+
+
+def _short(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {first}" if first else type(cause).__name__
+
+
+async def check_database(url: str) -> CheckResult:
+    """The database answers and its schema is the one this code needs (SQLite is upgraded by the bot itself)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return CheckResult("database", False, "DATABASE_URL is not a database URL", "correct DATABASE_URL")
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        current = await current_revision(url)
+    except (SQLAlchemyError, OSError) as exc:
+        return CheckResult(
+            "database",
+            False,
+            f"cannot reach {shown}: {_short(exc)}",
+            "check DATABASE_URL, that the server runs and accepts this user, or that the SQLite file's folder exists",
+        )
+    head = head_revision()
+    if current == head:
+        return CheckResult("database", True, f"{shown}, schema up to date ({head})")
+    if parsed.get_backend_name() == "sqlite":
+        return CheckResult(
+            "database", True, f"{shown}, schema at {current or 'nothing yet'}; the bot upgrades SQLite when it starts"
+        )
+    return CheckResult(
+        "database",
+        False,
+        f"{shown}: schema at {current or 'nothing yet'}, this version needs {head}",
+        "run `cancel-order-bot db upgrade` (once, before starting the replicas)",
+    )
+
+
+# -- Slack -------------------------------------------------------------------------------------------------------
+
+
+def _slack_error(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        return str(exc.response.get("error") or "unknown_error")
+    return type(exc).__name__
+
+
+def _needed_scope(exc: BaseException) -> str | None:
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        needed = exc.response.get("needed")
+        return str(needed) if needed else None
+    return None
+
+
+def _slack_fix(exc: BaseException, otherwise: str) -> str:
+    error = _slack_error(exc)
+    if error in {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}:
+        return _BOT_CREDENTIAL_FIX
+    if error == "missing_scope":
+        scope = _needed_scope(exc) or "the scope Slack names"
+        return f"add the {scope} bot scope (it is in manifest.yml) and reinstall the app to the workspace"
+    if not isinstance(exc, SlackApiError):
+        return "check the network and SLACK_API_URL"
+    return otherwise
+
+
+async def check_slack_auth(client: AsyncWebClient) -> CheckResult:
+    """auth.test: the bot token is valid, and for which workspace and bot user."""
+    try:
+        response = await client.auth_test()
+    except _SLACK_FAILURES as exc:
+        return CheckResult(
+            "slack auth", False, f"auth.test failed: {_slack_error(exc)}", _slack_fix(exc, _BOT_CREDENTIAL_FIX)
+        )
+    return CheckResult(
+        "slack auth",
+        True,
+        f"bot {response.get('user')} ({response.get('user_id')}) in workspace {response.get('team')} "
+        f"({response.get('team_id')})",
+    )
+
+
+def find_manifest() -> str | None:
+    """The app manifest's text: packaged with `bot` when it is, else ``manifest.yml`` at the repository's root."""
+    packaged = importlib.resources.files(bot).joinpath("manifest.yml")
+    if packaged.is_file():
+        return packaged.read_text(encoding="utf-8")
+    beside = Path(bot.__file__).resolve().parent.parent / "manifest.yml"
+    if beside.is_file():
+        return beside.read_text(encoding="utf-8")
+    return None
+
+
+def manifest_bot_scopes(text: str) -> tuple[str, ...]:
+    """The scopes under ``oauth_config.scopes.bot`` of a manifest in YAML."""
+    node: Any = yaml.safe_load(text)
+    for key in _MANIFEST_SCOPES_PATH:
+        node = node.get(key) if isinstance(node, dict) else None
+    return tuple(str(scope) for scope in node or () if scope)
+
+
+def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    for key, value in (headers or {}).items():
+        if key.lower() == name:
+            return str(value)
+    return None
+
+
+async def check_slack_scopes(client: AsyncWebClient, required: Sequence[str]) -> CheckResult:
+    """The bot token holds every bot scope the manifest asks for (auth.test's ``x-oauth-scopes`` header)."""
+    try:
+        response = await client.auth_test()
+    except _SLACK_FAILURES as exc:
+        return CheckResult(
+            "slack scopes", False, f"auth.test failed: {_slack_error(exc)}", _slack_fix(exc, _BOT_CREDENTIAL_FIX)
+        )
+    header = _header(response.headers, "x-oauth-scopes")
+    if header is None:
+        return CheckResult(
+            "slack scopes",
+            False,
+            "Slack did not say which scopes the token holds (no x-oauth-scopes header)",
+            "check that SLACK_API_URL is Slack's Web API (https://slack.com/api/)",
+        )
+    granted = {scope.strip() for scope in header.split(",") if scope.strip()}
+    missing = [scope for scope in required if scope not in granted]
+    if missing:
+        return CheckResult(
+            "slack scopes",
+            False,
+            f"the bot token lacks {', '.join(missing)}",
+            "add the missing bot scopes on the app's OAuth & Permissions page (or update the app from manifest.yml), "
+            "then reinstall the app to the workspace",
+        )
+    extra = sorted(granted - set(required))
+    more = f" (the token also holds {', '.join(extra)})" if extra else ""
+    return CheckResult("slack scopes", True, f"all {len(required)} manifest scopes granted{more}")
+
+
+async def check_channel(client: AsyncWebClient, channel: str, uses: Sequence[str]) -> CheckResult:
+    """The channel exists, is not archived, and the bot is a member."""
+    name = f"channel {channel}"
+    what = " and ".join(uses)
+    if channel[:1] not in {"C", "G"} or not channel.isalnum():
+        return CheckResult(
+            name,
+            False,
+            f"{what} is not a channel ID",
+            "use the channel ID (C…), shown at the bottom of the channel's details in Slack",
+        )
+    try:
+        response = await client.conversations_info(channel=channel)
+    except _SLACK_FAILURES as exc:
+        error = _slack_error(exc)
+        otherwise = (
+            "check the channel ID; for a private channel, invite the bot first (/invite in the channel)"
+            if error == "channel_not_found"
+            else "check the channel ID and try again"
+        )
+        return CheckResult(name, False, f"{what}: conversations.info failed: {error}", _slack_fix(exc, otherwise))
+    info = response.get("channel") or {}
+    label = f"#{info.get('name')}" if info.get("name") else channel
+    if info.get("is_archived"):
+        return CheckResult(name, False, f"{what} {label} is archived", "unarchive it, or configure another channel")
+    if not info.get("is_member"):
+        return CheckResult(
+            name,
+            False,
+            f"the bot is not a member of {label} ({what})",
+            f"invite the bot: type /invite in {label} and pick the app",
+        )
+    return CheckResult(name, True, f"{what} {label}; the bot is a member")
+
+
+async def check_approver(client: AsyncWebClient, approver: str) -> CheckResult:
+    """An approver user exists, or an approver user group exists and has members."""
+    if approver.startswith("S"):
+        name = f"approver group {approver}"
+        try:
+            response = await client.usergroups_users_list(usergroup=approver)
+        except _SLACK_FAILURES as exc:
+            error = _slack_error(exc)
+            return CheckResult(
+                name,
+                False,
+                f"usergroups.users.list failed: {error}",
+                _slack_fix(exc, "check the user group ID (S…) in APPROVERS or the store's approvers"),
+            )
+        members = response.get("users") or []
+        if not members:
+            return CheckResult(
+                name, False, "the group has no members, so nobody in it can approve", "add the approvers to the group"
+            )
+        return CheckResult(name, True, f"{len(members)} member{'s' if len(members) != 1 else ''}")
+    name = f"approver {approver}"
+    try:
+        response = await client.users_info(user=approver)
+    except _SLACK_FAILURES as exc:
+        error = _slack_error(exc)
+        return CheckResult(
+            name,
+            False,
+            f"users.info failed: {error}",
+            _slack_fix(exc, "check the user ID (U…) in APPROVERS or the store's approvers"),
+        )
+    person = response.get("user") or {}
+    if person.get("deleted"):
+        return CheckResult(name, False, "the account is deactivated", "replace it in APPROVERS")
+    return CheckResult(name, True, f"{person.get('real_name') or person.get('name') or approver}")
+
+
+# -- Lazada ------------------------------------------------------------------------------------------------------
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment is not None else "unknown"
+
+
+async def check_store_token(
+    client: LazadaClient, store: StoreConfig, token_store: TokenStore, *, api_url: str, now: datetime
+) -> CheckResult:
+    """The store has a token and Lazada accepts it: one read-only GetOrders call for the last day, one order."""
+    name = f"lazada store {store.code}"
+    if await token_store.load(store.code) is None:
+        return CheckResult(
+            name,
+            False,
+            "no Lazada token is stored or configured for this store",
+            f"run `{auth_url_command(store.code)}`, then `cancel-order-bot lazada exchange`",
+        )
+    try:
+        await client.get_orders(created_after=now - timedelta(days=1), limit=1)
+    except LazadaAuthError as exc:
+        return CheckResult(
+            name,
+            False,
+            f"Lazada refused the token: {exc.user_message}",
+            f"authorize the store again: `{auth_url_command(store.code)}`, then `cancel-order-bot lazada exchange`",
+        )
+    except LazadaTransportError as exc:
+        return CheckResult(
+            name,
+            False,
+            f"Lazada did not answer at {api_url}: {exc.user_message}",
+            "check the network and LAZADA_API_URL",
+        )
+    except LazadaError as exc:
+        return CheckResult(
+            name, False, f"Lazada answered with an error: {exc.user_message}", "try again later; the logs have detail"
+        )
+    # Read again: the call may have refreshed an access token that had expired.
+    tokens = await token_store.load(store.code)
+    if tokens is None:
+        return CheckResult(name, False, "the store's tokens disappeared during the check", "run the check again")
+    seller = f"seller {tokens.seller_id}" if tokens.seller_id else "the token"
+    detail = f"{seller} works; access token expires {_when(tokens.access_expires_at)}"
+    health = assess_tokens(tokens, last_refresh_error=None, now=now)
+    if health is TokenHealth.REAUTHORIZE_SOON:
+        detail += (
+            f"; renewal ends {_when(renewal_deadline(tokens))}: authorize again before then "
+            f"(`{auth_url_command(store.code)}`)"
+        )
+    return CheckResult(name, True, detail)
+
+
+async def _lazada_checks(settings: Settings, stores: Sequence[StoreConfig], database_ok: bool) -> list[CheckResult]:
+    if not database_ok:
+        return [
+            CheckResult(f"lazada store {s.code}", False, "not checked: the database is not usable", "fix it first")
+            for s in stores
+        ]
+    results: list[CheckResult] = []
+    try:
+        async with open_services(settings, retry=_CHECK_RETRY) as services:
+            tokens = DbTokenStore(services.db)
+            for store in stores:
+                api_url = store.api_url or settings.lazada_api_url or API_GATEWAYS[store.country]
+                client = services.clients[store.code]
+                results.append(await check_store_token(client, store, tokens, api_url=api_url, now=services.clock()))
+    except SettingsError as exc:
+        return [
+            CheckResult(f"lazada store {s.code}", False, f"not checked: {exc}", "correct the settings first")
+            for s in stores
+        ]
+    return results
+
+
+# -- running -----------------------------------------------------------------------------------------------------
+
+
+def _manifest_text(path: Path | None) -> str | None:
+    if path is None:
+        return find_manifest()
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def _channels(stores: Iterable[StoreConfig]) -> dict[str, list[str]]:
+    uses: dict[str, list[str]] = {}
+    for store in stores:
+        if store.approval_channel:
+            uses.setdefault(store.approval_channel, []).append(f"approval channel of {store.code}")
+        if store.digest_channel:
+            uses.setdefault(store.digest_channel, []).append(f"digest channel of {store.code}")
+    return uses
+
+
+def _all_approvers(settings: Settings, stores: Iterable[StoreConfig]) -> list[str]:
+    seen: dict[str, None] = {}
+    for store in stores:
+        seen.update(dict.fromkeys(_approvers(settings, store)))
+    return list(seen)
+
+
+def _report(result: CheckResult, results: list[CheckResult]) -> None:
+    results.append(result)
+    print("\n".join(result.lines()), flush=True)
+
+
+async def _slack_checks(settings: Settings, stores: Sequence[StoreConfig], manifest: str | None) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    if settings.slack_bot_token is None:
+        _report(
+            CheckResult("slack auth", False, "not checked: SLACK_BOT_TOKEN is not set", _BOT_CREDENTIAL_FIX), results
+        )
+        return results
+    client = AsyncWebClient(
+        token=settings.slack_bot_token.get_secret_value(), base_url=settings.slack_api_url, timeout=_SLACK_TIMEOUT
+    )
+    auth = await check_slack_auth(client)
+    _report(auth, results)
+    if not auth.ok:
+        return results
+    if manifest is None:
+        _report(
+            CheckResult(
+                "slack scopes",
+                False,
+                "manifest.yml was not found, so the scopes cannot be compared",
+                "pass --manifest PATH to the app manifest",
+            ),
+            results,
+        )
+    else:
+        _report(await check_slack_scopes(client, manifest_bot_scopes(manifest)), results)
+    for channel, uses in _channels(stores).items():
+        _report(await check_channel(client, channel, uses), results)
+    for approver in _all_approvers(settings, stores):
+        _report(await check_approver(client, approver), results)
+    return results
+
+
+async def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run every check, printing one line each; 0 when all passed, 1 when any failed."""
+    configure_logging_for(settings, level="ERROR")
+    results: list[CheckResult] = []
+    _report(check_settings(settings), results)
+    stores_result = check_stores(settings)
+    _report(stores_result, results)
+    try:
+        stores = settings.stores()
+    except SettingsError:
+        stores = []
+    database = await check_database(settings.database_url)
+    _report(database, results)
+    manifest = _manifest_text(getattr(args, "manifest", None))
+    results += await _slack_checks(settings, stores, manifest)
+    for result in await _lazada_checks(settings, stores, database.ok):
+        _report(result, results)
+    failed = [result for result in results if not result.ok]
+    if failed:
+        print(f"{len(failed)} of {len(results)} checks failed", flush=True)
+        return 1
+    print(f"all {len(results)} checks passed", flush=True)
+    return 0

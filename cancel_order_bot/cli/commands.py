@@ -1,0 +1,188 @@
+"""The commands themselves: each builds what it needs from Settings and returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import signal
+import sys
+
+import structlog
+
+from bot.command_text import CommandKind, parse_command_text
+from bot.lazada.errors import LazadaError
+from bot.lazada.sandbox import SandboxWorld, describe_sandbox, generate_history, serve_sandbox
+from bot.lazada.sandbox.showcase import add_showcase_orders
+from bot.logs import configure_logging_for
+from bot.scheduler import Tick, create_scheduler
+from bot.services import Services, open_services
+from bot.settings import Settings
+from bot.store.migrate import upgrade_to_head
+from bot.workflow.errors import WorkflowError
+
+__all__ = [
+    "DEMO_SEED",
+    "db_upgrade",
+    "demo",
+    "order_show",
+    "run_socket_mode",
+    "sandbox",
+    "sandbox_world",
+    "serve_http",
+]
+
+DEMO_SEED = 1
+DEMO_ORDERS_PER_DAY = 40
+DEMO_DAYS = 70  # the digest's chart needs 65 days of history
+
+log = structlog.get_logger(__name__)
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"cancel-order-bot: {message}", file=sys.stderr)
+    return code
+
+
+def sandbox_world(
+    *, seed: int = DEMO_SEED, orders_per_day: int = DEMO_ORDERS_PER_DAY, days: int = DEMO_DAYS, country: str = "sg"
+) -> SandboxWorld:
+    """A sandbox seller with a generated, seeded order history (the same seed gives the same orders)."""
+    world = SandboxWorld(country=country)
+    generate_history(world, seed=seed, orders_per_day=orders_per_day, days=days)
+    add_showcase_orders(world)
+    return world
+
+
+async def order_show(args: argparse.Namespace, settings: Settings) -> int:
+    """Print what the bot sees for an order; read-only."""
+    from cancel_order_bot.cli.order_show import render_order_json, render_order_text
+
+    configure_logging_for(settings, level="ERROR")
+    parsed = parse_command_text(args.order_id, ())
+    if parsed.kind is not CommandKind.ORDER or len(parsed.order_ids) != 1:
+        return _fail(f"{args.order_id!r} is not a Lazada order number (digits only)", 2)
+    world = sandbox_world() if args.sandbox else None
+    async with open_services(settings, sandbox=world) as services:
+        try:
+            draft = await services.workflow.draft(args.store, parsed.order_ids[0])
+        except WorkflowError as exc:
+            return _fail(str(exc), 2)
+        except LazadaError as exc:
+            log.info("order_show_failed", error=str(exc))
+            return _fail(f"order {parsed.order_ids[0]}: {exc.user_message}")
+    print(render_order_json(draft) if args.json else render_order_text(draft))
+    return 0
+
+
+async def demo() -> int:
+    """Play the offline demo and print its transcript."""
+    from cancel_order_bot.cli.demo import run_demo
+
+    await run_demo()
+    return 0
+
+
+async def db_upgrade(settings: Settings) -> int:
+    """Apply the database migrations."""
+    await upgrade_to_head(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+async def sandbox(args: argparse.Namespace) -> int:
+    """Serve the Lazada sandbox until interrupted."""
+    world = SandboxWorld(country=args.country)
+    summary = generate_history(world, seed=args.seed, orders_per_day=args.orders_per_day, days=args.days)
+    showcase = add_showcase_orders(world)
+    world.rate_limit = args.rate_limit
+
+    def started(base_url: str) -> None:
+        print(describe_sandbox(world, base_url=base_url), flush=True)
+        print(
+            f"  showcase orders: {showcase.packed} (packed, shares a package), {showcase.pending} (pending), "
+            f"{showcase.ready_to_ship} (ready to ship), {showcase.shipped} (shipped)",
+            flush=True,
+        )
+        print(f"  ({summary.orders} generated orders, {summary.items} items; Ctrl-C stops)", flush=True)
+
+    with contextlib.suppress(asyncio.CancelledError):
+        await serve_sandbox(world, host=args.host, port=args.port, rtt_ms=args.rtt_ms, on_started=started)
+    return 0
+
+
+def _ticks(services: Services) -> list[Tick]:
+    return [
+        Tick("requests", services.workflow.tick, seconds=60.0),
+        Tick("tokens", services.token_keeper.tick, seconds=600.0),
+        Tick("digest", services.digest.tick, seconds=60.0),
+    ]
+
+
+async def _until_stopped() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot over Socket Mode until interrupted."""
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+    from cancel_order_bot.app import create_app
+
+    settings.require("slack_bot_token", "slack_app_token")
+    configure_logging_for(settings)
+    world = sandbox_world() if args.sandbox else None
+    async with open_services(settings, sandbox=world) as services:
+        app = create_app(services, verify_requests=False)
+        assert settings.slack_app_token is not None
+        handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        scheduler = create_scheduler(_ticks(services))
+        await handler.connect_async()  # type: ignore[no-untyped-call]
+        scheduler.start()
+        # As in HTTP mode: what is built at start lives as long as the process; keep the GC's full passes off it.
+        gc.collect()
+        gc.freeze()
+        log.info("bot_started", mode="socket", sandbox=world is not None, stores=[s.code for s in services.stores])
+        try:
+            await _until_stopped()
+        finally:
+            scheduler.shutdown(wait=False)
+            await handler.close_async()  # type: ignore[no-untyped-call]
+    return 0
+
+
+async def serve_http(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the bot over HTTP until interrupted."""
+    import uvicorn
+
+    from bot.http import create_http_app
+    from cancel_order_bot.app import create_app
+
+    settings.require("slack_bot_token", "slack_signing_secret")
+    configure_logging_for(settings)
+    world = sandbox_world() if args.sandbox else None
+    async with open_services(settings, sandbox=world) as services:
+        scheduler = create_scheduler(_ticks(services))
+
+        async def startup() -> None:
+            scheduler.start()
+
+        async def shutdown() -> None:
+            scheduler.shutdown(wait=False)
+
+        asgi = create_http_app(create_app(services), ping=services.db.ping, on_startup=startup, on_shutdown=shutdown)
+        config = uvicorn.Config(asgi, host=args.host, port=args.port, log_config=None, access_log=False)
+        log.info("bot_started", mode="http", host=args.host, port=args.port, sandbox=world is not None)
+        # uvicorn re-raises the signal that stopped it once it has shut down; catch that one, so the services
+        # below still close (database connections, the HTTP pool) and the process exits 0.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: None)
+        await uvicorn.Server(config).serve()
+        log.info("bot_stopped", mode="http")
+    return 0

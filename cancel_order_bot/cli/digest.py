@@ -1,0 +1,168 @@
+"""`digest [--store S] [--json] [--post]`: read each store's orders, compute its digest now, print it or post it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from bot.digest.errors import DigestError
+from bot.digest.models import Activity, DigestReport, Figures, SyncStats
+from bot.digest.service import DigestService
+from bot.lazada.errors import LazadaError
+from bot.logs import configure_logging_for
+from bot.services import open_services
+from bot.settings import Settings, StoreConfig
+from cancel_order_bot.cli.commands import sandbox_world
+
+__all__ = ["TerminalProgress", "digest_command", "render_digest_text"]
+
+_BAR_WIDTH = 28
+
+
+class TerminalProgress:
+    """A one-line progress bar for a terminal: ``store orders [#####.....] 12/30``, redrawn in place."""
+
+    def __init__(self, stream: TextIO, label: str) -> None:
+        self._stream = stream
+        self._label = label
+        self._drawn = 0
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        """Redraw the bar for ``phase`` at ``done`` of ``total``."""
+        filled = _BAR_WIDTH * done // total if total else 0
+        line = f"{self._label} {phase:<6} [{'#' * filled}{'.' * (_BAR_WIDTH - filled)}] {done}/{total}"
+        self._stream.write("\r" + line.ljust(self._drawn))
+        self._stream.flush()
+        self._drawn = len(line)
+
+    def finish(self) -> None:
+        """Clear the bar's line."""
+        if self._drawn:
+            self._stream.write("\r" + " " * self._drawn + "\r")
+            self._stream.flush()
+            self._drawn = 0
+
+
+def _pct(value: float) -> str:
+    return f"{value * 100:.2f}%"
+
+
+def _change(change: float | None, before: Figures | None) -> str:
+    if change is None or before is None:
+        return "not known yet"
+    if abs(change) < 0.00005:
+        return f"unchanged (was {_pct(before.rate)})"
+    return f"{'up' if change > 0 else 'down'} {abs(change) * 100:.2f} pp (was {_pct(before.rate)})"
+
+
+def _activity(activity: Activity) -> list[str]:
+    lines = [
+        f"The bot, last 24 h: {activity.requests} requests, {activity.approved} approved, "
+        f"{activity.executed} executed, {activity.rejected} rejected, {activity.withdrawn} withdrawn, "
+        f"{activity.expired} expired, {activity.failed} failed, {activity.pending} still pending"
+    ]
+    if activity.by_reason:
+        lines.append("  by reason: " + ", ".join(f"{c.name} {c.count}" for c in activity.by_reason))
+    if activity.by_requester:
+        lines.append("  by requester: " + ", ".join(f"{c.name} {c.count}" for c in activity.by_requester))
+    if activity.by_approver:
+        lines.append(
+            "  by approver: "
+            + ", ".join(f"{a.approver_id} {a.approved} approved/{a.rejected} rejected" for a in activity.by_approver)
+        )
+    return lines
+
+
+def render_digest_text(report: DigestReport, stats: SyncStats | None = None) -> str:
+    """The digest for a terminal, saying plainly that the rate is an estimate."""
+    window, pipeline, t = report.window, report.pipeline, report.thresholds
+    title = f"{report.store_label} ({report.store_code}) · {report.today.isoformat()}"
+    lines = [
+        title + (" · SANDBOX (no real order)" if report.sandbox else ""),
+        f"Estimated seller-fault cancellation rate: {_pct(window.rate)} [{report.status.label}]",
+        f"  {window.cancelled_items} of {window.ordered_items} items cancelled for seller fault, orders created "
+        f"{window.first_day.isoformat()} to {window.last_day.isoformat()} ({report.timezone})",
+        f"  vs yesterday: {_change(report.change_vs_yesterday, report.yesterday)}",
+        f"  vs a week ago: {_change(report.change_vs_week_ago, report.week_ago)}",
+        f"  thresholds: warning {_pct(t.warning_rate)}, limit {_pct(t.limit_rate)} "
+        f"(the limit applies from {t.min_cancelled_items} cancelled items)",
+        f"Pipeline (orders created {pipeline.first_day.isoformat()} to {pipeline.last_day.isoformat()}, not counted "
+        f"yet): {pipeline.cancelled_items} seller-fault cancelled items of {pipeline.ordered_items} ordered",
+        f"  once counted: about {_pct(report.projected.rate)} [{report.projected_status.label}]",
+        *_activity(report.activity),
+        "This is the bot's estimate of Lazada's own figure; the number in Seller Center is the one that counts.",
+    ]
+    if not report.complete:
+        lines.append("Some orders with cancelled items could not be read yet: the rate may be low.")
+    if stats is not None:
+        calls = ", ".join(f"{path} {count}" for path, count in sorted(stats.calls.items())) or "none"
+        lines.append(f"Lazada calls for this sync ({'cold' if stats.cold else 'incremental'}): {calls}")
+    return "\n".join(lines)
+
+
+def _fail(message: str) -> None:
+    print(f"cancel-order-bot: {message}", file=sys.stderr)
+
+
+def _selected(stores: Sequence[StoreConfig], code: str | None) -> list[StoreConfig] | None:
+    if code is None:
+        return list(stores)
+    chosen = [store for store in stores if store.code == code]
+    return chosen or None
+
+
+async def _one(digest: DigestService, store: StoreConfig, args: argparse.Namespace, stream: TextIO) -> int:
+    progress = TerminalProgress(stream, store.code) if stream.isatty() else None
+    try:
+        stats = await digest.sync(store, progress=progress)
+        report = await digest.report(store)
+    except LazadaError as exc:
+        _fail(f"store {store.code}: Lazada: {exc.user_message}")
+        return 1
+    except DigestError as exc:
+        _fail(str(exc))
+        return 1
+    finally:
+        if progress is not None:
+            progress.finish()
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False), flush=True)
+    else:
+        print(render_digest_text(report, stats) + "\n", flush=True)
+    if not args.post:
+        return 0
+    try:
+        result = await digest.post(store, report)
+    except DigestError as exc:
+        _fail(str(exc))
+        return 2
+    if not result.ok:
+        _fail(f"store {store.code}: Slack refused the digest ({result.error})")
+        return 1
+    note = f" (chart not uploaded: {result.error})" if result.error else ""
+    print(f"store {store.code}: posted to {result.channel} at ts {result.ts}{note}", file=sys.stderr)
+    return 0
+
+
+async def digest_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Compute each store's digest now (one store with ``--store``): text, one JSON object per line, or posted.
+
+    ``args``: ``store`` (code or None), ``json`` and ``post`` (flags), optionally ``sandbox``. A progress bar
+    goes to stderr when it is a terminal. Exit code 0, 1 when a store failed, 2 for an unknown store.
+    """
+    configure_logging_for(settings, level="WARNING")
+    world = sandbox_world() if getattr(args, "sandbox", False) else None
+    async with open_services(settings, sandbox=world) as services:
+        stores = _selected(services.stores, args.store)
+        if stores is None:
+            known = ", ".join(store.code for store in services.stores)
+            _fail(f"unknown store {args.store!r}; configured stores: {known}")
+            return 2
+        digest = services.digest
+        code = 0
+        for store in stores:
+            code = max(code, await _one(digest, store, args, sys.stderr))
+    return code
