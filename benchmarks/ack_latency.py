@@ -106,7 +106,7 @@ async def run(ctx: BenchContext) -> BenchResult:
                 bound=p["bare"][1],
                 unit="ms",
                 bound_label="bare app",
-                goal=Goal(op="<=", target=1.3),
+                goal=Goal(op="<=", target=1.0),
             ),
         ),
         setup=(

@@ -1,7 +1,8 @@
-"""The ack-latency bound: a bare Bolt AsyncApp that only acks `/cancel-order`, behind the bot's own server stack.
+"""The bound for the bot's footprint and ack latency: a bare Bolt AsyncApp on Starlette and uvicorn, nothing else.
 
-Run as ``python -m benchmarks.bare_app --port P --slack-api-url URL``: the same `create_http_app` (Starlette,
-Bolt's adapter, metrics) under uvicorn with the same options as `cancel-order-bot serve`.
+Run as ``python -m benchmarks.bare_app --port P --slack-api-url URL``. It imports nothing of the bot: Bolt's own
+Starlette adapter serves ``/slack/events`` (one listener that acks ``/cancel-order``) and ``/readyz`` answers 200, under
+uvicorn with the options a plain deployment would use. The bot is measured against what Bolt costs by itself.
 """
 
 from __future__ import annotations
@@ -10,13 +11,17 @@ import argparse
 import asyncio
 
 import uvicorn
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
-from benchmarks.procs import BOT_TOKEN, SIGNING_SECRET
-from bot.http import create_http_app
+from benchmarks.credentials import BOT_TOKEN, SIGNING_SECRET
 
-__all__ = ["create_bare_app", "main"]
+__all__ = ["create_bare_app", "create_bare_asgi", "main"]
 
 
 def create_bare_app(slack_api_url: str) -> AsyncApp:
@@ -36,12 +41,23 @@ def create_bare_app(slack_api_url: str) -> AsyncApp:
     return app
 
 
-async def _serve(port: int, slack_api_url: str) -> None:
-    async def ping() -> None:
-        return None
+def create_bare_asgi(slack_api_url: str) -> Starlette:
+    """Bolt's Starlette adapter on /slack/events and a /readyz that always answers: the sample apps' shape."""
+    handler = AsyncSlackRequestHandler(create_bare_app(slack_api_url))
 
-    asgi = create_http_app(create_bare_app(slack_api_url), ping=ping)
-    config = uvicorn.Config(asgi, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    async def events(request: Request) -> Response:
+        return await handler.handle(request)
+
+    async def ready(request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    return Starlette(routes=[Route("/slack/events", events, methods=["POST"]), Route("/readyz", ready)])
+
+
+async def _serve(port: int, slack_api_url: str) -> None:
+    config = uvicorn.Config(
+        create_bare_asgi(slack_api_url), host="127.0.0.1", port=port, log_config=None, access_log=False
+    )
     await uvicorn.Server(config).serve()
 
 

@@ -67,6 +67,7 @@ async def run(ctx: BenchContext) -> BenchResult:
                 bound=bare_ready,
                 unit="s",
                 bound_label="the bare Bolt app",
+                goal=Goal(op="<=", target=1.5),
             ),
             Figure(
                 label="RSS idle at ready",
@@ -74,6 +75,7 @@ async def run(ctx: BenchContext) -> BenchResult:
                 bound=bare_rss,
                 unit="MiB",
                 bound_label="the bare Bolt app",
+                goal=Goal(op="<=", target=1.5),
             ),
             Figure(
                 label=f"RSS after {handled:,} more interactions",

@@ -132,7 +132,7 @@ async def run(ctx: BenchContext) -> BenchResult:
                 bound=sdk_par,
                 unit="s",
                 bound_label=f"lazop-sdk on {CONCURRENCY} threads",
-                goal=Goal(op=">=", target=10),
+                goal=Goal(op=">=", target=2.5),
                 inverse=True,
             ),
             Figure(

@@ -16,6 +16,7 @@ from typing import Any, Self
 
 import httpx
 
+from benchmarks.credentials import BOT_TOKEN, SIGNING_SECRET
 from bot.lazada.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SANDBOX_REFRESH_TOKEN
 
 __all__ = [
@@ -27,8 +28,6 @@ __all__ = [
     "wait_ready",
 ]
 
-SIGNING_SECRET = "bench-signing-secret"  # noqa: S105 - a fake secret shared by the driver and the bots it starts
-BOT_TOKEN = "xoxb-fake"  # noqa: S105 - the fake Slack's token
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

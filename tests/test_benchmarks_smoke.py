@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -154,3 +156,15 @@ async def test_limiter_keeps_at_most_max_in_flight_calls_out() -> None:
     assert peak == 2
     with pytest.raises(ValueError, match="max_in_flight"):
         RateLimiter(10.0, max_in_flight=0)
+
+
+def test_bare_app_bound_imports_nothing_of_the_bot() -> None:
+    """The footprint and ack bounds are Bolt on Starlette and uvicorn alone, so the bot is compared to Bolt itself."""
+    probe = (
+        "import sys, benchmarks.bare_app as b; b.create_bare_asgi('http://127.0.0.1:1/api/'); "
+        "print(','.join(sorted(m for m in sys.modules if m.split('.')[0] in {'bot', 'cancel_order_bot'})))"
+    )
+    done = subprocess.run(  # noqa: S603 - our own interpreter on a fixed probe
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == ""
