@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
-__all__ = ["EventBus", "Handler"]
+__all__ = ["EventBus", "Handler", "Receipt"]
 
 E = TypeVar("E")
+T = TypeVar("T")
 Handler = Callable[[E], Awaitable[None]]
 
 
@@ -34,3 +35,27 @@ class EventBus:
         """Hand `event` to each subscriber of its type, in order."""
         for handler in tuple(self._handlers.get(type(event), ())):
             await handler(event)
+
+
+class Receipt(Generic[T]):
+    """The answer slot of an event whose emitter must know what the subscriber did (where a message went).
+
+    The one subscriber that tells Slack calls `answer`; the emitter reads `value` after `emit` (None: nobody
+    answered, so nothing was told). A second answer raises, since it means two presenters told the same thing.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self) -> None:
+        self._value: T | None = None
+
+    @property
+    def value(self) -> T | None:
+        """The subscriber's answer, or None when nobody answered."""
+        return self._value
+
+    def answer(self, value: T) -> None:
+        """Record what was done; only once."""
+        if self._value is not None:
+            raise RuntimeError("this event was already answered: two subscribers told Slack the same thing")
+        self._value = value

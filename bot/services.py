@@ -21,6 +21,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
 
 from bot.digest.service import DigestService
+from bot.events import EventBus
 from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.gateways import API_GATEWAYS
 from bot.lazada.limiter import RateLimiter
@@ -35,8 +36,10 @@ from bot.lazada.sandbox import (
 )
 from bot.lazada.tokens import StoredTokens, TokenStore
 from bot.settings import Settings, SettingsError, StoreConfig
+from bot.slack.digest_poster import DigestPoster
 from bot.slack.gateway import SlackGateway
 from bot.slack.home import HomeService
+from bot.slack.tokens import TokenAlertPoster
 from bot.store.claims import ClaimStore
 from bot.store.db import Database
 from bot.store.events import EventStore
@@ -77,6 +80,7 @@ class Services:
     clients: dict[str, LazadaClient]
     slack_client: AsyncWebClient
     slack: SlackGateway
+    bus: EventBus
     approvers: ApproverDirectory
     executor: Executor
     workflow: CancellationService
@@ -215,17 +219,28 @@ async def open_services(
         slack = SlackGateway(slack_client, sandbox=sandbox is not None)
         approvers = ApproverDirectory(slack_client, ttl_seconds=settings.usergroup_cache_seconds)
         executor = Executor(requests=requests, clients=clients, clock=clock, lease=WORKFLOW_LEASE)
+        bus = EventBus()
+        DigestPoster(slack).subscribe(bus)
+        TokenAlertPoster(slack).subscribe(bus)
         digest = DigestService(
             db=db,
             clients=clients,
             stores=stores,
-            slack_client=slack_client,
+            bus=bus,
             clock=clock,
             seller_fault_initiators=settings.seller_fault_initiators,
             skip_quiet_days=settings.digest_skip_quiet_days,
             digest_time=settings.digest_time,
             replica_id=replica_id,
-            sandbox=sandbox is not None,
+        )
+        token_keeper = TokenKeeper(
+            tokens=tokens,
+            clients=clients,
+            stores=stores,
+            bus=bus,
+            claims=ClaimStore(db),
+            clock=clock,
+            replica_id=replica_id,
         )
         workflow = CancellationService(
             requests=requests,
@@ -241,15 +256,6 @@ async def open_services(
             replica_id=replica_id,
             sandbox=sandbox is not None,
             rates=digest.projection,
-        )
-        token_keeper = TokenKeeper(
-            tokens=tokens,
-            clients=clients,
-            stores=stores,
-            slack=slack,
-            claims=ClaimStore(db),
-            clock=clock,
-            replica_id=replica_id,
         )
         home = HomeService(
             requests=requests, workflow=workflow, slack=slack, rate_now=lambda store: digest.projection(store, 0)
@@ -267,6 +273,7 @@ async def open_services(
             clients=clients,
             slack_client=slack_client,
             slack=slack,
+            bus=bus,
             approvers=approvers,
             executor=executor,
             workflow=workflow,

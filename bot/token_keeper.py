@@ -1,25 +1,27 @@
-"""Keeps each store's Lazada access token fresh, and tells the store's channel once a day when a person must act.
+"""Keeps each store's Lazada access token fresh, and has the store's channel told once a day when a person must act.
 
 Every replica runs `TokenKeeper.tick` on the same schedule; the database decides who acts. A refresh is claimed
 per token (`token_refresh`, keyed by the store and the expiry being replaced) so replicas do not refresh the same
 token twice; an announcement is claimed per store and store-local day (`token_announcement`, ``store:date``).
+The keeper decides and emits `TokenAlertDue` on the event bus; the presenter (`bot.slack.tokens`) tells Slack.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, Self
 
 import structlog
+from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
+from bot.events import EventBus, Receipt
 from bot.lazada.client import LazadaClient
 from bot.lazada.errors import LazadaAuthError, LazadaError
 from bot.lazada.tokens import StoredTokens
 from bot.settings import StoreConfig
-from bot.slack.gateway import SlackGateway
-from bot.slack.render.tokens import TokenAlert, render_token_alert
 from bot.store.claims import ClaimStore
 
 __all__ = [
@@ -29,6 +31,9 @@ __all__ = [
     "DEFAULT_WARNING_WINDOW",
     "REFRESH_KIND",
     "KeptTokenStore",
+    "TokenAlert",
+    "TokenAlertDue",
+    "TokenAlertPosted",
     "TokenHealth",
     "TokenKeeper",
     "announcement_key",
@@ -66,6 +71,46 @@ class TokenHealth(StrEnum):
     REFRESH_FAILED = "refresh_failed"
     EXPIRED = "expired"
     NOT_AUTHORIZED = "not_authorized"
+
+
+class TokenAlert(BaseModel):
+    """What went wrong with one store's Lazada tokens at ``now``; at least one of the two problems is set."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    store_code: str
+    store_label: str
+    country: str
+    now: AwareDatetime
+    access_expires_at: AwareDatetime | None = None
+    refresh_error: str | None = None
+    # True when Lazada refused the refresh itself; False when it could not be reached (the bot keeps trying).
+    refresh_refused: bool = False
+    renewal_deadline: AwareDatetime | None = None
+    deadline_is_refresh_token: bool = True
+
+    @model_validator(mode="after")
+    def _has_a_problem(self) -> Self:
+        if self.refresh_error is None and self.renewal_deadline is None:
+            raise ValueError("a token alert needs a refresh error, a renewal deadline, or both")
+        return self
+
+
+@dataclass(frozen=True, slots=True)
+class TokenAlertPosted:
+    """Where the presenter posted a token alert."""
+
+    channel: str
+    ts: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenAlertDue:
+    """Tell ``channel`` about ``alert``; the presenter answers ``receipt`` once the message is out (no answer: not)."""
+
+    alert: TokenAlert
+    channel: str
+    receipt: Receipt[TokenAlertPosted] = field(default_factory=Receipt, compare=False)
 
 
 def renewal_deadline(tokens: StoredTokens) -> datetime | None:
@@ -117,7 +162,7 @@ class TokenKeeper:
         tokens: KeptTokenStore,
         clients: Mapping[str, LazadaClient],
         stores: Sequence[StoreConfig],
-        slack: SlackGateway,
+        bus: EventBus,
         claims: ClaimStore,
         clock: Callable[[], datetime],
         replica_id: str,
@@ -129,7 +174,7 @@ class TokenKeeper:
         self._tokens = tokens
         self._clients = clients
         self._stores = tuple(stores)
-        self._slack = slack
+        self._bus = bus
         self._claims = claims
         self._clock = clock
         self._replica_id = replica_id
@@ -200,7 +245,7 @@ class TokenKeeper:
         return expires is None or expires - now <= self._transient_grace
 
     async def _announce(self, store: StoreConfig, alert: TokenAlert, now: datetime) -> None:
-        """Post the alert to the store's channel unless it was already posted today (on any replica)."""
+        """Have the alert posted to the store's channel unless it was already posted today (on any replica)."""
         channel = store.approval_channel or store.digest_channel
         if not channel:
             log.error("token_keeper.no_channel", store_code=store.code)
@@ -208,14 +253,19 @@ class TokenKeeper:
         key = announcement_key(store, now)
         if not await self._claims.claim(ANNOUNCEMENT_KIND, key, self._replica_id, now=now, lease=self._lease):
             return
-        delivery = await self._slack.post(channel, render_token_alert(alert))
-        if not delivery.ok:
+        event = TokenAlertDue(alert=alert, channel=channel)
+        try:
+            await self._bus.emit(event)
+        except Exception:
             await self._claims.release(ANNOUNCEMENT_KIND, key, self._replica_id)
-            log.warning(
-                "token_keeper.announcement_failed", store_code=store.code, channel=channel, error=delivery.error
-            )
+            raise
+        posted = event.receipt.value
+        if posted is None:
+            # The presenter logged Slack's error; the next tick, on any replica, tries again.
+            await self._claims.release(ANNOUNCEMENT_KIND, key, self._replica_id)
+            log.warning("token_keeper.announcement_failed", store_code=store.code, channel=channel)
             return
         await self._claims.complete(
-            ANNOUNCEMENT_KIND, key, self._replica_id, {"channel": delivery.channel, "ts": delivery.ts}
+            ANNOUNCEMENT_KIND, key, self._replica_id, {"channel": posted.channel, "ts": posted.ts}
         )
-        log.info("token_keeper.announced", store_code=store.code, channel=delivery.channel, ts=delivery.ts)
+        log.info("token_keeper.announced", store_code=store.code, channel=posted.channel, ts=posted.ts)

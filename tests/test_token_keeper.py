@@ -25,10 +25,11 @@ from bot.lazada.tokens import StoredTokens
 from bot.services import Services, open_services
 from bot.settings import Settings, StoreConfig
 from bot.slack.render.text import escape
-from bot.slack.render.tokens import TokenAlert, render_token_alert
+from bot.slack.render.tokens import render_token_alert
 from bot.store import ClaimStatus, ClaimStore, DbTokenStore, default_sqlite_url
 from bot.token_keeper import (
     ANNOUNCEMENT_KIND,
+    TokenAlert,
     TokenHealth,
     TokenKeeper,
     announcement_key,
@@ -60,7 +61,7 @@ class Rig:
             tokens=DbTokenStore(used.db),
             clients=used.clients,
             stores=options.pop("stores", used.stores),
-            slack=used.slack,
+            bus=used.bus,
             claims=ClaimStore(used.db),
             clock=self.clock,
             replica_id=replica_id,

@@ -1,6 +1,7 @@
-"""The daily seller-fault cancellation-rate digest: Lazada orders cached per store, the figures, the posting.
+"""The daily seller-fault cancellation-rate digest: Lazada orders cached per store, the figures, the daily claim.
 
-Build a `bot.digest.service.DigestService` and use its `sync`, `report`, `projection`, `post` and `tick`.
+Build a `bot.digest.service.DigestService` and use its `sync`, `report`, `projection`, `post` and `tick`; it
+emits `bot.digest.events.DigestReady` for the presenter (`bot.slack.digest_poster`) and imports nothing of Slack.
 This package root only re-exports the records, so the renderers can import them without the service.
 """
 

@@ -148,7 +148,6 @@ class DigestReport(_Frozen):
     projected_status: RateStatus
     daily: tuple[DailyRate, ...] = ()
     activity: Activity
-    sandbox: bool = False
 
     @property
     def rate(self) -> float:

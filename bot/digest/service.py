@@ -1,4 +1,7 @@
-"""The digest service: sync a store's orders, compute its report from the cache, post it once a day, project rates."""
+"""The digest service: sync a store's orders, compute its report from the cache, announce it once a day, project rates.
+
+It posts nothing itself: it emits `DigestReady` on the event bus and the presenter that subscribes tells Slack.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,13 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 
 import structlog
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest.activity import ActivityReader
 from bot.digest.cache import DigestCache, SyncState
+from bot.digest.claims import DigestClaims, claim_key
 from bot.digest.errors import NoDigestChannelError, NotSyncedError
 from bot.digest.estimate import daily_rates, figures, project, rate_status
+from bot.digest.events import DigestReady
 from bot.digest.models import DigestReport, Figures, PostResult, SyncStats
 from bot.digest.sync import OrderSync, Progress
 from bot.digest.window import (
@@ -25,9 +29,9 @@ from bot.digest.window import (
     rate_window,
     scheduled_at,
 )
+from bot.events import EventBus
 from bot.lazada.client import LazadaClient
 from bot.settings import StoreConfig
-from bot.slack.digest_poster import DigestPoster, claim_key
 from bot.store.claims import ClaimStore
 from bot.store.db import Database
 from bot.workflow.errors import UnknownStoreError
@@ -54,13 +58,12 @@ class DigestService:
         db: Database,
         clients: Mapping[str, LazadaClient],
         stores: Sequence[StoreConfig],
-        slack_client: AsyncWebClient,
+        bus: EventBus,
         clock: Callable[[], datetime],
         seller_fault_initiators: Collection[str],
         skip_quiet_days: bool = False,
         digest_time: time = time(9, 0),
         replica_id: str = "local",
-        sandbox: bool = False,
         concurrency: int = 16,
         claim_lease: timedelta = timedelta(minutes=15),
         chart_days: int = CHART_DAYS,
@@ -73,14 +76,12 @@ class DigestService:
         self.initiators = frozenset(seller_fault_initiators)
         self.skip_quiet_days = skip_quiet_days
         self.digest_time = digest_time
-        self.sandbox = sandbox
         self.chart_days = chart_days
         self.cache = DigestCache(db)
         self.activity = ActivityReader(db)
         self.syncer = OrderSync(cache=self.cache, clock=clock, concurrency=concurrency, chart_days=chart_days)
-        self.poster = DigestPoster(
-            slack_client=slack_client, claims=ClaimStore(db), clock=clock, replica_id=replica_id, lease=claim_lease
-        )
+        self.bus = bus
+        self.claims = DigestClaims(ClaimStore(db), clock=clock, replica_id=replica_id, lease=claim_lease)
 
     def store(self, store: StoreRef | None = None) -> StoreConfig:
         """The store given, by config or code (the first store when None); UnknownStoreError otherwise."""
@@ -139,7 +140,6 @@ class DigestService:
                 rate for rate in daily_rates(counts, day, self.chart_days) if rate_window(rate.day).first >= covered
             ),
             activity=await self.activity.read(config.code, since=now - ACTIVITY_PERIOD, until=now),
-            sandbox=self.sandbox,
         )
 
     async def refresh(
@@ -171,11 +171,11 @@ class DigestService:
         return project(figures(counts, span), extra_items, config.thresholds)
 
     async def post(self, store: StoreRef, report: DigestReport) -> PostResult:
-        """Post a digest and its chart to the store's digest channel now (on demand: no daily claim)."""
+        """Have the digest posted to the store's digest channel now (on demand: no daily claim); where it went."""
         config = self.store(store)
         if not config.digest_channel:
             raise NoDigestChannelError(config.code)
-        return await self.poster.publish(config.digest_channel, report)
+        return await self._announce(DigestReady(report=report, channel=config.digest_channel))
 
     def due_day(self, store: StoreRef, now: datetime) -> date | None:
         """The store-local date whose digest is due at ``now`` (its time has come today), or None before it."""
@@ -186,10 +186,11 @@ class DigestService:
         return None
 
     async def tick(self) -> None:
-        """For the scheduler on every replica: post each due store's digest once, the claim deciding who posts.
+        """For the scheduler on every replica: announce each due store's digest once, the claim deciding who does.
 
         A store whose time has come today and whose digest is not done yet is due, so a replica that was down
-        at the digest time catches up on its next tick. A failure releases the claim for the next tick.
+        at the digest time catches up on its next tick. A failure (nothing posted) releases the claim for the next
+        tick; the claim is done with the presenter's answer (channel, ts, chart) once the digest is out.
         """
         now = self.clock()
         due = [
@@ -202,27 +203,23 @@ class DigestService:
         assert channel is not None
         key = claim_key(store.code, day.isoformat())
         try:
-            outcome = await self.poster.claim(key)
+            outcome = await self.claims.claim(key)
             if not outcome.won:
                 return
         except Exception:
             log.exception("digest.claim_failed", store_code=store.code, day=day.isoformat())
             return
+        posted_since = None
+        if outcome.taken_over:
+            posted_since = scheduled_at(day, store.digest_time or self.digest_time, store.tz) - timedelta(minutes=1)
         try:
-            if outcome.taken_over:
-                since = scheduled_at(day, store.digest_time or self.digest_time, store.tz) - timedelta(minutes=1)
-                ts = await self.poster.find_posted(channel, store.code, day.isoformat(), since=since)
-                if ts is not None:
-                    log.info("digest.already_posted", store_code=store.code, day=day.isoformat(), ts=ts)
-                    await self.poster.complete(key, {"channel": channel, "ts": ts, "reused": True})
-                    return
             await self.sync(store)
             report = await self.report(store, today=day)
             if self.skip_quiet_days and report.quiet:
                 log.info("digest.skipped_quiet", store_code=store.code, day=day.isoformat())
-                await self.poster.complete(key, {"skipped": "quiet"})
+                await self.claims.complete(key, {"skipped": "quiet"})
                 return
-            result = await self.poster.publish(channel, report)
+            result = await self._announce(DigestReady(report=report, channel=channel, posted_since=posted_since))
         except Exception:
             log.exception("digest.failed", store_code=store.code, day=day.isoformat())
             await self._release(key)
@@ -230,11 +227,20 @@ class DigestService:
         if not result.ok:
             await self._release(key)
             return
-        await self.poster.complete(key, result.model_dump(mode="json"))
+        await self.claims.complete(key, result.model_dump(mode="json"))
+
+    async def _announce(self, event: DigestReady) -> PostResult:
+        """Emit the event and return the presenter's answer; nothing answering means nothing was posted."""
+        await self.bus.emit(event)
+        result = event.receipt.value
+        if result is None:
+            log.error("digest.no_presenter", store_code=event.report.store_code)
+            return PostResult(ok=False, channel=event.channel, error="no_presenter")
+        return result
 
     async def _release(self, key: str) -> None:
         try:
-            await self.poster.release(key)
+            await self.claims.release(key)
         except Exception:
             log.exception("digest.release_failed", key=key)
 

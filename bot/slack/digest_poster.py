@@ -1,41 +1,33 @@
-"""Posting a digest exactly once: the database claim that decides, the message with its metadata, the chart upload.
+"""The digest's presenter: posts a `DigestReady` digest with its metadata, then uploads its chart, and answers.
 
-Every replica's tick may try; the one whose claim wins posts. A claim whose holder died is taken over after its
-lease, and the new holder first looks in the channel for the message metadata the first attempt attached, so a
-digest that was posted just before a crash is not posted again.
+The digest service decides (its daily claim says which replica announces); this module only tells Slack. The
+message goes through the gateway, which marks it SANDBOX on the sandbox. When the event says a dead replica held
+the claim before, the channel is first searched for the message metadata that attempt attached, so a digest posted
+just before a crash is not posted again.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 import aiohttp
 import structlog
 from slack_sdk.errors import SlackApiError, SlackClientError
-from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.digest.events import DigestReady
 from bot.digest.models import DigestReport, PostResult
+from bot.events import EventBus
 from bot.slack.chart import chart_filename, render_chart
+from bot.slack.gateway import SlackGateway
 from bot.slack.render.digest import render_digest
-from bot.store.claims import ClaimStore
-from bot.store.models import ClaimStatus
 
-__all__ = ["CLAIM_KIND", "DIGEST_EVENT", "ClaimOutcome", "DigestPoster", "claim_key"]
+__all__ = ["DIGEST_EVENT", "DigestPoster"]
 
-CLAIM_KIND = "digest"
 DIGEST_EVENT = "daily_digest"
 _HISTORY_LIMIT = 200
 
 log = structlog.get_logger(__name__)
-
-
-def claim_key(store_code: str, day: object) -> str:
-    """The claim of one store's digest for one local date, e.g. ``main/2026-11-30``."""
-    return f"{store_code}/{day}"
 
 
 def _error_of(exc: BaseException) -> str:
@@ -47,47 +39,27 @@ def _error_of(exc: BaseException) -> str:
 _SLACK_FAILURES = (SlackClientError, aiohttp.ClientError, TimeoutError)
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimOutcome:
-    """What a claim attempt found: ``won`` (this replica posts), and whether it took over a dead holder's claim."""
-
-    won: bool
-    taken_over: bool = False
-
-
 class DigestPoster:
-    """Claims, posts and uploads digests through Slack's Web API; one instance per app."""
+    """Posts digests and uploads their charts through the gateway's Web API client; one instance per app."""
 
-    def __init__(
-        self,
-        *,
-        slack_client: AsyncWebClient,
-        claims: ClaimStore,
-        clock: Callable[[], datetime],
-        replica_id: str,
-        lease: timedelta = timedelta(minutes=15),
-    ) -> None:
-        self._slack = slack_client
-        self._claims = claims
-        self._clock = clock
-        self._replica_id = replica_id
-        self._lease = lease
+    def __init__(self, gateway: SlackGateway) -> None:
+        self._gateway = gateway
+        self._slack = gateway.client
 
-    async def claim(self, key: str) -> ClaimOutcome:
-        """Try to become the one replica that posts the digest ``key``; a done digest is never claimed again."""
-        existing = await self._claims.get(CLAIM_KIND, key)
-        if existing is not None and existing.status is ClaimStatus.DONE:
-            return ClaimOutcome(won=False)
-        won = await self._claims.claim(CLAIM_KIND, key, self._replica_id, now=self._clock(), lease=self._lease)
-        return ClaimOutcome(won=won, taken_over=won and existing is not None)
+    def subscribe(self, bus: EventBus) -> None:
+        """Post every digest the digest service emits on ``bus``."""
+        bus.subscribe(DigestReady, self.on_digest_ready)
 
-    async def complete(self, key: str, result: dict[str, Any]) -> bool:
-        """Mark the digest ``key`` done with ``result``; False if another replica took the claim over meanwhile."""
-        return await self._claims.complete(CLAIM_KIND, key, self._replica_id, result)
-
-    async def release(self, key: str) -> None:
-        """Give the claim back so the next tick tries again (nothing was posted)."""
-        await self._claims.release(CLAIM_KIND, key, self._replica_id)
+    async def on_digest_ready(self, event: DigestReady) -> None:
+        """Post the digest (or find the one an earlier attempt posted) and answer the event with where it went."""
+        if event.posted_since is not None:
+            day = event.report.today.isoformat()
+            ts = await self.find_posted(event.channel, event.report.store_code, day, since=event.posted_since)
+            if ts is not None:
+                log.info("digest.already_posted", store_code=event.report.store_code, day=day, ts=ts)
+                event.receipt.answer(PostResult(ok=True, channel=event.channel, ts=ts, reused=True))
+                return
+        event.receipt.answer(await self.publish(event.channel, event.report))
 
     async def publish(self, channel: str, report: DigestReport) -> PostResult:
         """Post the digest with its metadata, then upload the chart to the same channel with ``files_upload_v2``.
@@ -100,16 +72,12 @@ class DigestPoster:
             "event_type": DIGEST_EVENT,
             "event_payload": {"store": report.store_code, "date": report.today.isoformat()},
         }
-        try:
-            response = await self._slack.chat_postMessage(
-                channel=channel, text=message.text, blocks=message.blocks, metadata=metadata
-            )
-        except _SLACK_FAILURES as exc:
-            error = _error_of(exc)
-            log.warning("digest.post_failed", store_code=report.store_code, channel=channel, error=error)
-            return PostResult(ok=False, channel=channel, error=error)
-        ts = response.get("ts")
-        posted_channel = response.get("channel") or channel
+        delivery = await self._gateway.post(channel, message, metadata=metadata)
+        if not delivery.ok:
+            log.warning("digest.post_failed", store_code=report.store_code, channel=channel, error=delivery.error)
+            return PostResult(ok=False, channel=channel, error=delivery.error)
+        ts = delivery.ts
+        posted_channel = delivery.channel or channel
         try:
             chart = await asyncio.to_thread(render_chart, report)
         except Exception:

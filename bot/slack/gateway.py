@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -87,8 +87,15 @@ class SlackGateway:
     def _blocks(self, blocks: Sequence[Block]) -> list[dict[str, Any]]:
         return self._marked([b.to_dict() for b in blocks], MESSAGE_BLOCK_LIMIT)
 
-    async def post(self, channel: str, message: Outgoing, *, thread_ts: str | None = None) -> Delivery:
-        """Post a message (a thread reply when `thread_ts` is given)."""
+    async def post(
+        self,
+        channel: str,
+        message: Outgoing,
+        *,
+        thread_ts: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Delivery:
+        """Post a message (a thread reply when `thread_ts` is given, with Slack message `metadata` when given)."""
         args: dict[str, Any] = {
             "channel": channel,
             "text": self._text(message.text),
@@ -96,6 +103,8 @@ class SlackGateway:
         }
         if thread_ts:
             args["thread_ts"] = thread_ts
+        if metadata is not None:
+            args["metadata"] = dict(metadata)
         data, error = await self._call("chat.postMessage", **args)
         if data is None:
             return Delivery(ok=False, error=error)

@@ -76,12 +76,12 @@ def _activity(activity: Activity) -> list[str]:
     return lines
 
 
-def render_digest_text(report: DigestReport, stats: SyncStats | None = None) -> str:
-    """The digest for a terminal, saying plainly that the rate is an estimate."""
+def render_digest_text(report: DigestReport, stats: SyncStats | None = None, *, sandbox: bool = False) -> str:
+    """The digest for a terminal, saying plainly that the rate is an estimate (and that it is the sandbox's)."""
     window, pipeline, t = report.window, report.pipeline, report.thresholds
     title = f"{report.store_label} ({report.store_code}) · {report.today.isoformat()}"
     lines = [
-        title + (" · SANDBOX (no real order)" if report.sandbox else ""),
+        title + (" · SANDBOX (no real order)" if sandbox else ""),
         f"Estimated seller-fault cancellation rate: {_pct(window.rate)} [{report.status.label}]",
         f"  {window.cancelled_items} of {window.ordered_items} items cancelled for seller fault, orders created "
         f"{window.first_day.isoformat()} to {window.last_day.isoformat()} ({report.timezone})",
@@ -131,7 +131,7 @@ async def _one(digest: DigestService, store: StoreConfig, args: argparse.Namespa
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False), flush=True)
     else:
-        print(render_digest_text(report, stats) + "\n", flush=True)
+        print(render_digest_text(report, stats, sandbox=getattr(args, "sandbox", False)) + "\n", flush=True)
     if not args.post:
         return 0
     try:

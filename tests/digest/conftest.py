@@ -14,12 +14,15 @@ from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest.service import DigestService
+from bot.events import EventBus
 from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.limiter import UnlimitedRateLimiter
 from bot.lazada.sandbox import SANDBOX_BASE_URL, SandboxTransport, SandboxWorld
 from bot.lazada.sandbox.testing import ManualClock
 from bot.lazada.tokens import MemoryTokenStore, StoredTokens
 from bot.settings import StoreConfig, Thresholds
+from bot.slack.digest_poster import DigestPoster
+from bot.slack.gateway import SlackGateway
 from bot.store import Database
 
 TZ = ZoneInfo("Asia/Bangkok")
@@ -116,15 +119,23 @@ class ServiceFactory:
         initiators: Sequence[str] = SELLER_FAULT,
         replica_id: str = "replica-a",
         database: Database | None = None,
+        bus: EventBus | None = None,
+        sandbox: bool = False,
         **options: Any,
     ) -> DigestService:
-        """A service for the test store (or ``stores``), its Slack client pointing nowhere unless given."""
+        """A service for the test store (or ``stores``) emitting on ``bus``, or, by default, on a bus of its own
+        where a digest poster subscribes, as the app wires it: through a gateway on ``slack_client`` (pointing
+        nowhere unless given), marking messages SANDBOX when ``sandbox``."""
         configs = list(stores) if stores is not None else [store_config()]
+        if bus is None:
+            bus = EventBus()
+            client = slack_client or AsyncWebClient(token="xoxb-unused", base_url=NOWHERE)
+            DigestPoster(SlackGateway(client, sandbox=sandbox)).subscribe(bus)
         return DigestService(
             db=database or self.database,
             clients={config.code: self.client for config in configs},
             stores=configs,
-            slack_client=slack_client or AsyncWebClient(token="xoxb-unused", base_url=NOWHERE),
+            bus=bus,
             clock=self.clock,
             seller_fault_initiators=initiators,
             replica_id=replica_id,

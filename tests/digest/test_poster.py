@@ -15,7 +15,8 @@ from bot.digest.service import DigestService
 from bot.lazada.sandbox import ItemSpec, SandboxWorld
 from bot.lazada.sandbox.testing import ManualClock
 from bot.slack.chart import PNG_SIGNATURE
-from bot.slack.digest_poster import CLAIM_KIND, DIGEST_EVENT
+from bot.digest.claims import CLAIM_KIND
+from bot.slack.digest_poster import DIGEST_EVENT
 from bot.store import ClaimStatus, ClaimStore, Database
 from cancel_order_bot.demo import FakeSlack
 from cancel_order_bot.demo.fake_slack import FILE_UPLOAD
@@ -226,8 +227,8 @@ async def test_a_taken_over_claim_finds_the_digest_posted_before_the_crash(
     add_history(world)
     crashed: DigestService = make_service(slack_client=slack_client, replica_id="crashed")
     clock.current = local(2026, 11, 20, 9, 0)
-    assert (await crashed.poster.claim(KEY)).won
-    await crashed.poster.publish(CHANNEL, await crashed.refresh("th-main"))
+    assert (await crashed.claims.claim(KEY)).won
+    assert (await crashed.post("th-main", await crashed.refresh("th-main"))).ok
     posted = len(slack.messages(CHANNEL))
 
     clock.advance(minutes=5)

@@ -99,10 +99,9 @@ def test_many_people_stay_within_the_limits() -> None:
     assert all(isinstance(block, Block) for block in message.blocks)
 
 
-def test_sandbox_and_incomplete_reports_say_so() -> None:
-    text = text_of(render_digest(report(sandbox=True, window=span(35, 8, 1000, 25, unread_orders=3))))
+def test_an_incomplete_report_says_so() -> None:
+    text = text_of(render_digest(report(window=span(35, 8, 1000, 25, unread_orders=3))))
 
-    assert "SANDBOX" in text
     assert "3 orders with cancelled items could not be read yet" in text
 
 

@@ -11,7 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.lazada.sandbox import SandboxWorld
 from bot.lazada.sandbox.testing import ManualClock
-from bot.slack.digest_poster import CLAIM_KIND
+from bot.digest.claims import CLAIM_KIND
 from bot.store import ClaimStatus, ClaimStore, Database
 from cancel_order_bot.demo import FakeSlack
 from tests.digest.conftest import ServiceFactory, local

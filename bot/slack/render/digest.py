@@ -1,4 +1,7 @@
-"""The daily digest as a Slack message, and its short ephemeral form for `/cancel-order digest`."""
+"""The daily digest as a Slack message, and its short ephemeral form for `/cancel-order digest`.
+
+On the sandbox the gateway marks whatever it sends, so nothing here knows about it.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,6 @@ from bot.slack.render.text import (
     percent,
     plain,
     plural,
-    sandbox_banner,
     truncate,
     user,
     when,
@@ -145,17 +147,13 @@ def _fallback(report: DigestReport) -> str:
         f"{_label(report)}: estimated seller-fault cancellation rate {percent(report.rate)} "
         f"({report.status.label}); {percent(report.projected.rate)} once the last 7 days are counted."
     )
-    if report.sandbox:
-        text = f"[SANDBOX] {text}"
     return truncate(text, FALLBACK_TEXT_LIMIT)
 
 
 def render_digest(report: DigestReport) -> Message:
     """The daily digest: the rate and its changes, the status, the pipeline, the bot's last 24 h; an estimate."""
-    blocks: list[Block] = [HeaderBlock(text=plain(f"Cancellation rate · {oneline(report.store_label)}", HEADER_LIMIT))]
-    if report.sandbox:
-        blocks.append(ContextBlock(elements=[mrkdwn(f"🧪 *{sandbox_banner()}*")]))
-    blocks += [
+    blocks: list[Block] = [
+        HeaderBlock(text=plain(f"Cancellation rate · {oneline(report.store_label)}", HEADER_LIMIT)),
         SectionBlock(text=mrkdwn(_headline(report)), fields=[mrkdwn(field) for field in _thresholds(report)]),
         DividerBlock(),
         SectionBlock(text=mrkdwn(_pipeline(report))),
@@ -177,10 +175,7 @@ def render_digest_ephemeral(report: DigestReport) -> Message:
         f"In the pipeline: {plural(report.pipeline.cancelled_items, 'seller-fault cancelled item')} → about "
         f"{percent(report.projected.rate)} once counted."
     )
-    notes = [ESTIMATE_NOTE]
-    if report.sandbox:
-        notes.insert(0, f"🧪 *{sandbox_banner()}*")
     return Message(
         text=_fallback(report),
-        blocks=[SectionBlock(text=mrkdwn(text)), ContextBlock(elements=[mrkdwn(note) for note in notes])],
+        blocks=[SectionBlock(text=mrkdwn(text)), ContextBlock(elements=[mrkdwn(ESTIMATE_NOTE)])],
     )

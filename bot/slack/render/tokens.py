@@ -3,39 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 from slack_sdk.models.blocks import Block, ContextBlock, SectionBlock
 
 from bot.slack.render.text import FALLBACK_TEXT_LIMIT, Message, escape, mrkdwn, oneline, relative, truncate, when
+from bot.token_keeper import TokenAlert
 
-__all__ = ["TokenAlert", "auth_url_command", "exchange_command", "render_token_alert"]
+__all__ = ["auth_url_command", "exchange_command", "render_token_alert"]
 
 _ERROR_LIMIT = 500
-
-
-class TokenAlert(BaseModel):
-    """What went wrong with one store's Lazada tokens at ``now``; at least one of the two problems is set."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    store_code: str
-    store_label: str
-    country: str
-    now: AwareDatetime
-    access_expires_at: AwareDatetime | None = None
-    refresh_error: str | None = None
-    # True when Lazada refused the refresh itself; False when it could not be reached (the bot keeps trying).
-    refresh_refused: bool = False
-    renewal_deadline: AwareDatetime | None = None
-    deadline_is_refresh_token: bool = True
-
-    @model_validator(mode="after")
-    def _has_a_problem(self) -> Self:
-        if self.refresh_error is None and self.renewal_deadline is None:
-            raise ValueError("a token alert needs a refresh error, a renewal deadline, or both")
-        return self
 
 
 def auth_url_command(store_code: str) -> str:
