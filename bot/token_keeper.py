@@ -257,13 +257,13 @@ class TokenKeeper:
         try:
             await self._bus.emit(event)
         except Exception:
-            await self._claims.release(ANNOUNCEMENT_KIND, key, self._replica_id)
-            raise
+            # Logged here, not raised: the other stores are still to be kept on this tick.
+            log.exception("token_keeper.announcement_failed", store_code=store.code, channel=channel)
         posted = event.receipt.value
         if posted is None:
-            # The presenter logged Slack's error; the next tick, on any replica, tries again.
+            # Nothing went out (the presenter logged Slack's error): the next tick, on any replica, tries again.
             await self._claims.release(ANNOUNCEMENT_KIND, key, self._replica_id)
-            log.warning("token_keeper.announcement_failed", store_code=store.code, channel=channel)
+            log.warning("token_keeper.not_announced", store_code=store.code, channel=channel)
             return
         await self._claims.complete(
             ANNOUNCEMENT_KIND, key, self._replica_id, {"channel": posted.channel, "ts": posted.ts}

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.events import EventBus
+from bot.events import EventBus, Receipt
 
 
 @dataclass(frozen=True)
@@ -51,3 +51,14 @@ async def test_event_bus_lets_a_subscriber_error_reach_the_emitter() -> None:
     bus.subscribe(_Said, broken)
     with pytest.raises(RuntimeError, match="boom"):
         await bus.emit(_Said("boom"))
+
+
+def test_receipt_takes_one_answer_only() -> None:
+    receipt: Receipt[str] = Receipt()
+    unanswered = receipt.value
+    receipt.answer("posted")
+    assert unanswered is None
+    assert receipt.value == "posted"
+    with pytest.raises(RuntimeError, match="already answered"):
+        receipt.answer("posted again")
+    assert receipt.value == "posted"

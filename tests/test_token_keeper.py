@@ -16,6 +16,7 @@ import pytest
 from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.events import EventBus
 from bot.lazada.client import RetryPolicy
 from bot.lazada.gateways import Country
 from bot.lazada.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_SECRET, FaultKind, SandboxServer, SandboxWorld
@@ -30,6 +31,8 @@ from bot.store import ClaimStatus, ClaimStore, DbTokenStore, default_sqlite_url
 from bot.token_keeper import (
     ANNOUNCEMENT_KIND,
     TokenAlert,
+    TokenAlertDue,
+    TokenAlertPosted,
     TokenHealth,
     TokenKeeper,
     announcement_key,
@@ -61,7 +64,7 @@ class Rig:
             tokens=DbTokenStore(used.db),
             clients=used.clients,
             stores=options.pop("stores", used.stores),
-            bus=used.bus,
+            bus=options.pop("bus", used.bus),
             claims=ClaimStore(used.db),
             clock=self.clock,
             replica_id=replica_id,
@@ -334,6 +337,52 @@ async def test_two_replicas_refresh_once_and_announce_once(rig_any_db: Rig) -> N
     assert rig.world.call_count(REFRESH) == 1
     assert len(rig.announcements()) == 1
     assert (await rig.tokens()).access_token.get_secret_value() == rig.world.access_token
+
+
+async def test_keeper_emits_the_alert_and_posts_nothing_itself(rig: Rig) -> None:
+    bus = EventBus()
+    seen: list[TokenAlertDue] = []
+
+    async def presenter(event: TokenAlertDue) -> None:
+        seen.append(event)
+        event.receipt.answer(TokenAlertPosted(channel=event.channel, ts="1.000001"))
+
+    bus.subscribe(TokenAlertDue, presenter)
+    rig.clock.advance(days=44)
+    await rig.keeper(bus=bus).tick()
+    await rig.keeper("replica-2", bus=bus).tick()
+
+    (event,) = seen
+    assert (event.channel, event.alert.store_code) == ("C0OPS", "main")
+    assert event.alert.renewal_deadline is not None
+    assert rig.announcements() == []
+    claim = await ClaimStore(rig.services.db).get(
+        ANNOUNCEMENT_KIND, announcement_key(rig.services.stores[0], rig.clock())
+    )
+    assert claim is not None
+    assert (claim.status, claim.result) == (ClaimStatus.DONE, {"channel": "C0OPS", "ts": "1.000001"})
+
+
+async def test_an_alert_nobody_posted_gives_the_claim_back(rig: Rig) -> None:
+    bus = EventBus()
+    seen: list[TokenAlertDue] = []
+
+    async def silent(event: TokenAlertDue) -> None:
+        seen.append(event)
+
+    async def broken(event: TokenAlertDue) -> None:
+        raise RuntimeError("the presenter broke")
+
+    bus.subscribe(TokenAlertDue, silent)
+    rig.clock.advance(days=44)
+    key = announcement_key(rig.services.stores[0], rig.clock())
+    await rig.keeper(bus=bus).tick()
+    assert await ClaimStore(rig.services.db).get(ANNOUNCEMENT_KIND, key) is None
+
+    bus.subscribe(TokenAlertDue, broken)
+    await rig.keeper(bus=bus).tick()
+    assert await ClaimStore(rig.services.db).get(ANNOUNCEMENT_KIND, key) is None
+    assert len(seen) == 2
 
 
 def test_assess_tokens_worst_problem_first() -> None:

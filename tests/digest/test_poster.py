@@ -10,12 +10,12 @@ import pytest
 from matplotlib.image import imread
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.digest.claims import CLAIM_KIND
 from bot.digest.errors import NoDigestChannelError
 from bot.digest.service import DigestService
 from bot.lazada.sandbox import ItemSpec, SandboxWorld
 from bot.lazada.sandbox.testing import ManualClock
 from bot.slack.chart import PNG_SIGNATURE
-from bot.digest.claims import CLAIM_KIND
 from bot.slack.digest_poster import DIGEST_EVENT
 from bot.store import ClaimStatus, ClaimStore, Database
 from cancel_order_bot.demo import FakeSlack
@@ -272,3 +272,30 @@ async def test_each_store_follows_its_own_time_zone(
 
     assert service.due_day("th-main", clock()) is None
     assert service.due_day("sg-main", clock()) is not None
+
+
+async def test_on_the_sandbox_the_gateway_marks_the_digest(
+    world: SandboxWorld, make_service: ServiceFactory, slack: FakeSlack, slack_client: AsyncWebClient
+) -> None:
+    add_history(world)
+    service = make_service(slack_client=slack_client, sandbox=True)
+
+    result = await service.post("th-main", await service.refresh("th-main"))
+
+    assert result.ok
+    (message,) = [m for m in slack.messages(CHANNEL) if m.get("blocks")]
+    assert message["text"].startswith("[SANDBOX] ")
+    assert "SANDBOX — no real order is touched" in str(message["blocks"])
+    assert message["metadata"]["event_type"] == DIGEST_EVENT
+
+
+async def test_off_the_sandbox_the_digest_is_not_marked(
+    world: SandboxWorld, make_service: ServiceFactory, slack: FakeSlack, slack_client: AsyncWebClient
+) -> None:
+    add_history(world)
+    service = make_service(slack_client=slack_client)
+
+    await service.post("th-main", await service.refresh("th-main"))
+
+    (message,) = [m for m in slack.messages(CHANNEL) if m.get("blocks")]
+    assert "SANDBOX" not in message["text"] + str(message["blocks"])

@@ -9,12 +9,12 @@ from contextlib import AsyncExitStack
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.digest.claims import CLAIM_KIND
 from bot.lazada.sandbox import SandboxWorld
 from bot.lazada.sandbox.testing import ManualClock
-from bot.digest.claims import CLAIM_KIND
 from bot.store import ClaimStatus, ClaimStore, Database
 from cancel_order_bot.demo import FakeSlack
-from tests.digest.conftest import ServiceFactory, local
+from tests.digest.conftest import ServiceFactory, local, store_config
 from tests.digest.test_poster import add_history
 
 REPLICAS = 4
@@ -56,3 +56,38 @@ async def test_replicas_ticking_in_the_same_minute_post_one_digest(
     # One sync only: the 350 orders were listed once, in four pages.
     offsets = sorted(int(call.params["offset"]) for call in world.calls if call.path == "/orders/get")
     assert offsets == [0, 100, 200, 300]
+
+
+async def test_two_replicas_post_each_stores_digest_once_a_day(
+    world: SandboxWorld, make_service: ServiceFactory, slack: FakeSlack, clock: ManualClock, db_url: str
+) -> None:
+    add_history(world)
+    stores = [store_config(), store_config(code="th-second", name="Thai Second", digest_channel="C0OPS")]
+    clock.current = local(2026, 11, 20, 9, 0, 30)
+    async with AsyncExitStack() as stack:
+        replicas = []
+        for index in range(2):
+            database = await stack.enter_async_context(Database.from_url(db_url))
+            replicas.append(
+                make_service(
+                    slack_client=AsyncWebClient(token=slack.bot_token, base_url=slack.api_url),
+                    stores=stores,
+                    replica_id=f"replica-{index}",
+                    database=database,
+                )
+            )
+
+        for _ in range(2):
+            await asyncio.gather(*(replica.tick() for replica in replicas))
+        clock.current = local(2026, 11, 21, 9, 5)
+        for _ in range(2):
+            await asyncio.gather(*(replica.tick() for replica in replicas))
+
+    posted = [call.params["channel"] for call in slack.calls if call.method == "chat.postMessage"]
+    assert sorted(posted) == ["C0DIGEST", "C0DIGEST", "C0OPS", "C0OPS"]
+    assert len(slack.uploaded_files) == 4
+    claims = ClaimStore(make_service.database)
+    for key in ("th-main/2026-11-20", "th-second/2026-11-20", "th-main/2026-11-21", "th-second/2026-11-21"):
+        claim = await claims.get(CLAIM_KIND, key)
+        assert claim is not None, key
+        assert claim.status is ClaimStatus.DONE, key
