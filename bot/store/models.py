@@ -1,13 +1,17 @@
-"""Frozen records the store takes and returns: requests, their orders and approvals, audit entries, claims."""
+"""Frozen records the store takes and returns: requests, their orders and approvals, audit entries, claims.
+
+The statuses and the item shape are the shared ones of `bot.domain`, re-exported here for the store's callers.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from bot.domain import Item, OrderStatus, RequestStatus
 
 __all__ = [
     "FINAL_REQUEST_STATUSES",
@@ -21,7 +25,6 @@ __all__ = [
     "ClaimStatus",
     "NewOrder",
     "NewRequest",
-    "OrderItem",
     "OrderStatus",
     "RequestOrder",
     "RequestStatus",
@@ -39,19 +42,6 @@ def _aware(value: datetime) -> datetime:
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 
 
-class RequestStatus(StrEnum):
-    """Where a cancel request is in its life: `pending → executing → executed | failed | needs_attention`."""
-
-    PENDING = "pending"
-    EXECUTING = "executing"
-    EXECUTED = "executed"
-    FAILED = "failed"
-    NEEDS_ATTENTION = "needs_attention"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"
-
-
 FINAL_REQUEST_STATUSES = frozenset(
     {
         RequestStatus.EXECUTED,
@@ -62,17 +52,6 @@ FINAL_REQUEST_STATUSES = frozenset(
     }
 )
 """Statuses nothing moves out of (`needs_attention` is not final: a person or the reconciler settles it)."""
-
-
-class OrderStatus(StrEnum):
-    """Where one order of a request is: its own execution outcome, or `skipped`."""
-
-    PENDING = "pending"
-    EXECUTING = "executing"
-    EXECUTED = "executed"
-    FAILED = "failed"
-    NEEDS_ATTENTION = "needs_attention"
-    SKIPPED = "skipped"
 
 
 class ClaimStatus(StrEnum):
@@ -92,24 +71,11 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
 
-class OrderItem(_Frozen):
-    """One Lazada order item as it was when the request was made."""
-
-    order_item_id: str
-    name: str
-    sku: str
-    variation: str | None = None
-    status: str
-    package_id: str | None = None
-    paid_price: Decimal
-    currency: str
-
-
 class NewOrder(_Frozen):
     """One order of a new request: its items at request time and the ids of those to cancel."""
 
     order_id: str = Field(min_length=1)
-    items: tuple[OrderItem, ...] = Field(min_length=1)
+    items: tuple[Item, ...] = Field(min_length=1)
     item_ids: tuple[str, ...] = Field(min_length=1)
     validate_tip_content: str | None = None
     validate_tip_type: str | None = None
@@ -152,7 +118,7 @@ class RequestOrder(_Record):
     """One order of a stored request, with its execution status and Lazada's answers."""
 
     order_id: str
-    items: tuple[OrderItem, ...]
+    items: tuple[Item, ...]
     item_ids: tuple[str, ...]
     status: OrderStatus
     validate_tip_content: str | None

@@ -1,0 +1,106 @@
+"""The words every layer shares: a request's and an order's status, the package choice, an order item, not-found.
+
+They live here, beside the packages rather than inside one, because the store keeps them, the workflow decides
+with them and the presenter shows them: `bot.store` and `bot.workflow` both import this module, and it imports
+neither (only the Lazada model an item is read from), so no package cycle can form through it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from bot.lazada.models import CANCELLABLE_STATUSES
+from bot.lazada.models import OrderItem as LazadaOrderItem
+
+__all__ = [
+    "CANCELLABLE_STATUSES",
+    "DomainError",
+    "Item",
+    "OrderStatus",
+    "PackageChoice",
+    "RequestNotFoundError",
+    "RequestStatus",
+]
+
+
+class RequestStatus(StrEnum):
+    """Where a cancel request is in its life (product.md §2).
+
+    `pending → executing → executed | failed | needs_attention`; `pending → rejected | withdrawn | expired`.
+    """
+
+    PENDING = "pending"
+    EXECUTING = "executing"
+    EXECUTED = "executed"
+    FAILED = "failed"
+    NEEDS_ATTENTION = "needs_attention"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+
+class OrderStatus(StrEnum):
+    """Where one order of a request is: its own execution outcome, or `skipped`."""
+
+    PENDING = "pending"
+    EXECUTING = "executing"
+    EXECUTED = "executed"
+    FAILED = "failed"
+    NEEDS_ATTENTION = "needs_attention"
+    SKIPPED = "skipped"
+
+
+class PackageChoice(StrEnum):
+    """What to do when a packed package also holds items that are not selected."""
+
+    REPACK_FIRST = "repack_first"
+    WHOLE_PACKAGE = "whole_package"
+
+
+class Item(BaseModel):
+    """One order item as the bot knows it: read from Lazada, kept with a request, shown on the form and the card."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    order_item_id: str
+    name: str
+    sku: str | None = None
+    variation: str | None = None
+    status: str
+    package_id: str | None = None
+    paid_price: Decimal | None = None
+    currency: str | None = None
+
+    @classmethod
+    def from_lazada(cls, item: LazadaOrderItem) -> Item:
+        """The bot's item for a Lazada order item (the one conversion from Lazada's shape)."""
+        return cls(
+            order_item_id=item.order_item_id,
+            name=item.name or item.sku or item.order_item_id,
+            sku=item.sku,
+            variation=item.variation,
+            status=item.status,
+            package_id=item.package_id,
+            paid_price=item.paid_price,
+            currency=item.currency,
+        )
+
+    @property
+    def cancellable(self) -> bool:
+        """Whether Lazada lets the seller cancel this item (pending, packed or ready_to_ship)."""
+        return self.status in CANCELLABLE_STATUSES
+
+
+class DomainError(Exception):
+    """Base: the request cannot go on as asked; `str(exc)` is a sentence for the person who acted."""
+
+
+class RequestNotFoundError(DomainError, LookupError):
+    """No request has this id (or the button came from elsewhere)."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__(f"I can't find request {request_id}: it may belong to another workspace or be gone.")
+        self.request_id = request_id
