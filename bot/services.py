@@ -39,6 +39,7 @@ from bot.settings import Settings, SettingsError, StoreConfig
 from bot.slack.digest_poster import DigestPoster
 from bot.slack.gateway import SlackGateway
 from bot.slack.home import HomeService
+from bot.slack.requests import RequestAnnouncer
 from bot.slack.tokens import TokenAlertPoster
 from bot.store.claims import ClaimStore
 from bot.store.db import Database
@@ -246,7 +247,7 @@ async def open_services(
             requests=requests,
             stores=stores,
             clients=clients,
-            slack=slack,
+            bus=bus,
             approvers=approvers,
             default_approvers=settings.approvers,
             executor=executor,
@@ -254,13 +255,12 @@ async def open_services(
             request_ttl=timedelta(hours=settings.request_ttl_hours),
             lease=WORKFLOW_LEASE,
             replica_id=replica_id,
-            sandbox=sandbox is not None,
             rates=digest.projection,
         )
         home = HomeService(
             requests=requests, workflow=workflow, slack=slack, rate_now=lambda store: digest.projection(store, 0)
         )
-        workflow.observers.append(home.request_changed)
+        RequestAnnouncer(workflow=workflow, requests=requests, slack=slack, home=home).subscribe(bus)
         yield Services(
             settings=settings,
             stores=stores,

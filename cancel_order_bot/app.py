@@ -1,4 +1,9 @@
-"""The Bolt app factory: one AsyncApp with every handler registered; pure, so tests build the real thing."""
+"""The composition root of the Slack app: one AsyncApp with its middleware and every listener registered.
+
+Pure, so tests build the real thing. The middleware refuses unreadable payloads, binds the log context, skips
+redelivered events and decodes each payload once (`bot.slack.payloads.decode`), so listeners receive typed
+arguments (`slash`, `click`, `selection`, `submission`, `opener`) instead of reading the body themselves.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,13 @@ from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.response import BoltResponse
 
 from bot.services import Services
+from bot.slack.desk import RequestDesk
+from bot.slack.payloads import decode
 from cancel_order_bot.handlers import actions, commands, events, views
 
 __all__ = ["create_app"]
@@ -89,9 +97,17 @@ def create_app(services: Services, *, verify_requests: bool = True) -> AsyncApp:
         await next()
         return None
 
+    async def decode_payload(
+        body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Decode the payload once; Bolt hands each entry to the listener argument of the same name."""
+        context.update(decode(body, services.workflow.stores.keys()))
+        await next()
+
     app.use(refuse_unreadable)
     app.use(bind_log_context)
     app.use(skip_duplicate_events)
+    app.use(decode_payload)
 
     async def on_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
         reference = uuid.uuid4().hex[:8]
@@ -111,6 +127,9 @@ def create_app(services: Services, *, verify_requests: bool = True) -> AsyncApp:
 
     app.error(on_error)
 
-    for module in (commands, actions, views, events):
-        module.register(app, services)
+    desk = RequestDesk(workflow=services.workflow, slack=services.slack, digest=services.digest)
+    commands.register(app, desk)
+    actions.register(app, services.workflow, desk)
+    views.register(app, services.workflow, desk)
+    events.register(app, services.home)
     return app

@@ -15,11 +15,15 @@ from slack_sdk.models.views import View
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.slack.render.text import MESSAGE_BLOCK_LIMIT, VIEW_BLOCK_LIMIT, sandbox_banner
+from bot.slack.render.text import HEADER_LIMIT, MESSAGE_BLOCK_LIMIT, VIEW_BLOCK_LIMIT, sandbox_banner, truncate
 
 __all__ = ["Delivery", "Outgoing", "SlackGateway"]
 
 log = structlog.get_logger(__name__)
+
+_BANNER = sandbox_banner()
+_SANDBOX_HEADER = " · SANDBOX"
+_SANDBOX_TEXT = "[SANDBOX]"
 
 
 class Outgoing(Protocol):
@@ -54,7 +58,10 @@ def _error_of(exc: BaseException) -> str:
 class SlackGateway:
     """Thin wrapper over AsyncWebClient: never raises for Slack-side failures, returns a Delivery instead.
 
-    With `sandbox=True` every message and view it sends is marked SANDBOX, whatever rendered it.
+    The one place the sandbox is told apart: with `sandbox=True` every message and view it sends (and every view
+    handed back in an ack through `mark_view`) is marked SANDBOX, whatever rendered it, so the renderers never
+    need to know. A header gets " · SANDBOX", a banner follows it (when the block limit leaves room), and the
+    notification text starts with "[SANDBOX]".
     """
 
     def __init__(self, client: AsyncWebClient, *, sandbox: bool = False) -> None:
@@ -62,15 +69,29 @@ class SlackGateway:
         self.sandbox = sandbox
 
     def _text(self, text: str) -> str:
-        return f"[SANDBOX] {text}" if self.sandbox and "SANDBOX" not in text else text
+        return f"{_SANDBOX_TEXT} {text}" if self.sandbox and not text.startswith(_SANDBOX_TEXT) else text
 
     def _marked(self, blocks: list[dict[str, Any]], limit: int) -> list[dict[str, Any]]:
-        if not self.sandbox or len(blocks) >= limit or "SANDBOX" in json.dumps(blocks):
+        if not self.sandbox or _BANNER in json.dumps(blocks, ensure_ascii=False):
             return blocks
-        banner = ContextBlock(elements=[MarkdownTextObject(text=f"🧪 {sandbox_banner()}")])
-        return [*blocks, banner.to_dict()]
+        marked = list(blocks)
+        at = 0
+        if marked and marked[0].get("type") == "header":
+            header = dict(marked[0])
+            text = dict(header.get("text") or {})
+            title = str(text.get("text") or "")
+            if not title.endswith(_SANDBOX_HEADER):
+                text["text"] = truncate(title, HEADER_LIMIT - len(_SANDBOX_HEADER)) + _SANDBOX_HEADER
+            header["text"] = text
+            marked[0] = header
+            at = 1
+        if len(marked) < limit:
+            banner = ContextBlock(elements=[MarkdownTextObject(text=f"🧪 {_BANNER}")])
+            marked.insert(at, banner.to_dict())
+        return marked
 
-    def _view(self, view: View) -> dict[str, Any]:
+    def mark_view(self, view: View) -> dict[str, Any]:
+        """The view as Slack gets it from this process (marked on the sandbox), for `ack(view=...)` too."""
         data = view.to_dict()
         data["blocks"] = self._marked(list(data.get("blocks", [])), VIEW_BLOCK_LIMIT)
         return data
@@ -162,21 +183,21 @@ class SlackGateway:
 
     async def open_view(self, trigger_id: str, view: View) -> Delivery:
         """Open a modal; `expired_trigger_id` comes back as an error when the 3-second window passed."""
-        data, error = await self._call("views.open", trigger_id=trigger_id, view=self._view(view))
+        data, error = await self._call("views.open", trigger_id=trigger_id, view=self.mark_view(view))
         if data is None:
             return Delivery(ok=False, error=error)
         return Delivery(ok=True, view_id=(data.get("view") or {}).get("id"))
 
     async def update_view(self, view_id: str, view: View) -> Delivery:
         """Replace an open modal's content."""
-        data, error = await self._call("views.update", view_id=view_id, view=self._view(view))
+        data, error = await self._call("views.update", view_id=view_id, view=self.mark_view(view))
         if data is None:
             return Delivery(ok=False, error=error)
         return Delivery(ok=True, view_id=view_id)
 
     async def publish_home(self, user: str, view: View) -> Delivery:
         """Publish a person's App Home tab."""
-        data, error = await self._call("views.publish", user_id=user, view=self._view(view))
+        data, error = await self._call("views.publish", user_id=user, view=self.mark_view(view))
         if data is None:
             return Delivery(ok=False, error=error)
         return Delivery(ok=True)

@@ -23,6 +23,7 @@ __all__ = [
     "CancelRequest",
     "Claim",
     "ClaimStatus",
+    "Item",
     "NewOrder",
     "NewRequest",
     "OrderStatus",

@@ -2,42 +2,26 @@
 
 from __future__ import annotations
 
-from bot.store.models import CancelRequest, OrderItem, RequestOrder
-from bot.workflow.models import ItemLine, OrderLine, OrderOutcome, RateProjection, Reason, RequestCard, RequestStatus
+from bot.store.models import CancelRequest, RequestOrder
+from bot.workflow.models import OrderLine, RateProjection, Reason, RequestCard
 
-__all__ = ["card_for", "line_for"]
-
-
-def line_for(item: OrderItem) -> ItemLine:
-    """The display line of an item snapshot stored with a request."""
-    return ItemLine(
-        order_item_id=item.order_item_id,
-        name=item.name,
-        sku=item.sku,
-        variation=item.variation,
-        status=item.status,
-        package_id=item.package_id,
-        paid_price=item.paid_price,
-        currency=item.currency,
-    )
+__all__ = ["card_for"]
 
 
 def _order_line(order: RequestOrder) -> OrderLine:
     chosen = set(order.item_ids)
-    selected = tuple(line_for(i) for i in order.items if i.order_item_id in chosen)
+    selected = tuple(i for i in order.items if i.order_item_id in chosen)
     packages = {
         i.package_id for i in order.items if i.order_item_id in chosen and i.status == "packed" and i.package_id
     }
     siblings = tuple(
-        line_for(i)
-        for i in order.items
-        if i.order_item_id not in chosen and i.package_id in packages and i.status != "canceled"
+        i for i in order.items if i.order_item_id not in chosen and i.package_id in packages and i.status != "canceled"
     )
     return OrderLine(
         order_id=order.order_id,
         items=selected,
         siblings=siblings,
-        status=OrderOutcome(order.status.value),
+        status=order.status,
         tip_content=order.validate_tip_content,
         tip_type=order.validate_tip_type,
         outcome_tip_content=order.outcome_tip_content,
@@ -46,13 +30,7 @@ def _order_line(order: RequestOrder) -> OrderLine:
     )
 
 
-def card_for(
-    request: CancelRequest,
-    *,
-    store_label: str,
-    sandbox: bool,
-    rate: RateProjection | None = None,
-) -> RequestCard:
+def card_for(request: CancelRequest, *, store_label: str, rate: RateProjection | None = None) -> RequestCard:
     """The approval card for a stored request."""
     return RequestCard(
         request_id=request.id,
@@ -62,7 +40,7 @@ def card_for(
         reason=Reason(reason_id=request.reason_id, reason_name=request.reason_name),
         justification=request.justification,
         requester_id=request.requester_id,
-        status=RequestStatus(request.status.value),
+        status=request.status,
         required_approvals=request.required_approvals,
         approver_ids=request.approver_ids,
         decided_by=request.decided_by,
@@ -71,5 +49,4 @@ def card_for(
         expires_at=request.expires_at,
         created_at=request.created_at,
         rate=rate,
-        sandbox=sandbox,
     )

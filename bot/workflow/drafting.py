@@ -9,10 +9,11 @@ from typing import Protocol
 
 import structlog
 
+from bot.domain import Item
 from bot.lazada.errors import LazadaBusinessError, LazadaError
 from bot.lazada.models import CancelValidation, OrderItem
 from bot.settings import StoreConfig
-from bot.workflow.models import BulkDraft, ItemLine, LeftOut, OrderDraft, PackageConflict, RateProjection, Reason
+from bot.workflow.models import BulkDraft, LeftOut, OrderDraft, PackageConflict, RateProjection, Reason
 
 __all__ = [
     "NO_REASON_OFFERED",
@@ -20,7 +21,6 @@ __all__ = [
     "OrderReader",
     "ReasonGroups",
     "group_by_common_reasons",
-    "item_line",
     "package_conflicts",
     "why_not_cancellable",
 ]
@@ -40,21 +40,7 @@ class OrderReader(Protocol):
         """OrderCancelValidate."""
 
 
-def item_line(item: OrderItem) -> ItemLine:
-    """The bot's view of a Lazada order item."""
-    return ItemLine(
-        order_item_id=item.order_item_id,
-        name=item.name or item.sku or item.order_item_id,
-        sku=item.sku,
-        variation=item.variation,
-        status=item.status,
-        package_id=item.package_id,
-        paid_price=item.paid_price,
-        currency=item.currency,
-    )
-
-
-def package_conflicts(items: Sequence[ItemLine], selected_ids: Sequence[str]) -> tuple[PackageConflict, ...]:
+def package_conflicts(items: Sequence[Item], selected_ids: Sequence[str]) -> tuple[PackageConflict, ...]:
     """Packed packages where some items are selected and others are not: Lazada would cancel the others too."""
     selected = set(selected_ids)
     conflicts: list[PackageConflict] = []
@@ -153,9 +139,6 @@ def group_by_common_reasons(drafts: Sequence[OrderDraft]) -> ReasonGroups:
 class Drafter:
     """Builds the request modal's content from Lazada's answers; a read-only conversation with Lazada."""
 
-    def __init__(self, *, sandbox: bool = False) -> None:
-        self._sandbox = sandbox
-
     async def draft(
         self,
         client: OrderReader,
@@ -170,7 +153,7 @@ class Drafter:
         `selected_ids=None` selects every cancellable item. Lazada errors other than a refusal of the cancellation
         itself propagate (unknown order, token, timeouts): the caller tells the person.
         """
-        items = tuple(item_line(i) for i in await client.get_order_items(order_id=order_id))
+        items = tuple(Item.from_lazada(i) for i in await client.get_order_items(order_id=order_id))
         cancellable = [i.order_item_id for i in items if i.cancellable]
         if selected_ids is None:
             selected = cancellable
@@ -185,7 +168,6 @@ class Drafter:
             selected_ids=tuple(selected),
             package_conflicts=package_conflicts(items, selected),
             rate=rate,
-            sandbox=self._sandbox,
         )
         if not selected:
             return base
@@ -249,5 +231,4 @@ class Drafter:
             orders=groups.included,
             left_out=tuple(o for o in left_out if o is not None),
             reasons=groups.reasons,
-            sandbox=self._sandbox,
         )

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from bot.domain import DomainError, RequestNotFoundError
+
 __all__ = [
     "AlreadyApprovedError",
     "AlreadyDecidedError",
+    "DomainError",
     "NoApproversError",
     "NotAnApproverError",
     "NotPostedError",
@@ -17,16 +20,11 @@ __all__ = [
 ]
 
 
-class WorkflowError(Exception):
-    """Base: the request cannot go on as asked; `str(exc)` is a sentence for the person."""
+class WorkflowError(DomainError):
+    """Base of the workflow's refusals: the request cannot go on as asked; `str(exc)` is a sentence for the person.
 
-
-class RequestNotFoundError(WorkflowError):
-    """No request has this id (or the button came from elsewhere)."""
-
-    def __init__(self, request_id: str) -> None:
-        super().__init__(f"I can't find request {request_id}: it may belong to another workspace or be gone.")
-        self.request_id = request_id
+    `RequestNotFoundError` (from `bot.domain`, raised by the store too) is a `DomainError` beside these.
+    """
 
 
 class UnknownStoreError(WorkflowError):

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from bot.domain import Item, OrderStatus, RequestStatus
 from bot.lazada.client import LazadaClient
 from bot.lazada.errors import (
     LazadaAuthError,
@@ -24,9 +25,9 @@ from bot.lazada.errors import (
     LazadaRateLimitedError,
 )
 from bot.lazada.models import CancelAccepted, OrderItem
-from bot.store.models import CancelRequest, OrderStatus, RequestOrder, RequestStatus
+from bot.store.models import CancelRequest, RequestOrder
 from bot.store.requests import OrderFields, RequestStore
-from bot.workflow.drafting import item_line, package_conflicts
+from bot.workflow.drafting import package_conflicts
 
 __all__ = ["Executor", "final_status"]
 
@@ -182,7 +183,7 @@ class Executor:
                 f"Lazada no longer offers the reason “{request.reason_name}” for these items. Nothing was cancelled.",
             )
             return
-        lines = [item_line(i) for i in items]
+        lines = [Item.from_lazada(i) for i in items]
         conflicts = package_conflicts(lines, item_ids)
         if conflicts and request.repack_first:
             try:
@@ -309,6 +310,6 @@ def _changes(order: RequestOrder, items: Sequence[OrderItem]) -> str:
         item = by_id.get(item_id)
         if item is None:
             changes.append(f"{names.get(item_id, item_id)} is no longer in the order")
-        elif not item_line(item).cancellable:
+        elif not item.is_cancellable:
             changes.append(f"{names.get(item_id, item_id)} is now {item.status.replace('_', ' ')}")
     return "; ".join(changes)

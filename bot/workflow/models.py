@@ -5,29 +5,23 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
-from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+from bot.domain import Item, OrderStatus, RequestStatus
+
 __all__ = [
-    "CANCELLABLE_STATUSES",
     "BulkDraft",
-    "ItemLine",
     "LeftOut",
     "OrderDraft",
     "OrderLine",
-    "OrderOutcome",
     "PackageConflict",
     "RateProjection",
     "Reason",
     "RequestCard",
-    "RequestStatus",
     "is_stock_zeroing",
     "selection_digest",
 ]
-
-CANCELLABLE_STATUSES = frozenset({"pending", "packed", "ready_to_ship"})
 
 # Lazada sets the SKU's stock to 0 for these reasons (lazada-api.md §4); matched by name since ids differ per country.
 _STOCK_ZEROING_NAMES = frozenset({"out of stock", "wrong price or pricing error"})
@@ -40,42 +34,6 @@ def is_stock_zeroing(reason_name: str) -> bool:
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class RequestStatus(StrEnum):
-    """The states of a cancellation request (product.md §2)."""
-
-    PENDING = "pending"
-    EXECUTING = "executing"
-    EXECUTED = "executed"
-    FAILED = "failed"
-    NEEDS_ATTENTION = "needs_attention"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"
-
-    @property
-    def is_final(self) -> bool:
-        """Whether nothing more will happen to a request in this state."""
-        return self not in {RequestStatus.PENDING, RequestStatus.EXECUTING}
-
-
-class ItemLine(_Frozen):
-    """One order item as the bot shows it."""
-
-    order_item_id: str
-    name: str
-    sku: str | None = None
-    variation: str | None = None
-    status: str
-    package_id: str | None = None
-    paid_price: Decimal | None = None
-    currency: str | None = None
-
-    @property
-    def cancellable(self) -> bool:
-        """Whether Lazada lets the seller cancel this item (pending, packed or ready_to_ship)."""
-        return self.status in CANCELLABLE_STATUSES
 
 
 class Reason(_Frozen):
@@ -94,8 +52,8 @@ class PackageConflict(_Frozen):
     """A packed package holding selected items and items that are not selected: Lazada would cancel them all."""
 
     package_id: str
-    selected: tuple[ItemLine, ...]
-    others: tuple[ItemLine, ...]
+    selected: tuple[Item, ...]
+    others: tuple[Item, ...]
 
 
 class RateProjection(_Frozen):
@@ -117,7 +75,7 @@ class OrderDraft(_Frozen):
     store_code: str
     store_label: str
     order_id: str
-    items: tuple[ItemLine, ...]
+    items: tuple[Item, ...]
     selected_ids: tuple[str, ...]
     reasons: tuple[Reason, ...] = ()
     tip_content: str | None = None
@@ -125,21 +83,20 @@ class OrderDraft(_Frozen):
     refusal: str | None = None
     package_conflicts: tuple[PackageConflict, ...] = ()
     rate: RateProjection | None = None
-    sandbox: bool = False
 
     @property
-    def cancellable(self) -> tuple[ItemLine, ...]:
+    def cancellable(self) -> tuple[Item, ...]:
         """The items that can be selected."""
         return tuple(i for i in self.items if i.cancellable)
 
     @property
-    def selected(self) -> tuple[ItemLine, ...]:
+    def selected(self) -> tuple[Item, ...]:
         """The selected items, in order."""
         wanted = set(self.selected_ids)
         return tuple(i for i in self.items if i.order_item_id in wanted)
 
     @property
-    def ready_to_ship_selected(self) -> tuple[ItemLine, ...]:
+    def ready_to_ship_selected(self) -> tuple[Item, ...]:
         """Selected items already ready to ship: a courier pickup may be arranged."""
         return tuple(i for i in self.selected if i.status == "ready_to_ship")
 
@@ -186,7 +143,6 @@ class BulkDraft(_Frozen):
     left_out: tuple[LeftOut, ...] = ()
     reasons: tuple[Reason, ...] = ()
     rate: RateProjection | None = None
-    sandbox: bool = False
 
     @property
     def order_ids(self) -> tuple[str, ...]:
@@ -204,7 +160,7 @@ class BulkDraft(_Frozen):
         return tuple((o.order_id, c) for o in self.orders for c in o.package_conflicts)
 
     @property
-    def ready_to_ship_selected(self) -> tuple[ItemLine, ...]:
+    def ready_to_ship_selected(self) -> tuple[Item, ...]:
         """Items to cancel that are already ready to ship."""
         return tuple(i for o in self.orders for i in o.ready_to_ship_selected)
 
@@ -219,17 +175,6 @@ class BulkDraft(_Frozen):
         return bool(self.orders) and bool(self.reasons)
 
 
-class OrderOutcome(StrEnum):
-    """Where one order of a request stands."""
-
-    PENDING = "pending"
-    EXECUTING = "executing"
-    EXECUTED = "executed"
-    FAILED = "failed"
-    NEEDS_ATTENTION = "needs_attention"
-    SKIPPED = "skipped"
-
-
 class OrderLine(_Frozen):
     """One order of a request, as the approval card shows it.
 
@@ -238,9 +183,9 @@ class OrderLine(_Frozen):
     """
 
     order_id: str
-    items: tuple[ItemLine, ...]
-    siblings: tuple[ItemLine, ...] = ()
-    status: OrderOutcome = OrderOutcome.PENDING
+    items: tuple[Item, ...]
+    siblings: tuple[Item, ...] = ()
+    status: OrderStatus = OrderStatus.PENDING
     tip_content: str | None = None
     tip_type: str | None = None
     outcome_tip_content: str | None = None
@@ -267,7 +212,6 @@ class RequestCard(_Frozen):
     expires_at: datetime
     created_at: datetime
     rate: RateProjection | None = None
-    sandbox: bool = False
 
     @property
     def item_count(self) -> int:

@@ -1,4 +1,8 @@
-"""The cancellation workflow: submit a request, approve, reject or withdraw it, and keep Slack in step."""
+"""The cancellation workflow: submit a request, approve, reject or withdraw it, execute it, and say what happened.
+
+It decides and records; it never renders or sends. Each outcome is returned to the caller and emitted on the
+event bus (`bot.workflow.events`), where the presenter (`bot.slack.requests`) shows it in Slack.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,14 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
-from enum import StrEnum
-from typing import Literal
 
 import structlog
 
+from bot.domain import PackageChoice, RequestNotFoundError, RequestStatus
+from bot.events import EventBus
 from bot.lazada.client import LazadaClient
 from bot.settings import StoreConfig
-from bot.slack.gateway import Outgoing, SlackGateway
-from bot.slack.render.replies import (
-    render_expired_reply,
-    render_needs_attention_reply,
-    render_outcome_reply,
-    render_rejected_reply,
-    render_reminder,
-    render_withdrawn_reply,
-)
-from bot.slack.render.request_message import render_request_message
-from bot.store.models import ApproveResult, CancelRequest, NewOrder, NewRequest, OrderItem, RequestStatus
+from bot.store.models import ApproveResult, CancelRequest, NewOrder, NewRequest
 from bot.store.requests import RequestStore
 from bot.workflow.approvers import ApproverDirectory
 from bot.workflow.cards import card_for
@@ -37,25 +30,19 @@ from bot.workflow.errors import (
     NotAnApproverError,
     NotPostedError,
     NotRequesterError,
-    RequestNotFoundError,
     RequestNotPossibleError,
     SelfApprovalError,
     UnknownStoreError,
 )
+from bot.workflow.events import ExecutionProgressed, ReminderDue, RequestChanged, RequestSettled, RequestSubmitted
 from bot.workflow.execution import Executor
-from bot.workflow.models import BulkDraft, LeftOut, OrderDraft, RateProjection, RequestCard
+from bot.workflow.models import BulkDraft, LeftOut, OrderDraft, RateProjection, Reason, RequestCard
 from bot.workflow.progress import ProgressReporter
+from bot.workflow.rules import approval_requirement
 
-__all__ = ["ApprovalRecorded", "BulkForm", "CancellationService", "PackageChoice", "RequestForm"]
+__all__ = ["ApprovalRecorded", "BulkForm", "CancellationService", "RequestForm"]
 
 log = structlog.get_logger(__name__)
-
-
-class PackageChoice(StrEnum):
-    """What to do when a packed package holds items that are not selected."""
-
-    REPACK_FIRST = "repack_first"
-    WHOLE_PACKAGE = "whole_package"
 
 
 @dataclass(frozen=True)
@@ -109,19 +96,7 @@ def _new_order(draft: OrderDraft, item_ids: Sequence[str]) -> NewOrder:
     """One order of a new request: every item as Lazada showed it, and those to cancel."""
     return NewOrder(
         order_id=draft.order_id,
-        items=tuple(
-            OrderItem(
-                order_item_id=i.order_item_id,
-                name=i.name,
-                sku=i.sku or "",
-                variation=i.variation,
-                status=i.status,
-                package_id=i.package_id,
-                paid_price=i.paid_price if i.paid_price is not None else Decimal(0),
-                currency=i.currency or "",
-            )
-            for i in draft.items
-        ),
+        items=draft.items,
         item_ids=tuple(item_ids),
         validate_tip_content=draft.tip_content,
         validate_tip_type=draft.tip_type,
@@ -154,7 +129,7 @@ def _bulk_problems(problems: Sequence[tuple[str, str]], fine: Sequence[str]) -> 
 
 
 class CancellationService:
-    """Every decision about a request goes through here; the database decides, Slack is told after."""
+    """Every decision about a request goes through here; the database decides, the bus tells the presenter after."""
 
     def __init__(
         self,
@@ -162,7 +137,7 @@ class CancellationService:
         requests: RequestStore,
         stores: Sequence[StoreConfig],
         clients: Mapping[str, LazadaClient],
-        slack: SlackGateway,
+        bus: EventBus,
         approvers: ApproverDirectory,
         default_approvers: Sequence[str],
         executor: Executor,
@@ -170,7 +145,6 @@ class CancellationService:
         request_ttl: timedelta = timedelta(hours=12),
         lease: timedelta = timedelta(minutes=5),
         replica_id: str = "local",
-        sandbox: bool = False,
         rates: RateLookup | None = None,
         draft_concurrency: int = 8,
         progress_interval: float = 1.0,
@@ -180,7 +154,7 @@ class CancellationService:
         self.requests = requests
         self.stores = {s.code: s for s in stores}
         self.clients = clients
-        self.slack = slack
+        self.bus = bus
         self.approvers = approvers
         self.default_approvers = tuple(default_approvers)
         self.executor = executor
@@ -188,15 +162,13 @@ class CancellationService:
         self.request_ttl = request_ttl
         self.lease = lease
         self.replica_id = replica_id
-        self.sandbox = sandbox
         self.rates = rates
         self.draft_concurrency = draft_concurrency
-        # Progress of a many-order execution reaches Slack at most once per interval (monotonic seconds).
+        # Progress of a many-order execution is emitted at most once per interval (monotonic seconds).
         self.progress_interval = progress_interval
         self.monotonic = monotonic
         self.sleep = sleep
-        self.drafter = Drafter(sandbox=sandbox)
-        self.observers: list[Callable[[CancelRequest], Awaitable[None]]] = []
+        self.drafter = Drafter()
 
     # -- lookups ---------------------------------------------------------------------------------------------
 
@@ -213,9 +185,9 @@ class CancellationService:
         """The Lazada client of a store."""
         return self.clients[store_code]
 
-    def approver_ids(self, store: StoreConfig) -> tuple[str, ...]:
+    def approver_ids(self, store: StoreConfig | None) -> tuple[str, ...]:
         """The approver set of a store: its own when configured, else the global one."""
-        return tuple(store.approvers) if store.approvers else self.default_approvers
+        return tuple(store.approvers) if store and store.approvers else self.default_approvers
 
     async def get(self, request_id: str) -> CancelRequest:
         """The stored request, or RequestNotFoundError."""
@@ -228,7 +200,7 @@ class CancellationService:
         """The approval card for a request."""
         store = self.stores.get(request.store_code)
         label = store.label if store else request.store_code
-        return card_for(request, store_label=label, sandbox=self.sandbox, rate=rate)
+        return card_for(request, store_label=label, rate=rate)
 
     async def rate_for(self, request: CancelRequest) -> RateProjection | None:
         """The store's rate now and with this request's items, while the request is still to be decided."""
@@ -265,13 +237,24 @@ class CancellationService:
 
     # -- submit ----------------------------------------------------------------------------------------------
 
-    async def submit(self, form: RequestForm) -> CancelRequest:
-        """Validate the form with Lazada again, store the request, then post it for approval.
+    async def submit(self, form: RequestForm | BulkForm) -> CancelRequest:
+        """Validate the form with Lazada again, store the request, then have it posted for approval.
 
         The request is in the database before anything is posted. If it cannot be posted it is withdrawn and
-        NotPostedError says why; if Lazada's answer changed, RequestNotPossibleError says what changed.
+        NotPostedError says why; if Lazada's answer changed, RequestNotPossibleError says what changed (for a
+        bulk form: which orders and why, so the person can ask again for the others; nothing is submitted).
         """
         store = self.store(form.store_code)
+        if isinstance(form, RequestForm):
+            orders, reason = await self._recheck_order(store, form)
+        else:
+            orders, reason = await self._recheck_orders(store, form)
+        return await self._store_and_announce(await self._new_request(store, form, orders, reason))
+
+    async def _recheck_order(
+        self, store: StoreConfig, form: RequestForm
+    ) -> tuple[list[tuple[OrderDraft, Sequence[str]]], Reason]:
+        """The order of a one-order form as Lazada shows it now; RequestNotPossibleError when it changed."""
         draft = await self.drafter.draft(self.client(store.code), store, form.order_id, form.item_ids)
         gone = [i for i in form.item_ids if i not in draft.selected_ids]
         if gone:
@@ -284,29 +267,12 @@ class CancellationService:
         reason = next((r for r in draft.reasons if r.reason_id == form.reason_id), None)
         if reason is None:
             raise RequestNotPossibleError("Lazada no longer offers the chosen reason for these items; pick another.")
-        new = NewRequest(
-            store_code=store.code,
-            requester_id=form.requester_id,
-            reason_id=reason.reason_id,
-            reason_name=reason.reason_name,
-            justification=form.justification,
-            zeroes_stock=reason.zeroes_stock,
-            repack_first=form.package_choice is PackageChoice.REPACK_FIRST and bool(draft.package_conflicts),
-            required_approvals=await self._required_approvals(store, len(form.item_ids)),
-            channel_id=store.approval_channel or form.channel_id,
-            expires_at=self.clock() + self.request_ttl,
-            orders=(_new_order(draft, form.item_ids),),
-        )
-        return await self._store_and_post(new)
+        return [(draft, form.item_ids)], reason
 
-    async def submit_bulk(self, form: BulkForm) -> CancelRequest:
-        """Validate every order of a bulk form with Lazada again (concurrently), store one request, post it.
-
-        Nothing is submitted when any order changed since the form was filled (it can no longer be cancelled,
-        its cancellable items differ, or the chosen reason is no longer offered for it): RequestNotPossibleError
-        says which and why, so the person can ask again for the others.
-        """
-        store = self.store(form.store_code)
+    async def _recheck_orders(
+        self, store: StoreConfig, form: BulkForm
+    ) -> tuple[list[tuple[OrderDraft, Sequence[str]]], Reason]:
+        """Every order of a bulk form as Lazada shows it now; RequestNotPossibleError when any changed."""
         results = await self.drafter.draft_orders(
             self.client(store.code), store, form.order_ids, concurrency=self.draft_concurrency
         )
@@ -322,8 +288,22 @@ class CancellationService:
         if problems:
             raise RequestNotPossibleError(_bulk_problems(problems, [d.order_id for d in drafts]))
         reason = next(r for r in drafts[0].reasons if r.reason_id == form.reason_id)
-        conflicts = any(d.package_conflicts for d in drafts)
-        new = NewRequest(
+        return [(d, d.selected_ids) for d in drafts], reason
+
+    async def _new_request(
+        self,
+        store: StoreConfig,
+        form: RequestForm | BulkForm,
+        orders: Sequence[tuple[OrderDraft, Sequence[str]]],
+        reason: Reason,
+    ) -> NewRequest:
+        """The request to store for re-checked orders (each with the item ids to cancel) and the chosen reason."""
+        item_count = sum(len(item_ids) for _, item_ids in orders)
+        projection = None
+        if self.rates is not None and store.two_approvers_near_limit:
+            projection = await self.rates(store, item_count)
+        conflicts = any(draft.package_conflicts for draft, _ in orders)
+        return NewRequest(
             store_code=store.code,
             requester_id=form.requester_id,
             reason_id=reason.reason_id,
@@ -331,26 +311,15 @@ class CancellationService:
             justification=form.justification,
             zeroes_stock=reason.zeroes_stock,
             repack_first=form.package_choice is PackageChoice.REPACK_FIRST and conflicts,
-            required_approvals=await self._required_approvals(store, sum(len(d.selected_ids) for d in drafts)),
+            required_approvals=approval_requirement(store, projection).approvals,
             channel_id=store.approval_channel or form.channel_id,
             expires_at=self.clock() + self.request_ttl,
-            orders=tuple(_new_order(d, d.selected_ids) for d in drafts),
+            orders=tuple(_new_order(draft, item_ids) for draft, item_ids in orders),
         )
-        return await self._store_and_post(new)
 
-    async def _required_approvals(self, store: StoreConfig, item_count: int) -> Literal[1, 2]:
-        """Two approvers when the store asks for them, or when this cancellation reaches the warning rate."""
-        required = store.required_approvals
-        if self.rates is not None and store.two_approvers_near_limit:
-            projection = await self.rates(store, item_count)
-            if projection is not None and projection.projected_rate >= projection.warning_rate:
-                required = 2
-        return 2 if required >= 2 else 1
-
-    async def _store_and_post(self, new: NewRequest) -> CancelRequest:
-        """Store the request, then post it for approval; withdraw it (NotPostedError) when it cannot be posted."""
-        now = self.clock()
-        request = await self.requests.create_request(new, now=now)
+    async def _store_and_announce(self, new: NewRequest) -> CancelRequest:
+        """Store the request, then have it posted; withdraw it (NotPostedError) when it cannot be posted."""
+        request = await self.requests.create_request(new, now=self.clock())
         log.info(
             "request_created",
             request_id=request.id,
@@ -358,9 +327,9 @@ class CancellationService:
             order_id=new.orders[0].order_id,
             orders=len(new.orders),
         )
-        card = self.card(request, rate=await self.rate_for(request))
-        delivery = await self.slack.post(new.channel_id, render_request_message(card, now=now))
-        if not delivery.ok or not delivery.ts:
+        try:
+            await self.bus.emit(RequestSubmitted(request))
+        except NotPostedError as exc:
             await self.requests.transition(
                 request.id,
                 expected=RequestStatus.PENDING,
@@ -368,14 +337,11 @@ class CancellationService:
                 actor="system",
                 action="not_posted",
                 now=self.clock(),
-                decision_note=f"could not be posted for approval: {delivery.error}",
+                decision_note=f"could not be posted for approval: {exc.error}",
             )
             await self.requests.mark_announced(request.id, RequestStatus.WITHDRAWN)
-            raise NotPostedError(request.id, new.channel_id, delivery.error)
-        await self.requests.set_message(request.id, delivery.channel or new.channel_id, delivery.ts)
-        posted = await self.get(request.id)
-        await self.changed(posted)
-        return posted
+            raise
+        return await self.get(request.id)
 
     # -- decisions -------------------------------------------------------------------------------------------
 
@@ -385,17 +351,21 @@ class CancellationService:
             raise AlreadyDecidedError(request.id, request.status.value, request.decided_by)
         if user_id == request.requester_id:
             raise SelfApprovalError()
-        store = self.stores.get(request.store_code)
-        ids = self.approver_ids(store) if store else self.default_approvers
+        ids = self.approver_ids(self.stores.get(request.store_code))
         if not ids:
             raise NoApproversError()
         if not await self.approvers.is_approver(user_id, ids):
             raise NotAnApproverError()
 
-    async def approve(self, request_id: str, user_id: str) -> ApprovalRecorded | CancelRequest:
-        """Record an approval; the click that completes the approvals executes the request and returns it."""
+    async def check_decider(self, request_id: str, user_id: str) -> CancelRequest:
+        """The request, when `user_id` may approve or reject it now; the refusal (a WorkflowError) otherwise."""
         request = await self.get(request_id)
         await self.check_approver(request, user_id)
+        return request
+
+    async def approve(self, request_id: str, user_id: str) -> ApprovalRecorded | CancelRequest:
+        """Record an approval; the click that completes the approvals executes the request and returns it."""
+        await self.check_decider(request_id, user_id)
         outcome = await self.requests.approve(request_id, user_id, now=self.clock(), lease=self.lease)
         current = outcome.request
         if outcome.result is ApproveResult.ALREADY_DECIDED:
@@ -404,24 +374,24 @@ class CancellationService:
             raise AlreadyApprovedError(request_id)
         if outcome.result is ApproveResult.SELF_APPROVAL:
             raise SelfApprovalError()
-        await self.refresh_message(current)
+        await self.bus.emit(RequestChanged(current))
         if outcome.result is ApproveResult.RECORDED:
             return ApprovalRecorded(request_id, current.approval_count, current.required_approvals)
         log.info("request_approved", request_id=request_id, approver=user_id)
         settled = await self.execute(current, actor=user_id)
-        await self.announce(settled)
+        await self.bus.emit(RequestSettled(settled))
         return settled
 
     async def execute(self, request: CancelRequest, *, actor: str) -> CancelRequest:
-        """Run an `executing` request with the executor, renewing its lease and showing progress as orders settle.
+        """Run an `executing` request with the executor, renewing its lease and reporting progress as orders settle.
 
-        Progress ("12/40 cancelled, 1 failed") is shown on the approval message of a many-order request at most
-        once per `progress_interval`; the caller shows the final state (`announce`).
+        Progress of a many-order request is emitted (`ExecutionProgressed`) at most once per `progress_interval`;
+        the caller emits the final state (`RequestSettled`).
         """
         reporter: ProgressReporter | None = None
         if len(request.orders) > 1 and request.message_ts:
             reporter = ProgressReporter(
-                lambda: self._show_progress(request.id),
+                lambda: self.bus.emit(ExecutionProgressed(request.id)),
                 interval=self.progress_interval,
                 clock=self.monotonic,
                 sleep=self.sleep,
@@ -439,15 +409,9 @@ class CancellationService:
             if reporter is not None:
                 await reporter.close()
 
-    async def _show_progress(self, request_id: str) -> None:
-        request = await self.get(request_id)
-        if request.status is RequestStatus.EXECUTING:
-            await self._update_message(request)
-
     async def reject(self, request_id: str, user_id: str, reason: str) -> CancelRequest:
         """Reject a pending request with a reason; the requester is told in the thread."""
-        request = await self.get(request_id)
-        await self.check_approver(request, user_id)
+        request = await self.check_decider(request_id, user_id)
         return await self._decide(
             request, to=RequestStatus.REJECTED, actor=user_id, action="rejected", note=reason.strip()
         )
@@ -478,46 +442,8 @@ class CancellationService:
         current = await self.get(request.id)
         if not changed:
             raise AlreadyDecidedError(request.id, current.status.value, current.decided_by)
-        await self.announce(current)
+        await self.bus.emit(RequestSettled(current))
         return current
-
-    # -- Slack -----------------------------------------------------------------------------------------------
-
-    async def changed(self, request: CancelRequest) -> None:
-        """Tell the observers (App Home) that a request changed; their failures never stop the workflow."""
-        for observer in self.observers:
-            try:
-                await observer(request)
-            except Exception:
-                log.exception("observer_failed", request_id=request.id)
-
-    async def refresh_message(self, request: CancelRequest) -> bool:
-        """Make the approval message show the request as stored; re-post it when the old one is gone.
-
-        True when Slack now shows it (or there is no message to show it on).
-        """
-        await self.changed(request)
-        return await self._update_message(request)
-
-    async def _update_message(self, request: CancelRequest) -> bool:
-        if not request.message_ts:
-            return True
-        card = self.card(request, rate=await self.rate_for(request))
-        message = render_request_message(card, now=self.clock())
-        delivery = await self.slack.update(request.channel_id, request.message_ts, message)
-        if not delivery.ok and delivery.error in {"message_not_found", "cant_update_message"}:
-            posted = await self.slack.post(request.channel_id, message)
-            if posted.ok and posted.ts:
-                await self.requests.set_message(request.id, posted.channel or request.channel_id, posted.ts)
-                return True
-        return delivery.ok
-
-    async def reply_in_thread(self, request: CancelRequest, message: Outgoing) -> None:
-        """Reply under the approval message; when the channel refuses (bot removed, archived), tell the requester."""
-        delivery = await self.slack.post(request.channel_id, message, thread_ts=request.message_ts)
-        if not delivery.ok:
-            log.warning("thread_reply_failed", request_id=request.id, error=delivery.error)
-            await self.slack.direct(request.requester_id, message)
 
     # -- scheduler -------------------------------------------------------------------------------------------
 
@@ -526,37 +452,14 @@ class CancellationService:
         now = self.clock()
         for request in await self.requests.expire_due(now=now):
             log.info("request_expired", request_id=request.id)
-            await self.announce(request)
+            await self.bus.emit(RequestSettled(request))
         for request in await self.requests.due_for_reminder(now=now):
             if await self.requests.mark_reminded(request.id, now):
-                store = self.stores.get(request.store_code)
-                ids = self.approver_ids(store) if store else self.default_approvers
-                await self.reply_in_thread(request, render_reminder(self.card(request), list(ids)))
+                ids = self.approver_ids(self.stores.get(request.store_code))
+                await self.bus.emit(ReminderDue(request, ids))
         for request in await self.requests.claim_stale_executing(now=now, lease=self.lease, claimer=self.replica_id):
             log.warning("reconciling_request", request_id=request.id)
-            await self.announce(await self.execute(request, actor="reconciler"))
+            await self.bus.emit(RequestSettled(await self.execute(request, actor="reconciler")))
         for request in await self.requests.unannounced(settled_before=now - timedelta(minutes=1)):
             log.warning("announcing_late", request_id=request.id, status=request.status.value)
-            await self.announce(request)
-
-    async def announce(self, request: CancelRequest) -> None:
-        """Show a settled request in Slack (stamp the message, reply in the thread), then remember it was shown."""
-        replies = {
-            RequestStatus.EXECUTED: render_outcome_reply,
-            RequestStatus.FAILED: render_outcome_reply,
-            RequestStatus.NEEDS_ATTENTION: render_needs_attention_reply,
-            RequestStatus.REJECTED: render_rejected_reply,
-            RequestStatus.WITHDRAWN: render_withdrawn_reply,
-            RequestStatus.EXPIRED: render_expired_reply,
-        }
-        reply = replies.get(request.status)
-        if reply is None:
-            return
-        status = request.status.value
-        # The card and the thread reply are tracked apart: a failed card update is retried by a later tick
-        # without posting the reply twice.
-        if request.card_status != status and await self.refresh_message(request):
-            await self.requests.mark_announced(request.id, request.status, part="card")
-        if request.announced_status != status:
-            await self.reply_in_thread(request, reply(self.card(request)))
-            await self.requests.mark_announced(request.id, request.status, part="reply")
+            await self.bus.emit(RequestSettled(request))

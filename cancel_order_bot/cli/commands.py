@@ -72,7 +72,8 @@ async def order_show(args: argparse.Namespace, settings: Settings) -> int:
         except LazadaError as exc:
             log.info("order_show_failed", error=str(exc))
             return _fail(f"order {parsed.order_ids[0]}: {exc.user_message}")
-    print(render_order_json(draft) if args.json else render_order_text(draft))
+    render = render_order_json if args.json else render_order_text
+    print(render(draft, sandbox=world is not None))
     return 0
 
 

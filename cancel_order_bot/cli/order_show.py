@@ -25,10 +25,10 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def render_order_text(draft: OrderDraft) -> str:
+def render_order_text(draft: OrderDraft, *, sandbox: bool = False) -> str:
     """A person-readable report of the draft, for the terminal."""
     lines = [
-        f"Order {draft.order_id} · store {draft.store_label}" + (" · SANDBOX (no real order)" if draft.sandbox else ""),
+        f"Order {draft.order_id} · store {draft.store_label}" + (" · SANDBOX (no real order)" if sandbox else ""),
         "",
     ]
     rows = [["ITEM ID", "NAME", "SKU", "PRICE", "STATUS", "PACKAGE", "CAN CANCEL"]]
@@ -75,12 +75,12 @@ def render_order_text(draft: OrderDraft) -> str:
     return "\n".join(lines)
 
 
-def render_order_json(draft: OrderDraft) -> str:
+def render_order_json(draft: OrderDraft, *, sandbox: bool = False) -> str:
     """The draft as one JSON object, for scripts."""
     data: dict[str, Any] = {
         "store": draft.store_code,
         "order_id": draft.order_id,
-        "sandbox": draft.sandbox,
+        "sandbox": sandbox,
         "items": [
             {
                 "order_item_id": i.order_item_id,

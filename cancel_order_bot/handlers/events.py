@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_bolt.async_app import AsyncApp
 
-from bot.services import Services
+from bot.slack.home import HomeService
 
 __all__ = ["EventHandlers", "register"]
 
@@ -14,18 +12,15 @@ __all__ = ["EventHandlers", "register"]
 class EventHandlers:
     """Listeners for Events API callbacks."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, home: HomeService) -> None:
+        self.home = home
 
-    async def on_app_home_opened(self, event: dict[str, Any]) -> None:
+    async def on_app_home_opened(self, opener: str | None) -> None:
         """Publish the opener's Home tab (only for the Home tab, not the Messages tab)."""
-        user = event.get("user")
-        if event.get("tab", "home") != "home" or not isinstance(user, str) or not user:
-            return
-        await self.services.home.publish(user)
+        if opener is not None:
+            await self.home.publish(opener)
 
 
-def register(app: AsyncApp, services: Services) -> None:
+def register(app: AsyncApp, home: HomeService) -> None:
     """Register the event listeners."""
-    handlers = EventHandlers(services)
-    app.event("app_home_opened")(handlers.on_app_home_opened)
+    app.event("app_home_opened")(EventHandlers(home).on_app_home_opened)

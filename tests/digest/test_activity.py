@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from bot.digest.activity import ActivityReader
 from bot.digest.models import ApproverCount, NamedCount
-from bot.store import Database, NewOrder, NewRequest, OrderItem, OrderStatus, RequestStatus, RequestStore
+from bot.store import Database, Item, NewOrder, NewRequest, OrderStatus, RequestStatus, RequestStore
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -15,7 +15,7 @@ LEASE = timedelta(minutes=5)
 
 def new_request(requester: str, reason: str, *, store: str = "th-main", order_id: str = "1001") -> NewRequest:
     """A one-item request."""
-    item = OrderItem(
+    item = Item(
         order_item_id=f"{order_id}1",
         name="Mug",
         sku="MUG",

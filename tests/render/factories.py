@@ -10,18 +10,16 @@ from typing import Any
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
+from bot.domain import Item, OrderStatus, RequestStatus
 from bot.slack.render.ids import ModalMetadata
 from bot.slack.render.text import Message
 from bot.workflow.models import (
-    ItemLine,
     OrderDraft,
     OrderLine,
-    OrderOutcome,
     PackageConflict,
     RateProjection,
     Reason,
     RequestCard,
-    RequestStatus,
 )
 
 NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
@@ -43,9 +41,9 @@ RATE = RateProjection(
 )
 
 
-def item(n: int, status: str = "pending", *, package: str | None = "PKG1", name: str | None = None) -> ItemLine:
+def item(n: int, status: str = "pending", *, package: str | None = "PKG1", name: str | None = None) -> Item:
     """An order item numbered ``n``."""
-    return ItemLine(
+    return Item(
         order_item_id=f"9{n:05d}",
         name=name if name is not None else f"Cotton T-shirt {n}",
         sku=f"TSHIRT_RED_{n}",
@@ -120,14 +118,14 @@ def card(status: RequestStatus = RequestStatus.PENDING, **overrides: Any) -> Req
     return RequestCard(**values)
 
 
-def outcome_for(status: RequestStatus) -> OrderOutcome:
+def outcome_for(status: RequestStatus) -> OrderStatus:
     """The order outcome that goes with a request status."""
     return {
-        RequestStatus.EXECUTING: OrderOutcome.EXECUTING,
-        RequestStatus.EXECUTED: OrderOutcome.EXECUTED,
-        RequestStatus.FAILED: OrderOutcome.FAILED,
-        RequestStatus.NEEDS_ATTENTION: OrderOutcome.NEEDS_ATTENTION,
-    }.get(status, OrderOutcome.PENDING)
+        RequestStatus.EXECUTING: OrderStatus.EXECUTING,
+        RequestStatus.EXECUTED: OrderStatus.EXECUTED,
+        RequestStatus.FAILED: OrderStatus.FAILED,
+        RequestStatus.NEEDS_ATTENTION: OrderStatus.NEEDS_ATTENTION,
+    }.get(status, OrderStatus.PENDING)
 
 
 def decided_card(status: RequestStatus, *, orders: int = 1) -> RequestCard:
@@ -137,9 +135,9 @@ def decided_card(status: RequestStatus, *, orders: int = 1) -> RequestCard:
         order_line(
             f"1000{n}",
             status=outcome,
-            outcome_tip_content="The order has been cancelled" if outcome is OrderOutcome.EXECUTED else None,
-            outcome_tip_type="success" if outcome is OrderOutcome.EXECUTED else None,
-            error="Lazada answered E0104" if outcome is OrderOutcome.FAILED else None,
+            outcome_tip_content="The order has been cancelled" if outcome is OrderStatus.EXECUTED else None,
+            outcome_tip_type="success" if outcome is OrderStatus.EXECUTED else None,
+            error="Lazada answered E0104" if outcome is OrderStatus.FAILED else None,
         )
         for n in range(orders)
     )
@@ -149,7 +147,7 @@ def decided_card(status: RequestStatus, *, orders: int = 1) -> RequestCard:
         status,
         orders=lines,
         decided_by=None if status in (RequestStatus.PENDING, RequestStatus.EXPIRED) else decided_by,
-        approver_ids=("U0APP",) if outcome is not OrderOutcome.PENDING else (),
+        approver_ids=("U0APP",) if outcome is not OrderStatus.PENDING else (),
         decision_note=note.get(status),
     )
 

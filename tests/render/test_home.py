@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from bot.domain import RequestStatus
 from bot.slack.render.home import render_home
 from bot.slack.render.ids import REQUEST_APPROVE, REQUEST_REJECT, REQUEST_WITHDRAW, ButtonValue
-from bot.workflow.models import RateProjection, RequestCard, RequestStatus
+from bot.workflow.models import RateProjection, RequestCard
 from tests.render.factories import NOW, RATE, card, check_view, decided_card, walk_texts
 
 

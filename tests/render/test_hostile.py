@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain import Item, OrderStatus, RequestStatus
 from bot.slack.render.help import render_help
 from bot.slack.render.home import render_home
 from bot.slack.render.modal import render_modal_message, render_order_prompt_modal, render_request_modal
@@ -26,14 +27,11 @@ from bot.slack.render.replies import (
 from bot.slack.render.request_message import render_request_message
 from bot.slack.render.text import Message
 from bot.workflow.models import (
-    ItemLine,
     OrderDraft,
     OrderLine,
-    OrderOutcome,
     PackageConflict,
     Reason,
     RequestCard,
-    RequestStatus,
 )
 from tests.render.factories import HOSTILE, NOW, RATE, check_message, check_view, metadata, walk_texts
 
@@ -52,8 +50,8 @@ _BROADCAST = re.compile(r"[@＠](channel|here|everyone)", re.IGNORECASE)
 _INJECTED = ("*bold*", "_it_", "~s~", "`code`", "*x*")
 
 
-def _hostile_item(n: int, text: str, status: str = "pending", package: str = "PKG<1>") -> ItemLine:
-    return ItemLine(
+def _hostile_item(n: int, text: str, status: str = "pending", package: str = "PKG<1>") -> Item:
+    return Item(
         order_item_id=f"9{n:05d}",
         name=f"{text} {n}",
         sku=f"{text[:40]}_{n}",
@@ -89,7 +87,7 @@ def _card(text: str, status: RequestStatus, orders: int = 1) -> RequestCard:
             order_id=f"55{n:03d}",
             items=(_hostile_item(n, text), _hostile_item(n + 100, text, "ready_to_ship")),
             siblings=(_hostile_item(n + 200, text, "packed"),),
-            status=OrderOutcome.FAILED if status is RequestStatus.FAILED else OrderOutcome.EXECUTED,
+            status=OrderStatus.FAILED if status is RequestStatus.FAILED else OrderStatus.EXECUTED,
             tip_content=text,
             tip_type="warning",
             outcome_tip_content=text,

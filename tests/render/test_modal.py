@@ -63,12 +63,6 @@ def test_request_modal_header_names_order_and_store() -> None:
     assert header["text"]["text"] == "Order 123456789 · SG Main"
 
 
-def test_request_modal_in_the_sandbox_says_so() -> None:
-    view = _request(sandbox=True)
-    assert view["blocks"][0]["text"]["text"].endswith("· SANDBOX")
-    assert "SANDBOX — no real order is touched" in _all_text(view)
-
-
 def test_request_modal_shows_every_item_with_its_details() -> None:
     view = _request()
     text = _all_text(view)

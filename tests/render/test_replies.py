@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain import OrderStatus, RequestStatus
 from bot.slack.render.replies import (
     already_approved,
     already_decided,
@@ -24,7 +25,7 @@ from bot.slack.render.replies import (
     self_approval,
 )
 from bot.slack.render.text import Message
-from bot.workflow.models import OrderOutcome, Reason, RequestStatus
+from bot.workflow.models import Reason
 from tests.render.factories import card, check_message, decided_card, order_line, walk_texts
 
 
@@ -47,9 +48,9 @@ def test_outcome_reply_has_no_restock_reminder_when_stock_is_kept() -> None:
 
 
 def test_outcome_reply_for_many_orders_counts_and_lists_the_unusual_ones() -> None:
-    statuses = [OrderOutcome.EXECUTED] * 38 + [OrderOutcome.FAILED] * 2
+    statuses = [OrderStatus.EXECUTED] * 38 + [OrderStatus.FAILED] * 2
     lines = tuple(
-        order_line(f"66{n:03d}", 1, status=s, error="E0104 reason invalid" if s is OrderOutcome.FAILED else None)
+        order_line(f"66{n:03d}", 1, status=s, error="E0104 reason invalid" if s is OrderStatus.FAILED else None)
         for n, s in enumerate(statuses)
     )
     text = _text(render_outcome_reply(card(RequestStatus.EXECUTED, orders=lines)))

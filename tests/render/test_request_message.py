@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from bot.domain import OrderStatus, RequestStatus
 from bot.slack.render.ids import REQUEST_ACTIONS_BLOCK, REQUEST_APPROVE, REQUEST_REJECT, REQUEST_WITHDRAW, ButtonValue
 from bot.slack.render.request_message import render_request_message
-from bot.workflow.models import OrderOutcome, Reason, RequestStatus
+from bot.workflow.models import Reason
 from tests.render.factories import (
     NOW,
     RATE,
@@ -31,17 +32,17 @@ def _actions(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _fifty_orders(status: RequestStatus) -> Any:
-    outcomes = [OrderOutcome.EXECUTED] * 40 + [OrderOutcome.FAILED] + [OrderOutcome.NEEDS_ATTENTION] * 9
+    outcomes = [OrderStatus.EXECUTED] * 40 + [OrderStatus.FAILED] + [OrderStatus.NEEDS_ATTENTION] * 9
     lines = tuple(
         order_line(
             f"88000{n:03d}",
             3,
             siblings=(item(90 + n, "packed", name="Sibling product " * 8),),
             tip_content=f"Tip for order {n}: stock may be set to 0 " + "x" * 200,
-            status=outcomes[n] if status in (RequestStatus.EXECUTED, RequestStatus.FAILED) else OrderOutcome.PENDING,
+            status=outcomes[n] if status in (RequestStatus.EXECUTED, RequestStatus.FAILED) else OrderStatus.PENDING,
             outcome_tip_content="The order has been cancelled " + "y" * 300,
             outcome_tip_type="success",
-            error="Lazada answered E0104" if outcomes[n] is OrderOutcome.FAILED else None,
+            error="Lazada answered E0104" if outcomes[n] is OrderStatus.FAILED else None,
         )
         for n in range(50)
     )
@@ -105,13 +106,6 @@ def test_pending_buttons_carry_the_request_and_approve_asks_for_confirmation() -
     assert "order 123456789" in approve["confirm"]["text"]["text"]
     assert "style" not in reject
     assert "style" not in withdraw
-
-
-def test_header_says_sandbox_for_a_sandbox_request() -> None:
-    blocks = check_message(render_request_message(card(sandbox=True), now=NOW))
-    assert blocks[0]["text"]["text"] == "Cancellation request CR-7K2Q9 · SANDBOX"
-    assert "SANDBOX — no real order is touched" in _text(blocks)
-    assert render_request_message(card(sandbox=True), now=NOW).text.startswith("[SANDBOX]")
 
 
 def test_pending_message_shows_everything_an_approver_needs() -> None:
@@ -201,7 +195,7 @@ def test_withdrawn_and_expired_are_stamped() -> None:
 
 
 def test_multi_order_outcome_has_a_summary_and_a_line_per_order() -> None:
-    statuses = [OrderOutcome.EXECUTED] * 12 + [OrderOutcome.FAILED] + [OrderOutcome.PENDING] * 27
+    statuses = [OrderStatus.EXECUTED] * 12 + [OrderStatus.FAILED] + [OrderStatus.PENDING] * 27
     lines = tuple(order_line(f"55{n:03d}", 1, status=s) for n, s in enumerate(statuses))
     text = _text(check_message(render_request_message(card(RequestStatus.EXECUTING, orders=lines), now=NOW)))
     assert "*Outcome:* 12/40 cancelled, 1 failed, 27 waiting" in text

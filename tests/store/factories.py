@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from bot.store import NewOrder, NewRequest, OrderItem
+from bot.store import Item, NewOrder, NewRequest
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 TTL = timedelta(hours=12)
 LEASE = timedelta(minutes=5)
 
 
-def item(order_item_id: str, **overrides: Any) -> OrderItem:
+def item(order_item_id: str, **overrides: Any) -> Item:
     """An order item snapshot."""
     values: dict[str, Any] = {
         "order_item_id": order_item_id,
@@ -26,7 +26,7 @@ def item(order_item_id: str, **overrides: Any) -> OrderItem:
         "currency": "SGD",
         **overrides,
     }
-    return OrderItem(**values)
+    return Item(**values)
 
 
 def new_request(*, orders: int = 1, **overrides: Any) -> NewRequest:

@@ -7,11 +7,12 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
+from bot.domain import Item
 from bot.lazada.errors import LazadaBusinessError, LazadaTransportError
 from bot.lazada.models import CancelValidation, OrderItem, ReasonOption
 from bot.settings import Country, StoreConfig
 from bot.workflow.drafting import Drafter, group_by_common_reasons
-from bot.workflow.models import ItemLine, OrderDraft, Reason
+from bot.workflow.models import OrderDraft, Reason
 
 SD = Reason(reason_id="10000019", reason_name="Sourcing Delay")
 OOS = Reason(reason_id="10000021", reason_name="Out of Stock")
@@ -21,7 +22,7 @@ STORE = StoreConfig(code="sg-main", country=Country.SG, name="SG Main")
 
 
 def _draft(order_id: str, *reasons: Reason, status: str = "pending", refusal: str | None = None) -> OrderDraft:
-    item = ItemLine(order_item_id=f"{order_id}1", name=f"Item of {order_id}", sku=f"SKU-{order_id}", status=status)
+    item = Item(order_item_id=f"{order_id}1", name=f"Item of {order_id}", sku=f"SKU-{order_id}", status=status)
     cancellable = status in {"pending", "packed", "ready_to_ship"}
     return OrderDraft(
         store_code="sg-main",
@@ -162,10 +163,9 @@ async def test_draft_bulk_reads_orders_concurrently_within_the_bound() -> None:
 
 async def test_draft_bulk_lists_apart_unknown_unreachable_and_odd_orders_in_the_order_given() -> None:
     lazada = _Lazada({"11": (SD, OOS), "22": (SD,), "44": (DUP,), "55": (SD, WP)}, unknown=["33"], down="66")
-    bulk = await Drafter(sandbox=True).draft_bulk(lazada, STORE, ["11", "22", "33", "44", "55", "66"])
+    bulk = await Drafter().draft_bulk(lazada, STORE, ["11", "22", "33", "44", "55", "66"])
     assert bulk.order_ids == ("11", "22", "55")
     assert bulk.reasons == (SD,)
-    assert bulk.sandbox
     why = {o.order_id: o.why for o in bulk.left_out}
     assert list(why) == ["33", "44", "66"]
     assert "does not know this order" in why["33"]

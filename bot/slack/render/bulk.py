@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain import PackageChoice
 from bot.slack.render.ids import (
     BULK_MODAL,
     JUSTIFICATION_BLOCK,
@@ -29,7 +30,6 @@ from bot.slack.render.ids import (
     PACKAGE_CHOICE_BLOCK,
     REASON_BLOCK,
     BulkMetadata,
-    PackageChoice,
 )
 from bot.slack.render.request_message import order_tips
 from bot.slack.render.text import (
@@ -45,7 +45,6 @@ from bot.slack.render.text import (
     plain,
     plural,
     rate_text,
-    sandbox_banner,
     status_label,
     truncate,
 )
@@ -240,9 +239,7 @@ def render_bulk_modal(draft: BulkDraft, metadata: BulkMetadata | None) -> View:
     `metadata` is None when nothing can be submitted (then the view carries none).
     """
     heading = f"{plural(len(draft.orders) + len(draft.left_out), 'order')} · {oneline(draft.store_label)}"
-    blocks: list[Block] = [HeaderBlock(text=plain(heading + (" · SANDBOX" if draft.sandbox else ""), HEADER_LIMIT))]
-    if draft.sandbox:
-        blocks.append(ContextBlock(elements=[mrkdwn(f"🧪 {sandbox_banner()}")]))
+    blocks: list[Block] = [HeaderBlock(text=plain(heading, HEADER_LIMIT))]
     if draft.submittable:
         blocks.append(
             _section(

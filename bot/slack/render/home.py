@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain import RequestStatus
 from bot.slack.render.ids import REQUEST_WITHDRAW, ButtonValue
 from bot.slack.render.request_message import STATUS_ICONS, STATUS_WORDS, order_scope, render_request_actions
 from bot.slack.render.text import (
@@ -32,7 +33,7 @@ from bot.slack.render.text import (
     user,
     when,
 )
-from bot.workflow.models import RateProjection, RequestCard, RequestStatus
+from bot.workflow.models import RateProjection, RequestCard
 
 __all__ = ["RECENT_SHOWN", "render_home"]
 
@@ -48,9 +49,8 @@ def _section(text: str) -> SectionBlock:
 
 
 def _summary(card: RequestCard) -> str:
-    sandbox = "🧪 " if card.sandbox else ""
     return (
-        f"{sandbox}*{escape(card.request_id)}* · {escape(oneline(card.store_label))} · "
+        f"*{escape(card.request_id)}* · {escape(oneline(card.store_label))} · "
         f"{plural(card.item_count, 'item')} of {order_scope(card)} · "
         f"“{escape(oneline(card.reason.reason_name))}”"
     )

@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.domain import Item
 from bot.slack.render.ids import (
     ITEMS_BLOCK,
     JUSTIFICATION_BLOCK,
@@ -47,8 +48,8 @@ from bot.slack.render.text import (
     OPTION_TEXT_LIMIT,
     check_view,
     escape,
-    item_line,
     item_names,
+    item_text,
     joined,
     mrkdwn,
     oneline,
@@ -56,21 +57,31 @@ from bot.slack.render.text import (
     plain,
     plural,
     rate_text,
-    sandbox_banner,
     tip_text,
     truncate,
 )
-from bot.workflow.models import ItemLine, OrderDraft, PackageConflict
+from bot.workflow.models import OrderDraft, PackageConflict
 
 __all__ = [
     "CHECKBOX_LIMIT",
+    "ITEMS_MISSING",
     "JUSTIFICATION_MAX_LENGTH",
+    "JUSTIFICATION_MISSING",
+    "ORDER_PROMPT_INVALID",
+    "REASON_MISSING",
+    "REJECT_REASON_MISSING",
+    "TOO_LONG",
     "MessageKind",
+    "render_cannot_reject",
+    "render_draft_failed",
+    "render_expired_form",
     "render_loading_modal",
     "render_modal_message",
+    "render_not_submitted",
     "render_order_prompt_modal",
     "render_reject_modal",
     "render_request_modal",
+    "render_request_posted",
     "render_submitting_modal",
 ]
 
@@ -92,6 +103,16 @@ ORDER_LIST_MAX_LENGTH = 1500
 LISTING_BLOCKS = 30
 
 _KIND_ICONS: dict[str, str] = {"error": "⛔", "info": "ℹ️", "success": "✅"}
+
+# What a submitted form is told, inline under the input concerned (the submission models pick the sentence).
+ITEMS_MISSING = "Select at least one item to cancel."
+REASON_MISSING = "Choose the reason Lazada should record."
+JUSTIFICATION_MISSING = "Say briefly why these items must be cancelled."
+REJECT_REASON_MISSING = "Give the requester a reason."
+TOO_LONG = f"At most {JUSTIFICATION_MAX_LENGTH} characters, please."
+ORDER_PROMPT_INVALID = (
+    "Enter a Lazada order number (digits only), or up to 50 of them separated by spaces, commas or new lines."
+)
 
 
 def _modal(
@@ -168,6 +189,39 @@ def render_modal_message(title: str, text: str, *, kind: MessageKind = "error") 
     )
 
 
+def render_expired_form() -> View:
+    """What replaces a form that can no longer be read (out of date, someone else's, or not ours)."""
+    return render_modal_message(
+        "Form expired", "This form is out of date. Please close it and run /cancel-order again."
+    )
+
+
+def render_draft_failed(sentence: str, *, orders: int = 1) -> View:
+    """What replaces the loading modal when Lazada cannot be asked about the order(s) or refuses."""
+    title = "Can't cancel this order" if orders == 1 else "Can't cancel these orders"
+    return render_modal_message(title, sentence, kind="error")
+
+
+def render_not_submitted(sentence: str) -> View:
+    """What replaces the submitting modal when the request was not stored and posted, and why."""
+    return render_modal_message("Not submitted", sentence, kind="error")
+
+
+def render_request_posted(request_id: str, scope: str) -> View:
+    """What replaces the submitting modal once the request is posted; ``scope`` is ``order 123`` or ``3 orders``."""
+    return render_modal_message(
+        "Request posted",
+        f"Request {request_id} for {scope} is waiting for a second person's approval in the approval channel. "
+        "You'll hear back in its thread.",
+        kind="success",
+    )
+
+
+def render_cannot_reject(sentence: str) -> View:
+    """What replaces the reject modal when the person may not reject the request."""
+    return render_modal_message("Can't reject", sentence, kind="error")
+
+
 def render_submitting_modal(order_id: str) -> View:
     """The modal shown while the request is stored and posted for approval."""
     return _modal(
@@ -200,7 +254,7 @@ def render_reject_modal(metadata: RejectMetadata) -> View:
     )
 
 
-def _item_option(item: ItemLine, *, described: bool) -> Option:
+def _item_option(item: Item, *, described: bool) -> Option:
     # The full details are in the item list above the selector; options only have to be recognisable.
     if not described:
         sku = f" · {oneline(item.sku)}" if item.sku else ""
@@ -252,8 +306,8 @@ def _items_input(draft: OrderDraft) -> InputBlock:
     return InputBlock(block_id=ITEMS_BLOCK, label=label, element=element, dispatch_action=True)
 
 
-def _listing(title: str, items: Sequence[ItemLine]) -> list[Block]:
-    lines = [f"• {item_line(i)}" for i in items]
+def _listing(title: str, items: Sequence[Item]) -> list[Block]:
+    lines = [f"• {item_text(i)}" for i in items]
     texts = pack_lines([f"*{title}*", *lines], LISTING_BLOCKS, noun="more items")
     return [_section(t) for t in texts]
 
@@ -354,10 +408,8 @@ def render_request_modal(draft: OrderDraft, metadata: ModalMetadata) -> View:
     """The request form for one order: items, Lazada's reasons and tip, the bot's warnings, the justification."""
     heading = f"Order {oneline(draft.order_id)} · {oneline(draft.store_label)}"
     blocks: list[Block] = [
-        HeaderBlock(text=plain(heading + (" · SANDBOX" if draft.sandbox else ""), HEADER_LIMIT)),
+        HeaderBlock(text=plain(heading, HEADER_LIMIT)),
     ]
-    if draft.sandbox:
-        blocks.append(ContextBlock(elements=[mrkdwn(f"🧪 {sandbox_banner()}")]))
 
     if draft.tip_content and draft.tip_content != draft.refusal:
         blocks.append(_section(tip_text(draft.tip_content, draft.tip_type)))
@@ -377,7 +429,7 @@ def render_request_modal(draft: OrderDraft, metadata: ModalMetadata) -> View:
         blocks += _listing(f"Cancellable items ({len(cancellable)})", cancellable)
     others = [i for i in draft.items if not i.cancellable]
     if others:
-        lines = [f"• {item_line(i)}" for i in others]
+        lines = [f"• {item_text(i)}" for i in others]
         title = (
             f"*Not cancellable ({len(others)})*: Lazada only cancels items that are pending, packed or ready to ship."
         )

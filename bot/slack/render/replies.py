@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, SectionBlock
 
+from bot.domain import DomainError, OrderStatus, RequestNotFoundError, RequestStatus
+from bot.lazada.errors import LazadaError
 from bot.slack.render.request_message import OUTCOME_ICONS, order_scope, status_text
 from bot.slack.render.text import (
     FALLBACK_TEXT_LIMIT,
@@ -23,14 +25,30 @@ from bot.slack.render.text import (
     user,
     when,
 )
-from bot.workflow.models import OrderLine, OrderOutcome, RequestCard, RequestStatus
+from bot.workflow.errors import (
+    AlreadyApprovedError,
+    AlreadyDecidedError,
+    NotAnApproverError,
+    NotRequesterError,
+    SelfApprovalError,
+)
+from bot.workflow.models import OrderLine, RequestCard
 
 __all__ = [
+    "COMMAND_NOT_UNDERSTOOD",
+    "COMMAND_UNREADABLE",
+    "DIGEST_WORKING",
     "already_approved",
     "already_decided",
+    "answer_for",
+    "approval_recorded",
+    "digest_failed",
     "error_for_person",
+    "form_not_opened",
+    "form_not_shown",
     "not_an_approver",
     "only_requester_can_withdraw",
+    "reject_form_not_opened",
     "render_ephemeral",
     "render_expired_reply",
     "render_needs_attention_reply",
@@ -41,6 +59,7 @@ __all__ = [
     "request_not_found",
     "request_posted",
     "self_approval",
+    "sentence_for",
 ]
 
 _DETAIL_BLOCKS = 10
@@ -86,7 +105,7 @@ def _details(card: RequestCard) -> list[Block]:
             blocks += _sections([f"❌ {escape(order.error.strip())}"])
         return blocks
     # Orders that went well need no line of their own: the summary counts them.
-    unusual = [o for o in card.orders if o.status is not OrderOutcome.EXECUTED]
+    unusual = [o for o in card.orders if o.status is not OrderStatus.EXECUTED]
     if not unusual:
         return []
     return _sections(pack_lines([_order_outcome_line(o) for o in unusual], _DETAIL_BLOCKS, noun="more orders"))
@@ -95,7 +114,7 @@ def _details(card: RequestCard) -> list[Block]:
 def _restock(card: RequestCard) -> list[Block]:
     if not card.reason.zeroes_stock:
         return []
-    cancelled = [i for o in card.orders if o.status is OrderOutcome.EXECUTED for i in o.items]
+    cancelled = [i for o in card.orders if o.status is OrderStatus.EXECUTED for i in o.items]
     if not cancelled:
         return []
     skus = list(dict.fromkeys(i.sku or i.name for i in cancelled))
@@ -112,7 +131,7 @@ def render_outcome_reply(card: RequestCard) -> Message:
     if card.status is RequestStatus.NEEDS_ATTENTION:
         return render_needs_attention_reply(card)
     requester = user(card.requester_id)
-    done = sum(len(o.items) for o in card.orders if o.status is OrderOutcome.EXECUTED)
+    done = sum(len(o.items) for o in card.orders if o.status is OrderStatus.EXECUTED)
     if card.status is RequestStatus.EXECUTED:
         markup = f"{requester} ✅ Your {_ref(card)} is done: {plural(done, 'item')} cancelled on Lazada."
         fallback = f"Your {_plain_ref(card)} is done: {plural(done, 'item')} cancelled on Lazada."
@@ -126,18 +145,18 @@ def render_outcome_reply(card: RequestCard) -> Message:
         markup = f"{requester} {status_text(card)}"
         fallback = f"Update on {_plain_ref(card)}: {card.status.value.replace('_', ' ')}."
     if len(card.orders) > 1:
-        counts = {s: sum(1 for o in card.orders if o.status is s) for s in OrderOutcome}
-        failed = counts[OrderOutcome.FAILED]
-        markup += f"\n{counts[OrderOutcome.EXECUTED]}/{len(card.orders)} orders cancelled"
+        counts = {s: sum(1 for o in card.orders if o.status is s) for s in OrderStatus}
+        failed = counts[OrderStatus.FAILED]
+        markup += f"\n{counts[OrderStatus.EXECUTED]}/{len(card.orders)} orders cancelled"
         markup += f", {failed} failed" if failed else ""
     return _message(markup, fallback, [*_details(card), *_restock(card)])
 
 
 def render_needs_attention_reply(card: RequestCard) -> Message:
     """The thread reply when the bot cannot know whether Lazada cancelled: a person must check Seller Center."""
-    unsure = [
-        o.order_id for o in card.orders if o.status in (OrderOutcome.NEEDS_ATTENTION, OrderOutcome.EXECUTING)
-    ] or [o.order_id for o in card.orders]
+    unsure = [o.order_id for o in card.orders if o.status in (OrderStatus.NEEDS_ATTENTION, OrderStatus.EXECUTING)] or [
+        o.order_id for o in card.orders
+    ]
     who = " ".join(dict.fromkeys(user(i) for i in (card.requester_id, *card.approver_ids)))
     markup = (
         f"{who} 🛠️ {_ref(card, 'Request')} needs a person: the bot could not confirm whether Lazada cancelled "
@@ -246,6 +265,39 @@ def request_posted(request_id: str, channel_id: str) -> Message:
     )
 
 
+def approval_recorded(request_id: str, approvals: int, required: int) -> Message:
+    """The approver's confirmation when their approval counted and another approver is still needed."""
+    return render_ephemeral(
+        f"Your approval of {request_id} is recorded ({approvals} of {required}). "
+        "It needs another approver before anything is cancelled."
+    )
+
+
+def form_not_opened(error: str | None) -> str:
+    """Why the command's form did not open (the trigger expired, Slack failed), and what to do."""
+    return f"Slack didn't let me open the form in time ({error}). Please run the command again."
+
+
+def form_not_shown(error: str | None) -> Message:
+    """The requester's private note when the open form could not be filled in."""
+    return render_ephemeral(f"Slack didn't let me show the form ({error}). Please run the command again.")
+
+
+def reject_form_not_opened(error: str | None) -> Message:
+    """The approver's private note when the reject form did not open."""
+    return render_ephemeral(f"Slack didn't open the reject form ({error}). Please click Reject again.")
+
+
+def digest_failed(sentence: str) -> str:
+    """The answer to `/cancel-order digest` when the rate cannot be worked out, and why."""
+    return f"I couldn't work out the cancellation rate: {sentence}"
+
+
+COMMAND_UNREADABLE = "I couldn't read that command. Please try again."
+COMMAND_NOT_UNDERSTOOD = "I couldn't understand that."
+DIGEST_WORKING = "Working out the cancellation rate…"
+
+
 def request_not_found() -> Message:
     """The answer to a click on a request the bot does not know (any more)."""
     text = "That request does not exist (any more). Nothing changed."
@@ -256,3 +308,29 @@ def error_for_person(sentence: str) -> Message:
     """A failure told to a person in one plain sentence (the details are in the logs)."""
     text = escape(sentence.strip() or "Something went wrong.")
     return _message(f"⚠️ {text}", text)
+
+
+def sentence_for(error: Exception) -> str:
+    """The plain sentence a refusal or a Lazada failure says to the person (Lazada's says what to do).
+
+    Only for the errors whose `str` is written for people (`DomainError`, `DigestError`) and `LazadaError`.
+    """
+    return error.user_message if isinstance(error, LazadaError) else str(error)
+
+
+def answer_for(error: DomainError | LazadaError) -> Message:
+    """The ephemeral answer for a refusal (Slack markup is added here, never taken from the error's text)."""
+    match error:
+        case AlreadyDecidedError():
+            return already_decided(RequestStatus(error.status), error.by)
+        case AlreadyApprovedError():
+            return already_approved()
+        case SelfApprovalError():
+            return self_approval()
+        case NotAnApproverError():
+            return not_an_approver()
+        case NotRequesterError():
+            return only_requester_can_withdraw()
+        case RequestNotFoundError():
+            return request_not_found()
+    return error_for_person(sentence_for(error))

@@ -19,6 +19,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from bot.domain import OrderStatus, RequestStatus
 from bot.slack.render.ids import (
     REQUEST_ACTIONS_BLOCK,
     REQUEST_APPROVE,
@@ -33,8 +34,8 @@ from bot.slack.render.text import (
     MESSAGE_BLOCK_LIMIT,
     Message,
     escape,
-    item_line,
     item_names,
+    item_text,
     joined,
     mrkdwn,
     oneline,
@@ -42,14 +43,13 @@ from bot.slack.render.text import (
     plain,
     plural,
     rate_text,
-    sandbox_banner,
     tip_icon,
     tip_text,
     truncate,
     user,
     when,
 )
-from bot.workflow.models import OrderLine, OrderOutcome, RequestCard, RequestStatus
+from bot.workflow.models import OrderLine, RequestCard
 
 __all__ = [
     "OUTCOME_ICONS",
@@ -85,13 +85,13 @@ STATUS_WORDS: dict[RequestStatus, str] = {
     RequestStatus.WITHDRAWN: "withdrawn",
     RequestStatus.EXPIRED: "expired",
 }
-OUTCOME_ICONS: dict[OrderOutcome, str] = {
-    OrderOutcome.PENDING: "🕐",
-    OrderOutcome.EXECUTING: "⏳",
-    OrderOutcome.EXECUTED: "✅",
-    OrderOutcome.FAILED: "❌",
-    OrderOutcome.NEEDS_ATTENTION: "🛠️",
-    OrderOutcome.SKIPPED: "⏭️",
+OUTCOME_ICONS: dict[OrderStatus, str] = {
+    OrderStatus.PENDING: "🕐",
+    OrderStatus.EXECUTING: "⏳",
+    OrderStatus.EXECUTED: "✅",
+    OrderStatus.FAILED: "❌",
+    OrderStatus.NEEDS_ATTENTION: "🛠️",
+    OrderStatus.SKIPPED: "⏭️",
 }
 _RAN = frozenset({RequestStatus.EXECUTING, RequestStatus.EXECUTED, RequestStatus.FAILED, RequestStatus.NEEDS_ATTENTION})
 _ACTIVE = frozenset({RequestStatus.PENDING, RequestStatus.EXECUTING})
@@ -137,7 +137,7 @@ def _note(card: RequestCard) -> str:
 
 
 def _orders_to_check(card: RequestCard) -> str:
-    unsure = [o.order_id for o in card.orders if o.status in (OrderOutcome.NEEDS_ATTENTION, OrderOutcome.EXECUTING)]
+    unsure = [o.order_id for o in card.orders if o.status in (OrderStatus.NEEDS_ATTENTION, OrderStatus.EXECUTING)]
     return joined(unsure or [o.order_id for o in card.orders])
 
 
@@ -224,7 +224,7 @@ def _order_line(order: OrderLine, *, outcome: bool, tip: bool = True) -> str:
 def _item_lines(card: RequestCard) -> list[str]:
     outcome = card.status in _RAN
     if len(card.orders) == 1:
-        return [f"*Items to cancel ({card.item_count})*", *(f"• {item_line(i)}" for i in card.orders[0].items)]
+        return [f"*Items to cancel ({card.item_count})*", *(f"• {item_text(i)}" for i in card.orders[0].items)]
     title = f"*Orders and items to cancel ({plural(card.item_count, 'item')})*"
     tip = _shared_outcome_tip(card) is None
     return [title, *(_order_line(o, outcome=outcome, tip=tip) for o in card.orders)]
@@ -233,13 +233,13 @@ def _item_lines(card: RequestCard) -> list[str]:
 def _outcome_summary(card: RequestCard) -> str:
     counts = Counter(o.status for o in card.orders)
     total = len(card.orders)
-    parts = [f"{counts[OrderOutcome.EXECUTED]}/{total} cancelled"]
+    parts = [f"{counts[OrderStatus.EXECUTED]}/{total} cancelled"]
     for status, word in (
-        (OrderOutcome.FAILED, "failed"),
-        (OrderOutcome.NEEDS_ATTENTION, "to check"),
-        (OrderOutcome.EXECUTING, "in progress"),
-        (OrderOutcome.PENDING, "waiting"),
-        (OrderOutcome.SKIPPED, "skipped"),
+        (OrderStatus.FAILED, "failed"),
+        (OrderStatus.NEEDS_ATTENTION, "to check"),
+        (OrderStatus.EXECUTING, "in progress"),
+        (OrderStatus.PENDING, "waiting"),
+        (OrderStatus.SKIPPED, "skipped"),
     ):
         if counts[status]:
             parts.append(f"{counts[status]} {word}")
@@ -370,9 +370,8 @@ def render_request_actions(
 
 def _fallback(card: RequestCard) -> str:
     state = STATUS_WORDS[card.status]
-    sandbox = "[SANDBOX] " if card.sandbox else ""
     text = (
-        f"{sandbox}Cancellation request {escape(card.request_id)} ({state}): {plural(card.item_count, 'item')} of "
+        f"Cancellation request {escape(card.request_id)} ({state}): {plural(card.item_count, 'item')} of "
         f"{order_scope(card)} in {escape(oneline(card.store_label))}, "
         f"reason {escape(oneline(card.reason.reason_name))}"
     )
@@ -381,10 +380,7 @@ def _fallback(card: RequestCard) -> str:
 
 def render_request_message(card: RequestCard, *, now: datetime) -> Message:
     """The approval message for a request in any state; buttons only while it is pending."""
-    header = f"Cancellation request {card.request_id}" + (" · SANDBOX" if card.sandbox else "")
-    top: list[Block] = [HeaderBlock(text=plain(header, HEADER_LIMIT))]
-    if card.sandbox:
-        top.append(ContextBlock(elements=[mrkdwn(f"🧪 {sandbox_banner()}")]))
+    top: list[Block] = [HeaderBlock(text=plain(f"Cancellation request {card.request_id}", HEADER_LIMIT))]
     top += [_section(status_text(card)), _fields(card, now)]
 
     bottom: list[Block] = []
@@ -409,7 +405,8 @@ def render_request_message(card: RequestCard, *, now: datetime) -> Message:
     if card.status is RequestStatus.PENDING:
         bottom.append(render_request_actions(card))
 
-    room = MESSAGE_BLOCK_LIMIT - len(top) - len(bottom) - 2
+    # One block stays free for the banner the gateway adds on the sandbox (bot.slack.gateway).
+    room = MESSAGE_BLOCK_LIMIT - 1 - len(top) - len(bottom) - 2
     noun = "more items" if len(card.orders) == 1 else "more orders"
     listing = [_section(t) for t in pack_lines(_item_lines(card), room, noun=noun)]
     blocks = [*top, DividerBlock(), *listing, DividerBlock(), *bottom]

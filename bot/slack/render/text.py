@@ -23,7 +23,8 @@ from decimal import Decimal
 from slack_sdk.models.blocks import Block, MarkdownTextObject, PlainTextObject
 from slack_sdk.models.views import View
 
-from bot.workflow.models import ItemLine, RateProjection
+from bot.domain import Item
+from bot.workflow.models import RateProjection
 
 __all__ = [
     "BUTTON_TEXT_LIMIT",
@@ -40,8 +41,8 @@ __all__ = [
     "check_view",
     "escape",
     "group",
-    "item_line",
     "item_names",
+    "item_text",
     "joined",
     "mention",
     "money",
@@ -213,7 +214,7 @@ def relative(dt: datetime, now: datetime) -> str:
 
 
 def sandbox_banner() -> str:
-    """The line every sandbox surface carries."""
+    """The line the gateway adds to everything it sends when the bot runs on the sandbox."""
     return "SANDBOX — no real order is touched"
 
 
@@ -222,7 +223,7 @@ def status_label(status: str) -> str:
     return escape(oneline(status.replace("_", " ")))
 
 
-def item_line(item: ItemLine, *, name_limit: int = 120) -> str:
+def item_text(item: Item, *, name_limit: int = 120) -> str:
     """One item in ``mrkdwn``: name, SKU, variation, paid price, status and package, all escaped."""
     parts = [escape(truncate(oneline(item.name), name_limit))]
     if item.sku:
@@ -237,7 +238,7 @@ def item_line(item: ItemLine, *, name_limit: int = 120) -> str:
     return " · ".join(parts)
 
 
-def item_names(items: Sequence[ItemLine], shown: int = 20) -> str:
+def item_names(items: Sequence[Item], shown: int = 20) -> str:
     """Names (with SKUs) of the first ``shown`` items as one escaped line; the rest are counted."""
     named = [
         escape(truncate(oneline(i.name), 60)) + (f" ({escape(truncate(oneline(i.sku), 40))})" if i.sku else "")

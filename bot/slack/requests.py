@@ -1,0 +1,148 @@
+"""The announcer: shows the workflow's events in Slack (the approval card, its thread, App Home tabs, reminders).
+
+It subscribes to `bot.workflow.events` on the bus (`subscribe`), renders with the pure renderers and sends
+through the gateway. It also keeps the Slack side's own records: where the card was posted (`set_message`) and
+which status the card and the thread reply show (`mark_announced`), so a later tick re-announces only what did
+not go out, and never posts a thread reply twice.
+"""
+
+from __future__ import annotations
+
+import structlog
+
+from bot.domain import RequestStatus
+from bot.events import EventBus
+from bot.slack.gateway import Outgoing, SlackGateway
+from bot.slack.home import HomeService
+from bot.slack.render.replies import (
+    render_expired_reply,
+    render_needs_attention_reply,
+    render_outcome_reply,
+    render_rejected_reply,
+    render_reminder,
+    render_withdrawn_reply,
+)
+from bot.slack.render.request_message import render_request_message
+from bot.slack.render.text import Message
+from bot.store.models import CancelRequest
+from bot.store.requests import RequestStore
+from bot.workflow.errors import NotPostedError
+from bot.workflow.events import ExecutionProgressed, ReminderDue, RequestChanged, RequestSettled, RequestSubmitted
+from bot.workflow.models import RequestCard
+from bot.workflow.service import CancellationService
+
+__all__ = ["RequestAnnouncer"]
+
+log = structlog.get_logger(__name__)
+
+_REPLIES = {
+    RequestStatus.EXECUTED: render_outcome_reply,
+    RequestStatus.FAILED: render_outcome_reply,
+    RequestStatus.NEEDS_ATTENTION: render_needs_attention_reply,
+    RequestStatus.REJECTED: render_rejected_reply,
+    RequestStatus.WITHDRAWN: render_withdrawn_reply,
+    RequestStatus.EXPIRED: render_expired_reply,
+}
+# Slack's answers to chat.update when the approval message is gone: post the card again instead.
+_MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})
+
+
+class RequestAnnouncer:
+    """Tells Slack what the workflow decided; every request's card, thread and the App Home tabs it appears on."""
+
+    def __init__(
+        self,
+        *,
+        workflow: CancellationService,
+        requests: RequestStore,
+        slack: SlackGateway,
+        home: HomeService,
+    ) -> None:
+        self.workflow = workflow
+        self.requests = requests
+        self.slack = slack
+        self.home = home
+
+    def subscribe(self, bus: EventBus) -> None:
+        """Listen to every event the workflow emits."""
+        bus.subscribe(RequestSubmitted, self.on_submitted)
+        bus.subscribe(RequestChanged, self.on_changed)
+        bus.subscribe(ExecutionProgressed, self.on_progress)
+        bus.subscribe(RequestSettled, self.on_settled)
+        bus.subscribe(ReminderDue, self.on_reminder)
+
+    async def _card_message(self, request: CancelRequest) -> Message:
+        card = self.workflow.card(request, rate=await self.workflow.rate_for(request))
+        return render_request_message(card, now=self.workflow.clock())
+
+    async def on_submitted(self, event: RequestSubmitted) -> None:
+        """Post the new request's card for approval; NotPostedError when Slack refuses (the workflow withdraws it)."""
+        request = event.request
+        delivery = await self.slack.post(request.channel_id, await self._card_message(request))
+        if not delivery.ok or not delivery.ts:
+            raise NotPostedError(request.id, request.channel_id, delivery.error)
+        await self.requests.set_message(request.id, delivery.channel or request.channel_id, delivery.ts)
+        await self._home(await self.workflow.get(request.id))
+
+    async def on_changed(self, event: RequestChanged) -> None:
+        """Show the request as it now stands, on its card and on the App Home tabs."""
+        await self._refresh(event.request)
+
+    async def on_progress(self, event: ExecutionProgressed) -> None:
+        """Show how far an executing request has got on its card ("12/40 cancelled, 1 failed")."""
+        request = await self.workflow.get(event.request_id)
+        if request.status is RequestStatus.EXECUTING:
+            await self._update_card(request)
+
+    async def on_settled(self, event: RequestSettled) -> None:
+        """Stamp the card with the outcome and reply in the thread, each once; remember what was shown."""
+        request = event.request
+        reply = _REPLIES.get(request.status)
+        if reply is None:
+            return
+        status = request.status.value
+        # The card and the thread reply are tracked apart: a failed card update is retried by a later tick
+        # without posting the reply twice.
+        if request.card_status != status and await self._refresh(request):
+            await self.requests.mark_announced(request.id, request.status, part="card")
+        if request.announced_status != status:
+            await self._reply(request, reply(self._card(request)))
+            await self.requests.mark_announced(request.id, request.status, part="reply")
+
+    async def on_reminder(self, event: ReminderDue) -> None:
+        """Remind the approvers once, in the request's thread."""
+        await self._reply(event.request, render_reminder(self._card(event.request), list(event.approver_ids)))
+
+    def _card(self, request: CancelRequest) -> RequestCard:
+        return self.workflow.card(request)
+
+    async def _home(self, request: CancelRequest) -> None:
+        """Refresh the App Home tabs the request appears on; a failure there never stops the workflow."""
+        try:
+            await self.home.request_changed(request)
+        except Exception:
+            log.exception("observer_failed", request_id=request.id)
+
+    async def _refresh(self, request: CancelRequest) -> bool:
+        """The App Home tabs and the card; True when Slack now shows the card (or there is none to show)."""
+        await self._home(request)
+        return await self._update_card(request)
+
+    async def _update_card(self, request: CancelRequest) -> bool:
+        if not request.message_ts:
+            return True
+        message = await self._card_message(request)
+        delivery = await self.slack.update(request.channel_id, request.message_ts, message)
+        if not delivery.ok and delivery.error in _MESSAGE_GONE:
+            posted = await self.slack.post(request.channel_id, message)
+            if posted.ok and posted.ts:
+                await self.requests.set_message(request.id, posted.channel or request.channel_id, posted.ts)
+                return True
+        return delivery.ok
+
+    async def _reply(self, request: CancelRequest, message: Outgoing) -> None:
+        """Reply under the card; when the channel refuses (bot removed, archived), tell the requester directly."""
+        delivery = await self.slack.post(request.channel_id, message, thread_ts=request.message_ts)
+        if not delivery.ok:
+            log.warning("thread_reply_failed", request_id=request.id, error=delivery.error)
+            await self.slack.direct(request.requester_id, message)
