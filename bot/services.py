@@ -36,6 +36,7 @@ from bot.lazada.sandbox import (
 )
 from bot.lazada.tokens import StoredTokens, TokenStore
 from bot.settings import Settings, SettingsError, StoreConfig
+from bot.slack.approvers import ApproverDirectory
 from bot.slack.digest_poster import DigestPoster
 from bot.slack.gateway import SlackGateway
 from bot.slack.home import HomeService
@@ -48,7 +49,6 @@ from bot.store.migrate import current_revision, head_revision, upgrade_to_head
 from bot.store.requests import RequestStore
 from bot.store.tokens import DbTokenStore
 from bot.token_keeper import TokenKeeper
-from bot.workflow.approvers import ApproverDirectory
 from bot.workflow.execution import Executor
 from bot.workflow.service import CancellationService
 

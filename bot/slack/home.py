@@ -11,7 +11,7 @@ from bot.slack.gateway import SlackGateway
 from bot.slack.render.home import render_home
 from bot.store.models import FINAL_REQUEST_STATUSES, CancelRequest, RequestStatus
 from bot.store.requests import RequestStore
-from bot.workflow.approvers import ApproverLookupError
+from bot.workflow.errors import ApproverLookupError
 from bot.workflow.models import RateProjection
 from bot.workflow.service import CancellationService
 

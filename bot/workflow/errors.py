@@ -7,6 +7,7 @@ from bot.domain import DomainError, RequestNotFoundError
 __all__ = [
     "AlreadyApprovedError",
     "AlreadyDecidedError",
+    "ApproverLookupError",
     "DomainError",
     "NoApproversError",
     "NotAnApproverError",
@@ -25,6 +26,10 @@ class WorkflowError(DomainError):
 
     `RequestNotFoundError` (from `bot.domain`, raised by the store too) is a `DomainError` beside these.
     """
+
+
+class ApproverLookupError(WorkflowError):
+    """Who may approve could not be known (Slack could not tell who is in an approver group, nothing was cached)."""
 
 
 class UnknownStoreError(WorkflowError):

@@ -20,7 +20,7 @@ from bot.lazada.client import LazadaClient
 from bot.settings import StoreConfig
 from bot.store.models import ApproveResult, CancelRequest, NewOrder, NewRequest
 from bot.store.requests import RequestStore
-from bot.workflow.approvers import ApproverDirectory
+from bot.workflow.approvers import Approvers
 from bot.workflow.cards import card_for
 from bot.workflow.drafting import Drafter, why_not_cancellable
 from bot.workflow.errors import (
@@ -138,7 +138,7 @@ class CancellationService:
         stores: Sequence[StoreConfig],
         clients: Mapping[str, LazadaClient],
         bus: EventBus,
-        approvers: ApproverDirectory,
+        approvers: Approvers,
         default_approvers: Sequence[str],
         executor: Executor,
         clock: Callable[[], datetime],

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.workflow.approvers import ApproverDirectory, ApproverLookupError
+from bot.slack.approvers import ApproverDirectory
+from bot.workflow.errors import ApproverLookupError
 from cancel_order_bot.demo.fake_slack import FakeSlack
 
 
