@@ -14,14 +14,7 @@ from bot.domain import RequestStatus
 from bot.events import EventBus
 from bot.slack.gateway import Outgoing, SlackGateway
 from bot.slack.home import HomeService
-from bot.slack.render.replies import (
-    render_expired_reply,
-    render_needs_attention_reply,
-    render_outcome_reply,
-    render_rejected_reply,
-    render_reminder,
-    render_withdrawn_reply,
-)
+from bot.slack.render import replies
 from bot.slack.render.request_message import render_request_message
 from bot.slack.render.text import Message
 from bot.store.models import CancelRequest
@@ -36,12 +29,12 @@ __all__ = ["RequestAnnouncer"]
 log = structlog.get_logger(__name__)
 
 _REPLIES = {
-    RequestStatus.EXECUTED: render_outcome_reply,
-    RequestStatus.FAILED: render_outcome_reply,
-    RequestStatus.NEEDS_ATTENTION: render_needs_attention_reply,
-    RequestStatus.REJECTED: render_rejected_reply,
-    RequestStatus.WITHDRAWN: render_withdrawn_reply,
-    RequestStatus.EXPIRED: render_expired_reply,
+    RequestStatus.EXECUTED: replies.render_outcome_reply,
+    RequestStatus.FAILED: replies.render_outcome_reply,
+    RequestStatus.NEEDS_ATTENTION: replies.render_needs_attention_reply,
+    RequestStatus.REJECTED: replies.render_rejected_reply,
+    RequestStatus.WITHDRAWN: replies.render_withdrawn_reply,
+    RequestStatus.EXPIRED: replies.render_expired_reply,
 }
 # Slack's answers to chat.update when the approval message is gone: post the card again instead.
 _MESSAGE_GONE = frozenset({"message_not_found", "cant_update_message"})
@@ -111,7 +104,7 @@ class RequestAnnouncer:
 
     async def on_reminder(self, event: ReminderDue) -> None:
         """Remind the approvers once, in the request's thread."""
-        await self._reply(event.request, render_reminder(self._card(event.request), list(event.approver_ids)))
+        await self._reply(event.request, replies.render_reminder(self._card(event.request), list(event.approver_ids)))
 
     def _card(self, request: CancelRequest) -> RequestCard:
         return self.workflow.card(request)
