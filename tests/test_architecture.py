@@ -19,9 +19,8 @@ TOP = ("bot", "cancel_order_bot")
 HANDLERS = ROOT / "cancel_order_bot" / "handlers"
 LISTENER_LINES = 15
 
-DOMAIN = ("bot.workflow", "bot.store", "bot.lazada")
-"""Packages that decide and must not know Slack. `bot.digest` joins them once the digest is split like the workflow
-(its service still builds the poster): the lead widens this tuple when that lands."""
+DOMAIN = ("bot.workflow", "bot.digest", "bot.store", "bot.lazada")
+"""Packages that decide and must not know Slack: they emit events, and the presenter (`bot.slack`) tells Slack."""
 SLACK = ("bot.slack", "slack_sdk", "slack_bolt")
 
 
