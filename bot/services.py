@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from bot.digest.service import DigestService
 from bot.events import EventBus
 from bot.lazada.client import LazadaClient, RetryPolicy
-from bot.lazada.gateways import API_GATEWAYS
+from bot.lazada.countries import COUNTRIES
 from bot.lazada.limiter import RateLimiter
 from bot.lazada.sandbox import (
     SANDBOX_ACCESS_TOKEN,
@@ -129,7 +129,7 @@ def lazada_clients(
     return {
         store.code: LazadaClient(
             http=http,
-            base_url=store.api_url or settings.lazada_api_url or API_GATEWAYS[store.country],
+            base_url=store.api_url or settings.lazada_api_url or COUNTRIES[store.country].gateway,
             auth_url=SANDBOX_BASE_URL if sandbox else settings.lazada_auth_url,
             app_key=app_key,
             app_secret=app_secret,

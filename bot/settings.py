@@ -21,7 +21,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.lazada.gateways import AUTH_GATEWAY, DEFAULT_TIMEZONES, Country
+from bot.lazada.countries import AUTH_GATEWAY, COUNTRIES, Country
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -127,7 +127,7 @@ class StoreConfig(BaseModel):
     @property
     def tz(self) -> ZoneInfo:
         """The store's time zone: set explicitly, or the country's."""
-        return ZoneInfo(self.timezone or DEFAULT_TIMEZONES[self.country])
+        return ZoneInfo(self.timezone or COUNTRIES[self.country].timezone)
 
     @property
     def label(self) -> str:

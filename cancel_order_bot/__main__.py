@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from bot.lazada.countries import Country
 from bot.settings import Settings, SettingsError, load_settings
 from cancel_order_bot import cli
 from cancel_order_bot.cli import check, lazada_auth
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--days", type=int, default=60)
     sandbox.add_argument("--rtt-ms", type=float, default=0.0, help="simulated network round trip per request")
     sandbox.add_argument("--rate-limit", type=int, default=None, help="calls per second before ApiCallLimit")
-    sandbox.add_argument("--country", default="sg", choices=["sg", "my", "th", "ph", "id", "vn"])
+    sandbox.add_argument("--country", default=Country.SG.value, choices=[country.value for country in Country])
 
     order = commands.add_parser("order", help="read-only views of Lazada orders")
     order_commands = order.add_subparsers(dest="order_command", required=True, metavar="SUBCOMMAND")

@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.events import EventBus
 from bot.lazada.client import RetryPolicy
-from bot.lazada.gateways import Country
+from bot.lazada.countries import Country
 from bot.lazada.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_SECRET, FaultKind, SandboxServer, SandboxWorld
 from bot.lazada.sandbox.testing import ManualClock
 from bot.lazada.sandbox.world import ACCESS_TOKEN_LIFETIME

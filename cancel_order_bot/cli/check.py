@@ -24,8 +24,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 import bot
 from bot.lazada.client import LazadaClient, RetryPolicy
+from bot.lazada.countries import COUNTRIES
 from bot.lazada.errors import LazadaAuthError, LazadaError, LazadaTransportError
-from bot.lazada.gateways import API_GATEWAYS
 from bot.lazada.tokens import TokenStore
 from bot.logs import configure_logging_for
 from bot.services import open_services
@@ -434,7 +434,7 @@ async def _lazada_checks(settings: Settings, stores: Sequence[StoreConfig], data
         async with open_services(settings, retry=_CHECK_RETRY) as services:
             tokens = DbTokenStore(services.db)
             for store in stores:
-                api_url = store.api_url or settings.lazada_api_url or API_GATEWAYS[store.country]
+                api_url = store.api_url or settings.lazada_api_url or COUNTRIES[store.country].gateway
                 client = services.clients[store.code]
                 results.append(await check_store_token(client, store, tokens, api_url=api_url, now=services.clock()))
     except SettingsError as exc:

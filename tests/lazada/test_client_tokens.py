@@ -1,14 +1,12 @@
-"""Stored tokens and the in-memory token store; gateways and time zones per country."""
+"""Stored tokens and the in-memory token store."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from bot.lazada.gateways import API_GATEWAYS, AUTH_GATEWAY, DEFAULT_TIMEZONES, Country
 from bot.lazada.models import TokenGrant
 from bot.lazada.tokens import MemoryTokenStore, StoredTokens, TokenStore
 
@@ -62,21 +60,3 @@ async def test_memory_token_store_round_trip_and_successes() -> None:
     assert isinstance(store, MemoryTokenStore)
     assert store.successes("SG-MAIN") == (NOW,)
     assert store.saves == 1
-
-
-def test_every_country_has_a_gateway_and_a_time_zone() -> None:
-    assert set(API_GATEWAYS) == set(Country)
-    assert set(DEFAULT_TIMEZONES) == set(Country)
-    assert API_GATEWAYS[Country.SG] == "https://api.lazada.sg/rest"
-    assert API_GATEWAYS[Country("vn")] == "https://api.lazada.vn/rest"
-    assert AUTH_GATEWAY == "https://auth.lazada.com/rest"
-    offsets = {
-        country: ZoneInfo(name).utcoffset(NOW.replace(tzinfo=None)) for country, name in DEFAULT_TIMEZONES.items()
-    }
-    assert offsets[Country.SG] == offsets[Country.MY] == offsets[Country.PH] == timedelta(hours=8)
-    assert offsets[Country.TH] == offsets[Country.ID] == offsets[Country.VN] == timedelta(hours=7)
-
-
-def test_gateway_tables_are_read_only() -> None:
-    with pytest.raises(TypeError):
-        API_GATEWAYS[Country.SG] = "https://example.com"  # type: ignore[index]

@@ -10,6 +10,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from bot.lazada.countries import COUNTRIES, Country
 from bot.lazada.sandbox.errors import SandboxApiError, missing_parameter
 from bot.lazada.sandbox.world import ITEM_STATUSES, Item, Order, SandboxWorld
 from bot.lazada.signing import sign
@@ -51,16 +52,6 @@ _CREATE_TIP = (
     "Price or Pricing Error. Your customer has also been informed about the cancellation."
 )
 _FIRST_NAMES = ("Alex", "Jamie", "Wei Ling", "Nur", "Arjun", "Mei", "Hafiz", "Siti", "Daniel", "Priya")
-_CITIES: Mapping[str, str] = MappingProxyType(
-    {
-        "sg": "Singapore",
-        "my": "Kuala Lumpur",
-        "th": "Bangkok",
-        "ph": "Quezon City",
-        "id": "Jakarta",
-        "vn": "Ho Chi Minh",
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +121,12 @@ def item_json(world: SandboxWorld, item: Item) -> dict[str, Any]:
 def order_json(world: SandboxWorld, order: Order) -> dict[str, Any]:
     """An order as GetOrders / GetOrder return it."""
     first_name = _FIRST_NAMES[order.order_id % len(_FIRST_NAMES)]
-    city = _CITIES[world.country]
+    city = COUNTRIES[Country(world.country)].sandbox_city
     address = {
         "first_name": first_name,
         "last_name": "",
         "city": city,
-        "country": city if world.country == "sg" else world.country.upper(),
+        "country": city if world.country == Country.SG else world.country.upper(),
         "phone": "",
         "address1": "1 Sandbox Road",
         "post_code": "000000",

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from bot.lazada.gateways import DEFAULT_TIMEZONES, Country
+from bot.lazada.countries import COUNTRIES, Country, SandboxReason
 from bot.lazada.sandbox.errors import SandboxApiError
 from bot.lazada.sandbox.faults import DEFAULT_TIMEOUT_SECONDS, FaultKind, FaultPlan, RateLimitWindow
 
@@ -51,7 +51,7 @@ AUTH_CODE_LIFETIME = timedelta(minutes=30)
 DEFAULT_STOCK = 100
 
 COUNTRY_CURRENCIES: Mapping[str, str] = MappingProxyType(
-    {"sg": "SGD", "my": "MYR", "th": "THB", "ph": "PHP", "id": "IDR", "vn": "VND"}
+    {country: info.currency for country, info in COUNTRIES.items()}
 )
 
 CANCELLABLE_STATUSES = frozenset({"pending", "packed", "ready_to_ship"})
@@ -83,29 +83,11 @@ _REPACKABLE_STATUSES = frozenset({"packed", "ready_to_ship"})
 STOCK_ZEROING_REASONS = frozenset({"Out of Stock", "Wrong Price or Pricing Error"})
 
 
-@dataclass(frozen=True, slots=True)
-class ReasonOption:
-    """A seller cancellation reason as OrderCancelValidate lists it."""
-
-    reason_id: str
-    reason_name: str
-
-
-def _reasons(first_id: int, *extra: str) -> tuple[ReasonOption, ...]:
-    names = ("Sourcing Delay", "Out of Stock", "Wrong Price or Pricing Error", *extra)
-    return tuple(ReasonOption(str(first_id + 2 * index), name) for index, name in enumerate(names))
-
+ReasonOption = SandboxReason
 
 # The ids differ per country on Lazada, which is why a client must never hard-code them.
 REASON_OPTIONS: Mapping[str, tuple[ReasonOption, ...]] = MappingProxyType(
-    {
-        "sg": _reasons(10000019, "Unable to Ship", "Duplicate Order"),
-        "my": _reasons(20000031, "Unable to Ship"),
-        "th": _reasons(30000041, "Unable to Ship"),
-        "ph": _reasons(40000053, "Unable to Ship", "Duplicate Order"),
-        "id": _reasons(50000061, "Unable to Ship"),
-        "vn": _reasons(60000071, "Unable to Ship"),
-    }
+    {country: info.sandbox_reasons for country, info in COUNTRIES.items()}
 )
 
 
@@ -226,7 +208,7 @@ class SandboxWorld:
     def __init__(
         self,
         *,
-        country: str = "sg",
+        country: str = Country.SG,
         tz: ZoneInfo | None = None,
         now: Callable[[], datetime] = _system_clock,
         app_key: str = SANDBOX_APP_KEY,
@@ -238,10 +220,10 @@ class SandboxWorld:
         timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
         call_log_size: int = 100_000,
     ) -> None:
-        if country not in DEFAULT_TIMEZONES:
-            raise ValueError(f"unknown country {country!r}; expected one of {sorted(DEFAULT_TIMEZONES)}")
+        if country not in COUNTRIES:
+            raise ValueError(f"unknown country {country!r}; expected one of {sorted(COUNTRIES)}")
         self.country = str(country)
-        self.tz = tz if tz is not None else ZoneInfo(DEFAULT_TIMEZONES[Country(country)])
+        self.tz = tz if tz is not None else ZoneInfo(COUNTRIES[Country(country)].timezone)
         self.currency = COUNTRY_CURRENCIES[country]
         self._clock = now
         self.app_key = app_key
