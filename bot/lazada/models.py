@@ -7,6 +7,7 @@ ids become strings, ``""`` becomes ``None``, dates become aware datetimes, amoun
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -42,6 +43,7 @@ __all__ = [
 CANCELLABLE_STATUSES = frozenset({"pending", "packed", "ready_to_ship"})
 
 _LAZADA_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S %z"
+_LAZADA_DATETIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}")
 
 
 def _is_blank(value: object) -> bool:
@@ -76,6 +78,12 @@ def _parse_datetime(value: object) -> object:
         return None
     if isinstance(value, str):
         text = value.strip()
+        if _LAZADA_DATETIME.fullmatch(text):
+            # The same instant as strptime reads, about 25 times faster: a page of orders holds hundreds of dates.
+            try:
+                return datetime.fromisoformat(text[:19] + text[20:])
+            except ValueError:
+                pass
         try:
             return datetime.strptime(text, _LAZADA_DATETIME_FORMAT)
         except ValueError:
@@ -179,6 +187,12 @@ class CancelAccepted(LazadaModel):
     tip_content: OptionalStr = None
     tip_type: OptionalStr = None
     request_id: OptionalStr = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _code_zero_is_enough(cls, data: Any) -> Any:
+        """Read anything but an object as an empty answer: once code is "0", the cancel has happened."""
+        return data if isinstance(data, Mapping) else {}
 
 
 class RepackPackage(LazadaModel):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
@@ -19,6 +18,7 @@ from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from bot.lazada.client import LazadaClient, RetryPolicy
+from bot.lazada.countries import AUTH_GATEWAY
 from bot.lazada.errors import (
     LazadaAuthError,
     LazadaBusinessError,
@@ -28,7 +28,6 @@ from bot.lazada.errors import (
     LazadaServerError,
     LazadaTransportError,
 )
-from bot.lazada.gateways import AUTH_GATEWAY
 from bot.lazada.limiter import UnlimitedRateLimiter
 from bot.lazada.signing import sign
 from bot.lazada.tokens import MemoryTokenStore, StoredTokens
@@ -169,13 +168,20 @@ def store() -> MemoryTokenStore:
 
 
 class Clock:
-    """An injectable epoch clock the test moves by hand."""
+    """An injectable epoch clock the test moves by hand, or the client by sleeping on it."""
 
     def __init__(self, now: float = NOW) -> None:
         self.now = now
+        self.slept: list[float] = []
 
     def __call__(self) -> float:
         return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """A sleep that takes no real time: it moves this clock."""
+        self.slept.append(seconds)
+        self.now += seconds
+        await asyncio.sleep(0)
 
 
 ClientFactory = Callable[..., LazadaClient]
@@ -593,13 +599,18 @@ async def test_client_rate_limit_waits_exactly_the_announced_ban(
     ban = fail("ApiCallLimit", "Api access frequency exceeds the limit. this ban will last 1 seconds")
     lazada.on("/order/items/get", ban, ok([item(2001)]))
 
-    started = time.monotonic()
-    items = await make_client(retry=RetryPolicy.without_waits(attempts=3)).get_order_items(order_id=1001)
-    elapsed = time.monotonic() - started
+    clock = Clock()
+    client = make_client(
+        retry=RetryPolicy.without_waits(attempts=3), clock=clock, limiter=UnlimitedRateLimiter(sleep=clock.sleep)
+    )
+
+    items = await client.get_order_items(order_id=1001)
 
     assert len(items) == 1
-    assert retry_waits == [1.0]
-    assert elapsed >= 1.0
+    assert clock.slept == [1.0]
+    assert retry_waits == [0.0], "stamina adds no wait of its own on top of the ban"
+    first, second = (int(params["timestamp"]) for params in lazada.calls("/order/items/get"))
+    assert second - first >= 1000
 
 
 @pytest.mark.parametrize(
@@ -938,6 +949,7 @@ class OrderBook:
             }
             for n in range(count)
         ]
+        self._created = [start + timedelta(seconds=n // 3) for n in range(count)]
         self.offsets: list[int] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -947,7 +959,7 @@ class OrderBook:
         if offset > 5000:
             return httpx.Response(200, json=fail("14", "E014: Invalid Offset"))
         after = datetime.fromisoformat(params["created_after"])
-        matching = [o for o in self.orders if datetime.strptime(str(o["created_at"]), "%Y-%m-%d %H:%M:%S %z") >= after]
+        matching = [order for order, created in zip(self.orders, self._created, strict=True) if created >= after]
         if params["sort_direction"] == "DESC":
             matching.reverse()
         page = matching[offset : offset + limit]

@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bot.lazada.models import (
@@ -286,3 +288,20 @@ def test_token_grant_cross_border_seller_is_the_first_listed() -> None:
     )
 
     assert token.seller_id == "200"
+
+
+@given(
+    moment=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(2099, 12, 31)),
+    offset_minutes=st.integers(min_value=-12 * 60, max_value=14 * 60),
+)
+def test_order_item_reads_lazadas_date_format_as_strptime_does(moment: datetime, offset_minutes: int) -> None:
+    text = moment.replace(microsecond=0, tzinfo=timezone(timedelta(minutes=offset_minutes))).strftime(
+        "%Y-%m-%d %H:%M:%S %z"
+    )
+
+    parsed = OrderItem.model_validate({"order_item_id": 1, "order_id": 2, "status": "pending", "created_at": text})
+
+    expected = datetime.strptime(text, "%Y-%m-%d %H:%M:%S %z")
+    assert parsed.created_at == expected
+    assert parsed.created_at is not None
+    assert parsed.created_at.utcoffset() == expected.utcoffset()
