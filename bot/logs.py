@@ -36,18 +36,36 @@ _NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _BOLT_REFUSAL = "Invalid request signature detected"
 
 
+def _escape_one(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED_CONTROLS.get(char) or (f"\\x{ord(char):02x}" if ord(char) <= 0xFF else f"\\u{ord(char):04x}")
+
+
 def escape_controls(text: str) -> str:
     """`text` with every control character written as an escape (``\\n``, ``\\x1b``), so it stays on one line."""
-    return _CONTROLS.sub(lambda m: _NAMED_CONTROLS.get(m.group(), f"\\x{ord(m.group()):02x}"), text)
+    return _CONTROLS.sub(_escape_one, text)
+
+
+class _Escaped(str):
+    """A value already escaped: the console renderer quotes it as it is, without escaping the escapes again."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"'{self}'"
 
 
 def _escape_event(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
     """Escape controls in every string value (a traceback keeps its lines, each marked as a continuation)."""
     for key, value in event_dict.items():
-        if key == "exception" and isinstance(value, str):
+        if not isinstance(value, str) or not _CONTROLS.search(value):
+            continue
+        if key == "exception":
             event_dict[key] = "\n".join("  | " + escape_controls(line) for line in value.splitlines())
-        elif isinstance(value, str):
+        elif key == "event":
             event_dict[key] = escape_controls(value)
+        else:
+            event_dict[key] = _Escaped(escape_controls(value))
     return event_dict
 
 
