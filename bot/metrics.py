@@ -176,7 +176,7 @@ class Metrics:
         r, t, c = cancel_requests.c, lazada_tokens.c, scheduler_claims.c
         async with db.read() as conn:
             by_status = sa.select(r.status, sa.func.count()).group_by(r.status)
-            counts: dict[str, int] = dict((await conn.execute(by_status)).tuples().all())
+            counts: dict[str, int] = {row[0]: row[1] for row in (await conn.execute(by_status)).all()}
             executing = (
                 await conn.execute(
                     sa.select(r.decided_at, r.updated_at).where(r.status == RequestStatus.EXECUTING.value)
