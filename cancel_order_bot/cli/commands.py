@@ -139,19 +139,19 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     settings.require("slack_bot_token", "slack_app_token")
     configure_logging_for(settings)
     world = sandbox_world() if args.sandbox else None
-    async with open_services(settings, sandbox=world) as services:
+    async with open_services(settings, sandbox=world) as services, contextlib.AsyncExitStack() as health:
+        if args.health_port is not None:
+            from bot.http import create_health_app, serve_side_port  # Starlette and uvicorn only when asked for
+
+            # Up before the socket connects, so a probe sees the process alive while it connects.
+            asgi = create_health_app(services.db.ping, services.metrics)
+            await health.enter_async_context(serve_side_port(asgi, host=args.health_host, port=args.health_port))
         app = create_app(services, verify_requests=False)
         assert settings.slack_app_token is not None
         handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
         scheduler = create_scheduler(_ticks(services), services.metrics)
         await handler.connect_async()  # type: ignore[no-untyped-call]
         scheduler.start()
-        health = contextlib.AsyncExitStack()
-        if args.health_port is not None:
-            from bot.http import create_health_app, serve_side_port  # Starlette and uvicorn only when asked for
-
-            asgi = create_health_app(services.db.ping, services.metrics)
-            await health.enter_async_context(serve_side_port(asgi, host=args.health_host, port=args.health_port))
         # As in HTTP mode: what is built at start lives as long as the process; keep the GC's full passes off it.
         gc.collect()
         gc.freeze()
@@ -159,7 +159,6 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
         try:
             await _until_stopped()
         finally:
-            await health.aclose()
             scheduler.shutdown(wait=False)
             await handler.close_async()  # type: ignore[no-untyped-call]
     return 0
