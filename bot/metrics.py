@@ -37,6 +37,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.digest.claims import CLAIM_KIND as DIGEST_CLAIM_KIND  # its key is `store/date`
 from bot.lazada.limiter import RateLimiter
 from bot.store.db import Database
 from bot.store.models import ClaimStatus, RequestStatus
@@ -54,8 +55,6 @@ __all__ = [
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 """The content type of `Metrics.exposition`'s output."""
 PREFIX = "cancel_order_bot_"
-DIGEST_CLAIM_KIND = "digest"
-"""The claim kind of a store's daily digest (`bot.slack.digest_poster.CLAIM_KIND`; its key is `store/date`)."""
 
 SAMPLE_TIMEOUT = 2.0
 """The longest a scrape waits for the database; past it, the gauges keep their last values."""
