@@ -116,7 +116,7 @@ async def test_every_line_carries_the_replica_and_a_tick_its_job(tmp_path: Path)
     async with open_services(settings, sandbox=SandboxWorld(), metrics=metrics) as services:
         log.info("bot_started")
         await run_safely(Tick("digest", failing), metrics)
-        logging.getLogger("uvicorn.error").info("from a library")
+        logging.getLogger("somelib").warning("from a library")
     events = [json.loads(line) for line in stream.getvalue().splitlines()]
     mine = [e for e in events if e["event"] in {"bot_started", "digest.sync_started", "tick_failed", "from a library"}]
     assert len(mine) == 4
