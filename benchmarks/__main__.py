@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from benchmarks import ack_latency, bulk, digest, footprint, lazada_client, modal, replicas
+from benchmarks import ack_latency, bulk, digest, footprint, hostile, lazada_client, modal, replicas
 from benchmarks.findings import FINDINGS
 from benchmarks.report import BenchResult, describe_machine, render_report, write_report
 from benchmarks.stack import BenchContext
@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, Callable[[BenchContext], Awaitable[BenchResult]]] = {
     "bulk": bulk.run,
     "footprint": footprint.run,
     "replicas": replicas.run,
+    "hostile": hostile.run,
 }
 TITLES = {
     "ack": "Ack latency",
@@ -41,6 +42,7 @@ TITLES = {
     "bulk": "Bulk request",
     "footprint": "Footprint",
     "replicas": "Load across two replicas",
+    "hostile": "Hostile clients",
 }
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

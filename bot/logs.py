@@ -1,7 +1,8 @@
-"""Structured logging: structlog for our code and the stdlib loggers, with secrets scrubbed from every line."""
+"""Structured logging: structlog for our code and the stdlib loggers; secrets scrubbed, lines unforgeable."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
 import sys
@@ -11,9 +12,16 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
-__all__ = ["SecretScrubber", "configure_logging", "configure_logging_for"]
+__all__ = [
+    "SecretScrubber",
+    "configure_logging",
+    "configure_logging_for",
+    "escape_controls",
+    "init_error_reporting",
+    "resolve_format",
+]
 
 REDACTED = "[redacted]"
 
@@ -21,6 +29,64 @@ REDACTED = "[redacted]"
 _SECRET_KEYS = re.compile(r"(token|secret|sign|password|authorization|cookie)", re.IGNORECASE)
 # Shapes of Slack tokens and signatures, caught even when nobody registered the value.
 _SECRET_SHAPES = re.compile(r"(xox[abposr]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|v0=[0-9a-f]{64})")
+# Characters that could end a console line early or move the cursor: C0 and C1 controls, DEL, Unicode line breaks.
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_NAMED_CONTROLS = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# Bolt logs a refused request's whole body; the bot's own HTTP layer refuses those first, this is the fallback.
+_BOLT_REFUSAL = "Invalid request signature detected"
+
+
+def _escape_one(match: re.Match[str]) -> str:
+    char = match.group()
+    return _NAMED_CONTROLS.get(char) or (f"\\x{ord(char):02x}" if ord(char) <= 0xFF else f"\\u{ord(char):04x}")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character written as an escape (``\\n``, ``\\x1b``), so it stays on one line."""
+    return _CONTROLS.sub(_escape_one, text)
+
+
+class _Escaped(str):
+    """A value already escaped: the console renderer quotes it as it is, without escaping the escapes again."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"'{self}'"
+
+
+def _escape_event(logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
+    """Escape controls in every string value (a traceback keeps its lines, each marked as a continuation)."""
+    for key, value in event_dict.items():
+        if not isinstance(value, str) or not _CONTROLS.search(value):
+            continue
+        if key == "exception":
+            event_dict[key] = "\n".join("  | " + escape_controls(line) for line in value.splitlines())
+        elif key == "event":
+            event_dict[key] = escape_controls(value)
+        else:
+            event_dict[key] = _Escaped(escape_controls(value))
+    return event_dict
+
+
+class _BoltBodyCut(logging.Filter):
+    """Drops the unsigned body from Bolt's "Invalid request signature detected" line, keeping its length."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite Bolt's refusal line in place; let every other record through untouched."""
+        if record.name.startswith("slack_bolt") and isinstance(record.msg, str) and _BOLT_REFUSAL in record.msg:
+            body = record.msg.partition("body: ")[2]
+            record.msg = f"{_BOLT_REFUSAL} (unsigned body of {max(len(body) - 1, 0)} characters not logged)"
+            record.args = None
+        return True
+
+
+def resolve_format(fmt: str, stream: TextIO) -> str:
+    """``json`` or ``console``: ``auto`` means console for a terminal and JSON for anything else (a file, a pipe)."""
+    if fmt != "auto":
+        return fmt
+    isatty = getattr(stream, "isatty", None)
+    return "console" if isatty is not None and isatty() else "json"
 
 
 class SecretScrubber:
@@ -82,8 +148,14 @@ def configure_logging(
     scrubber: SecretScrubber | None = None,
     stream: TextIO | None = None,
 ) -> SecretScrubber:
-    """Route structlog and stdlib logging to one handler, scrubbing secrets; return the scrubber in use."""
+    """Route structlog and stdlib logging to one handler, scrubbing secrets; return the scrubber in use.
+
+    `fmt` is ``console``, ``json`` or ``auto`` (see `resolve_format`). In the console format every control
+    character in a value is escaped, so no value can start a line of its own; JSON escapes them by itself.
+    """
     scrubber = scrubber or SecretScrubber()
+    stream = stream or sys.stderr
+    fmt = resolve_format(fmt, stream)
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
@@ -92,8 +164,10 @@ def configure_logging(
         structlog.processors.format_exc_info,
         scrubber,
     ]
-    renderer: Processor = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    renderers: list[Processor] = (
+        [structlog.processors.JSONRenderer()]
+        if fmt == "json"
+        else [_escape_event, structlog.dev.ConsoleRenderer(colors=False)]
     )
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
@@ -101,12 +175,13 @@ def configure_logging(
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(_BoltBodyCut())
     handler.addFilter(scrubber)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderers],
         )
     )
     root = logging.getLogger()
@@ -121,9 +196,38 @@ def configure_logging(
 
 
 def configure_logging_for(settings: Settings, *, level: str | None = None) -> SecretScrubber:
-    """Configure logging from the settings (format, level unless given), scrubbing every secret they hold."""
-    return configure_logging(
+    """Configure logging from the settings (format, level unless given), scrubbing every secret they hold.
+
+    With ``SENTRY_DSN`` set, errors are reported to Sentry as well (see `init_error_reporting`).
+    """
+    scrubber = configure_logging(
         level=level or settings.log_level,
         fmt=settings.log_format,
         scrubber=SecretScrubber(settings.secret_values()),
     )
+    init_error_reporting(settings, scrubber)
+    return scrubber
+
+
+def init_error_reporting(settings: Settings, scrubber: SecretScrubber) -> bool:
+    """Start Sentry when ``SENTRY_DSN`` is set; True when it started. Without the package, a one-line SettingsError."""
+    if settings.sentry_dsn is None:
+        return False
+    try:
+        sentry_sdk = importlib.import_module("sentry_sdk")  # an optional extra: no stubs needed without it
+    except ImportError:
+        raise SettingsError(
+            "SENTRY_DSN is set but sentry-sdk is not installed: pip install 'cancel-order-bot[sentry]'"
+        ) from None
+
+    def scrubbed(event: Any, hint: Any) -> Any:
+        # Events carry exception messages and log lines that may quote a token: scrub them as the logs are.
+        return scrubber._value("event", event)
+
+    sentry_sdk.init(
+        dsn=settings.sentry_dsn.get_secret_value(),
+        send_default_pii=False,
+        include_local_variables=False,  # locals hold tokens and signing secrets
+        before_send=scrubbed,
+    )
+    return True

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+
+if TYPE_CHECKING:
+    from bot.metrics import Metrics
 
 __all__ = ["Tick", "create_scheduler", "run_safely"]
 
@@ -23,16 +27,19 @@ class Tick:
     seconds: float = 60.0
 
 
-async def run_safely(tick: Tick) -> None:
-    """Run one tick, logging any failure with its traceback so the next tick still happens."""
-    try:
-        await tick.run()
-    except Exception:
-        log.exception("tick_failed", job=tick.name)
+async def run_safely(tick: Tick, metrics: Metrics | None = None) -> None:
+    """Run one tick with its name on every log line it writes; log and count a failure, so the next tick happens."""
+    with structlog.contextvars.bound_contextvars(job=tick.name):
+        try:
+            await tick.run()
+        except Exception:
+            if metrics is not None:
+                metrics.tick_failures.labels(job=tick.name).inc()
+            log.exception("tick_failed")
 
 
-def create_scheduler(ticks: Sequence[Tick]) -> AsyncIOScheduler:
-    """An AsyncIOScheduler (start it inside the running loop) with one interval job per tick."""
+def create_scheduler(ticks: Sequence[Tick], metrics: Metrics | None = None) -> AsyncIOScheduler:
+    """An AsyncIOScheduler (start it inside the running loop) with one interval job per tick, counted in `metrics`."""
     scheduler = AsyncIOScheduler(
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
@@ -40,7 +47,7 @@ def create_scheduler(ticks: Sequence[Tick]) -> AsyncIOScheduler:
         scheduler.add_job(
             run_safely,
             IntervalTrigger(seconds=tick.seconds, jitter=min(5.0, tick.seconds / 10)),
-            args=[tick],
+            args=[tick, metrics],
             id=tick.name,
             name=tick.name,
             replace_existing=True,

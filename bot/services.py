@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import httpx
+import structlog
 from pydantic import SecretStr
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -35,6 +36,7 @@ from bot.lazada.sandbox import (
     SandboxWorld,
 )
 from bot.lazada.tokens import StoredTokens, TokenStore
+from bot.metrics import Metrics
 from bot.settings import Settings, SettingsError, StoreConfig
 from bot.slack.approvers import ApproverDirectory
 from bot.slack.digest_poster import DigestPoster
@@ -90,6 +92,7 @@ class Services:
     token_keeper: TokenKeeper
     clock: Callable[[], datetime]
     sandbox: SandboxWorld | None = None
+    metrics: Metrics = field(default_factory=Metrics)
     replica_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 
@@ -164,6 +167,7 @@ async def open_services(
     retry: RetryPolicy | None = None,
     lazada_transport: httpx.AsyncBaseTransport | None = None,
     migrate: bool | None = None,
+    metrics: Metrics | None = None,
 ) -> AsyncIterator[Services]:
     """Build the services for `settings`; with `sandbox`, Lazada is the in-process sandbox world.
 
@@ -171,6 +175,8 @@ async def open_services(
     (`cancel-order-bot db upgrade`, a deploy step); True or False forces either.
     """
     replica_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    structlog.contextvars.bind_contextvars(replica=replica_id)  # on every log line from here on
+    metrics = metrics or Metrics()
     async with AsyncExitStack() as stack:
         if migrate is None:
             migrate = make_url(settings.database_url).get_backend_name() == "sqlite"
@@ -186,15 +192,16 @@ async def open_services(
         tokens = DbTokenStore(db)
         stores = sandbox_stores(settings) if sandbox is not None else settings.stores()
         await _seed_tokens(tokens, stores)
+        pool = httpx.Limits(max_connections=LAZADA_CONNECTIONS, max_keepalive_connections=LAZADA_CONNECTIONS)
         transport = lazada_transport or (SandboxTransport(sandbox) if sandbox is not None else None)
         http = await stack.enter_async_context(
             httpx.AsyncClient(
-                transport=transport,
+                transport=metrics.lazada_transport(transport or httpx.AsyncHTTPTransport(limits=pool)),
                 timeout=settings.lazada_timeout_seconds,
-                limits=httpx.Limits(max_connections=LAZADA_CONNECTIONS, max_keepalive_connections=LAZADA_CONNECTIONS),
             )
         )
-        limiter = RateLimiter(settings.lazada_calls_per_second, max_in_flight=LAZADA_CONNECTIONS)
+        limiter = metrics.rate_limiter(settings.lazada_calls_per_second, max_in_flight=LAZADA_CONNECTIONS)
+        metrics.watch(db, clock)
         clients = lazada_clients(
             settings,
             stores,
@@ -208,7 +215,7 @@ async def open_services(
         if slack_client is None:
             # One session for every Web API call: without it slack_sdk opens a session and a connection per call.
             session = await stack.enter_async_context(aiohttp.ClientSession())
-            slack_client = AsyncWebClient(
+            slack_client = metrics.slack_client(
                 token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
                 base_url=settings.slack_api_url,
                 session=session,
@@ -282,5 +289,6 @@ async def open_services(
             token_keeper=token_keeper,
             clock=clock,
             sandbox=sandbox,
+            metrics=metrics,
             replica_id=replica_id,
         )

@@ -187,7 +187,14 @@ class Settings(BaseSettings):
     usergroup_cache_seconds: float = Field(default=300.0, ge=0)
 
     log_level: str = "INFO"
-    log_format: str = Field(default="console", pattern="^(console|json)$")
+    log_format: str = Field(default="auto", pattern="^(auto|console|json)$")
+    sentry_dsn: SecretStr | None = None
+
+    http_max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    http_body_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    http_keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
+    http_max_connections: int = Field(default=1000, ge=1, le=100_000)
 
     @field_validator("approvers", "seller_fault_initiators", mode="before")
     @classmethod
@@ -266,6 +273,7 @@ class Settings(BaseSettings):
             self.lazada_app_secret,
             self.lazada_access_token,
             self.lazada_refresh_token,
+            self.sentry_dsn,
         ]
         if self.stores_file is not None:
             try:

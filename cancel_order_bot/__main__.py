@@ -27,6 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the bot over Socket Mode")
     run.add_argument("--sandbox", action="store_true", help="use the built-in Lazada sandbox (messages say SANDBOX)")
+    run.add_argument(
+        "--health-port", type=int, default=None, help="serve /healthz, /readyz and /metrics on this port (default: off)"
+    )
+    run.add_argument("--health-host", default="127.0.0.1", help="address of the health port (default: 127.0.0.1)")
 
     serve = commands.add_parser("serve", help="run the bot over HTTP (/slack/events, /healthz, /readyz, /metrics)")
     serve.add_argument("--host", default="127.0.0.1")

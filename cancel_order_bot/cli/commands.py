@@ -139,11 +139,17 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     settings.require("slack_bot_token", "slack_app_token")
     configure_logging_for(settings)
     world = sandbox_world() if args.sandbox else None
-    async with open_services(settings, sandbox=world) as services:
+    async with open_services(settings, sandbox=world) as services, contextlib.AsyncExitStack() as health:
+        if args.health_port is not None:
+            from bot.http import create_health_app, serve_side_port  # Starlette and uvicorn only when asked for
+
+            # Up before the socket connects, so a probe sees the process alive while it connects.
+            asgi = create_health_app(services.db.ping, services.metrics)
+            await health.enter_async_context(serve_side_port(asgi, host=args.health_host, port=args.health_port))
         app = create_app(services, verify_requests=False)
         assert settings.slack_app_token is not None
         handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
-        scheduler = create_scheduler(_ticks(services))
+        scheduler = create_scheduler(_ticks(services), services.metrics)
         await handler.connect_async()  # type: ignore[no-untyped-call]
         scheduler.start()
         # As in HTTP mode: what is built at start lives as long as the process; keep the GC's full passes off it.
@@ -162,14 +168,14 @@ async def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     """Run the bot over HTTP until interrupted."""
     import uvicorn
 
-    from bot.http import create_http_app
+    from bot.http import HttpLimits, create_http_app, server_config
     from cancel_order_bot.app import create_app
 
     settings.require("slack_bot_token", "slack_signing_secret")
     configure_logging_for(settings)
     world = sandbox_world() if args.sandbox else None
     async with open_services(settings, sandbox=world) as services:
-        scheduler = create_scheduler(_ticks(services))
+        scheduler = create_scheduler(_ticks(services), services.metrics)
 
         async def startup() -> None:
             scheduler.start()
@@ -177,8 +183,16 @@ async def serve_http(args: argparse.Namespace, settings: Settings) -> int:
         async def shutdown() -> None:
             scheduler.shutdown(wait=False)
 
-        asgi = create_http_app(create_app(services), ping=services.db.ping, on_startup=startup, on_shutdown=shutdown)
-        config = uvicorn.Config(asgi, host=args.host, port=args.port, log_config=None, access_log=False)
+        limits = HttpLimits.from_settings(settings)
+        asgi = create_http_app(
+            create_app(services),
+            ping=services.db.ping,
+            on_startup=startup,
+            on_shutdown=shutdown,
+            metrics=services.metrics,
+            limits=limits,
+        )
+        config = server_config(asgi, host=args.host, port=args.port, limits=limits)
         log.info("bot_started", mode="http", host=args.host, port=args.port, sandbox=world is not None)
         # uvicorn re-raises the signal that stopped it once it has shut down; catch that one, so the services
         # below still close (database connections, the HTTP pool) and the process exits 0.

@@ -241,7 +241,7 @@ async def running_bot(
             retry=retry or RetryPolicy.off(),
             migrate=True,
         ) as services:
-            asgi = create_http_app(create_app(services), ping=services.db.ping)
+            asgi = create_http_app(create_app(services), ping=services.db.ping, metrics=services.metrics)
             transport = httpx.ASGITransport(app=asgi)
             async with httpx.AsyncClient(transport=transport, base_url="http://bot.test") as http:
                 harness = Harness(

@@ -235,3 +235,27 @@ async def test_buttons_naming_a_request_the_bot_does_not_have_do_nothing(
     assert after.status is RequestStatus.PENDING
     assert after.version == request.version
     assert world.call_count(CREATE) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"[" * 200_000 + b"]" * 200_000, "application/json"),
+        (b"payload=" + b"%5B" * 100_000, "application/x-www-form-urlencoded"),
+        (b"\xff\xfe not utf-8", "application/x-www-form-urlencoded"),
+        (b'{"type":"url_verification","challenge":"unsigned"}', "application/json"),
+    ],
+    ids=["deep_json", "deep_form_payload", "not_utf8", "url_verification"],
+)
+async def test_an_unsigned_body_is_refused_before_anything_parses_it(
+    bot: Harness, world: SandboxWorld, body: bytes, content_type: str
+) -> None:
+    before = len(bot.slack.calls), len(world.calls)
+    response = await bot.http.post(
+        "/slack/events",
+        content=body,
+        headers={"content-type": content_type, "x-slack-request-timestamp": str(int(time.time()))},
+    )
+    assert response.status_code == 401
+    assert "unsigned" not in response.text
+    assert (len(bot.slack.calls), len(world.calls)) == before
