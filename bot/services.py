@@ -25,15 +25,6 @@ from bot.events import EventBus
 from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.countries import COUNTRIES
 from bot.lazada.limiter import RateLimiter
-from bot.lazada.sandbox import (
-    SANDBOX_ACCESS_TOKEN,
-    SANDBOX_APP_KEY,
-    SANDBOX_APP_SECRET,
-    SANDBOX_BASE_URL,
-    SANDBOX_REFRESH_TOKEN,
-    SandboxTransport,
-    SandboxWorld,
-)
 from bot.lazada.tokens import StoredTokens, TokenStore
 from bot.settings import Settings, SettingsError, StoreConfig
 from bot.slack.approvers import ApproverDirectory
@@ -51,6 +42,15 @@ from bot.store.tokens import DbTokenStore
 from bot.token_keeper import TokenKeeper
 from bot.workflow.execution import Executor
 from bot.workflow.service import CancellationService
+from cancel_order_bot.sandbox import (
+    SANDBOX_ACCESS_TOKEN,
+    SANDBOX_APP_KEY,
+    SANDBOX_APP_SECRET,
+    SANDBOX_BASE_URL,
+    SANDBOX_REFRESH_TOKEN,
+    SandboxTransport,
+    SandboxWorld,
+)
 
 __all__ = ["LAZADA_CONNECTIONS", "Services", "lazada_clients", "open_services", "sandbox_stores"]
 

@@ -13,14 +13,14 @@ import structlog
 
 from bot.command_text import CommandKind, parse_command_text
 from bot.lazada.errors import LazadaError
-from bot.lazada.sandbox import SandboxWorld, describe_sandbox, generate_history, serve_sandbox
-from bot.lazada.sandbox.showcase import add_showcase_orders
 from bot.logs import configure_logging_for
 from bot.scheduler import Tick, create_scheduler
 from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.store.migrate import upgrade_to_head
 from bot.workflow.errors import WorkflowError
+from cancel_order_bot.sandbox import SandboxWorld, describe_sandbox, generate_history, serve_sandbox
+from cancel_order_bot.sandbox.showcase import add_showcase_orders
 
 __all__ = [
     "DEMO_SEED",

@@ -27,8 +27,6 @@ from pydantic import SecretStr
 
 from bot.http import create_http_app
 from bot.lazada.client import RetryPolicy
-from bot.lazada.sandbox import SANDBOX_BASE_URL, FaultKind, SandboxTransport, SandboxWorld
-from bot.lazada.sandbox.showcase import SHOWCASE, add_showcase_orders
 from bot.logs import SecretScrubber, configure_logging
 from bot.services import open_services
 from bot.settings import Country, Settings
@@ -38,6 +36,8 @@ from cancel_order_bot.app import create_app
 from cancel_order_bot.demo.fake_slack import FakeSlack, FakeWorkspace
 from cancel_order_bot.demo.harness import Harness, MovableClock
 from cancel_order_bot.demo.slack_payloads import Delivery, SignedRequest, SlackRequests
+from cancel_order_bot.sandbox import SANDBOX_BASE_URL, FaultKind, SandboxTransport, SandboxWorld
+from cancel_order_bot.sandbox.showcase import SHOWCASE, add_showcase_orders
 from tests.reliability.conftest import ALICE, BOB, CREATE, request_cancel
 
 BOT_TOKEN = "xoxb-4242424242-RELIABILITY-bot-token-q7Zp"
