@@ -23,6 +23,7 @@ from cancel_order_bot.app import create_app
 from cancel_order_bot.demo.fake_slack import FakeSlack, FakeWorkspace
 from cancel_order_bot.demo.slack_payloads import Action, Delivery, SignedRequest, SlackRequests
 from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.target import sandbox_target
 
 __all__ = ["Harness", "MovableClock", "running_bot"]
 
@@ -236,7 +237,7 @@ async def running_bot(
         # No slack_client: the services build production's own (from the settings above), retry handlers included.
         async with open_services(
             settings,
-            sandbox=world,
+            lazada=sandbox_target(settings, world, database_url=database_url),
             clock=clock,
             retry=retry or RetryPolicy.off(),
             migrate=True,

@@ -28,7 +28,7 @@ from pydantic import SecretStr
 from bot.http import create_http_app
 from bot.lazada.client import RetryPolicy
 from bot.logs import SecretScrubber, configure_logging
-from bot.services import open_services
+from bot.services import lazada_target, open_services
 from bot.settings import Country, Settings
 from bot.slack.render import ids
 from bot.store import default_sqlite_url
@@ -182,7 +182,11 @@ async def secret_bot(tmp_path: Path) -> AsyncIterator[tuple[RecordingHarness, Re
         )
         with captured_logs(settings) as logs:
             async with open_services(
-                settings, lazada_transport=lazada, clock=clock, retry=RetryPolicy.off(), migrate=True
+                settings,
+                lazada=lazada_target(settings, transport=lazada),
+                clock=clock,
+                retry=RetryPolicy.off(),
+                migrate=True,
             ) as services:
                 asgi = create_http_app(create_app(services), ping=services.db.ping)
                 async with httpx.AsyncClient(
