@@ -208,15 +208,15 @@ async def open_services(
 ) -> AsyncIterator[Services]:
     """Build the services for `settings`, on the `lazada` target (default: the real Lazada the settings name).
 
-    `migrate=None` upgrades a SQLite database by itself and requires PostgreSQL to be migrated already
-    (`cancel-order-bot db upgrade`, a deploy step); True or False forces either.
+    `migrate=None` upgrades a SQLite database, and the sandbox's, by itself and requires PostgreSQL to be
+    migrated already (`cancel-order-bot db upgrade`, a deploy step); True or False forces either.
     """
     replica_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     lazada = lazada or lazada_target(settings)
     database_url = lazada.database_url
     async with AsyncExitStack() as stack:
         if migrate is None:
-            migrate = make_url(database_url).get_backend_name() == "sqlite"
+            migrate = lazada.sandbox or make_url(database_url).get_backend_name() == "sqlite"
         if migrate:
             await upgrade_to_head(database_url)
         elif await current_revision(database_url) != head_revision():

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import make_url
 
 from bot.services import LazadaTarget
-from bot.settings import DEFAULT_DATABASE_URL, Settings
+from bot.settings import Settings, SettingsError
 from bot.store.db import default_sqlite_url
 from cancel_order_bot.sandbox.history import generate_history
 from cancel_order_bot.sandbox.showcase import add_showcase_orders
@@ -42,15 +42,17 @@ def sandbox_world(
 def sandbox_database_url(settings: Settings) -> str:
     """`SANDBOX_DATABASE_URL`, else a SQLite file beside `DATABASE_URL`'s (`name.sandbox.sqlite3`).
 
-    A PostgreSQL `DATABASE_URL` has no file to sit beside: the sandbox then uses
-    `cancel-order-bot.sandbox.sqlite3` in the working directory.
+    A PostgreSQL `DATABASE_URL` has no file to sit beside, and a local file would split replicas: then
+    `SANDBOX_DATABASE_URL` must be given.
     """
     if settings.sandbox_database_url:
         return settings.sandbox_database_url
     url = make_url(settings.database_url)
     if url.get_backend_name() != "sqlite" or not url.database:
-        url = make_url(DEFAULT_DATABASE_URL)
-    assert url.database is not None
+        raise SettingsError(
+            "SANDBOX_DATABASE_URL: sandbox runs keep their data apart, beside a SQLite DATABASE_URL; "
+            "with PostgreSQL, set SANDBOX_DATABASE_URL to a database of their own"
+        )
     path = Path(url.database)
     return default_sqlite_url(path.with_name(f"{path.stem}.sandbox{path.suffix}"))
 
