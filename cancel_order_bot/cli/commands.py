@@ -8,6 +8,7 @@ import contextlib
 import gc
 import signal
 import sys
+from collections.abc import Callable
 
 import structlog
 
@@ -116,12 +117,13 @@ def _ticks(services: Services) -> list[Tick]:
     ]
 
 
-async def _until_stopped() -> None:
+async def _until_stopped(started: Callable[[], None]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    started()  # only now: a stop signal sent by whoever waits for this line is handled, not fatal
     await stop.wait()
 
 
@@ -143,11 +145,11 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
         # As in HTTP mode: what is built at start lives as long as the process; keep the GC's full passes off it.
         gc.collect()
         gc.freeze()
-        log.info(
-            "bot_started", mode="socket", sandbox=services.lazada.sandbox, stores=[s.code for s in services.stores]
-        )
+        stores = [s.code for s in services.stores]
         try:
-            await _until_stopped()
+            await _until_stopped(
+                lambda: log.info("bot_started", mode="socket", sandbox=services.lazada.sandbox, stores=stores)
+            )
         finally:
             scheduler.shutdown(wait=False)
             await handler.close_async()  # type: ignore[no-untyped-call]
