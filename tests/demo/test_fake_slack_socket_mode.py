@@ -26,13 +26,13 @@ async def test_connections_open_refuses_a_bot_or_unknown_token(slack: FakeSlack,
 async def test_slack_sdk_socket_mode_client_connects_and_disconnects(slack: FakeSlack) -> None:
     web = AsyncWebClient(base_url=slack.api_url)
     socket = SocketModeClient(app_token=slack.app_token, web_client=web, auto_reconnect_enabled=False)
-    await socket.connect()
+    await socket.connect()  # type: ignore[no-untyped-call]
     try:
         assert await socket.is_connected()
         assert slack.socket_connections == 1
         assert slack.last("apps.connections.open").ok
     finally:
-        await socket.close()
+        await socket.close()  # type: ignore[no-untyped-call]
     for _ in range(100):  # the server notices the close frame on its own task
         if slack.socket_connections == 0:
             break
