@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 
 from cancel_order_bot.demo.fake_slack import FakeSlack
+from tests.cli.socket_mode import run_until_started
 
 FAKES = ("cancel_order_bot.sandbox", "cancel_order_bot.demo", "bot.lazada.sandbox", "benchmarks", "tests")
 HEAVY = ("matplotlib", "alembic")
@@ -107,28 +108,13 @@ async def test_serve_loads_no_fake_and_no_alembic_once_migrated(tmp_path: Path) 
 async def test_run_connects_over_socket_mode_without_loading_a_fake_or_an_http_server(tmp_path: Path) -> None:
     out = tmp_path / "modules.json"
     async with FakeSlack() as slack:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            _WRAPPER,
-            str(out),
-            "run",
-            env=_env(tmp_path, slack),
-            cwd=tmp_path,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        assert process.stderr is not None
-        started = b""
-        try:
-            while b"bot_started" not in started:
-                line = await asyncio.wait_for(process.stderr.readline(), timeout=30)
-                assert line, started.decode()[-3000:]
-                started += line
+
+        async def connected() -> None:
             assert slack.socket_connections == 1
-        finally:
-            process.send_signal(signal.SIGTERM)
-            _, err = await asyncio.wait_for(process.communicate(), timeout=30)
-    assert process.returncode == 0, (started + err).decode()[-3000:]
+
+        await run_until_started(
+            [sys.executable, "-c", _WRAPPER, str(out), "run"], env=_env(tmp_path, slack), cwd=tmp_path, check=connected
+        )
     modules = await _read_modules(out)
 
     assert "slack_bolt.adapter.socket_mode.async_handler" in modules

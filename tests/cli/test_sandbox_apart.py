@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from cancel_order_bot.__main__ import main
 from cancel_order_bot.demo.fake_slack import FakeSlack
 from cancel_order_bot.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SandboxServer, SandboxWorld, generate_history
 from cancel_order_bot.sandbox.showcase import SHOWCASE
+from tests.cli.socket_mode import run_until_started
 
 REAL_TOKEN = "50000601a2b3c4d5e6real-test-token"
 REAL_REFRESH = "50001601a2b3c4d5e6real-test-refresh"
@@ -36,31 +36,6 @@ async def _cli(*argv: str) -> int:
     return await asyncio.to_thread(main, list(argv))
 
 
-async def _run_sandbox_until_started(cwd: Path) -> None:
-    """README step 6: `cancel-order-bot run --sandbox` with the `.env` beside it, stopped once connected."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "cancel_order_bot",
-        "run",
-        "--sandbox",
-        env={"PATH": os.environ.get("PATH", ""), "HOME": str(cwd)},
-        cwd=cwd,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    assert process.stderr is not None
-    seen = b""
-    try:
-        while b"bot_started" not in seen:
-            line = await asyncio.wait_for(process.stderr.readline(), timeout=60)
-            assert line, seen.decode()[-3000:]
-            seen += line
-    finally:
-        process.send_signal(signal.SIGTERM)
-        _, err = await asyncio.wait_for(process.communicate(), timeout=30)
-    assert process.returncode == 0, (seen + err).decode()[-3000:]
-
-
 async def test_readme_step_6_then_step_7_the_real_run_sees_none_of_the_sandboxs_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -73,7 +48,12 @@ async def test_readme_step_6_then_step_7_the_real_run_sees_none_of_the_sandboxs_
             f"SLACK_BOT_TOKEN={slack.bot_token}\nSLACK_APP_TOKEN={slack.app_token}\nSLACK_API_URL={slack.api_url}\n"
             "APPROVERS=S0APPROVERS\nAPPROVAL_CHANNEL=C0OPS\nLAZADA_CALLS_PER_SECOND=1000\n"
         )
-        await _run_sandbox_until_started(tmp_path)
+        # README step 6: `run --sandbox` with that `.env` beside it.
+        await run_until_started(
+            [sys.executable, "-m", "cancel_order_bot", "run", "--sandbox"],
+            env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path)},
+            cwd=tmp_path,
+        )
     assert await _cli("digest", "--sandbox", "--json") == 0
     assert await _cli("order", "show", "--sandbox", str(SHOWCASE.pending)) == 0
     sandbox_db = tmp_path / "cancel-order-bot.sandbox.sqlite3"
@@ -130,39 +110,41 @@ def test_sandbox_database_sits_beside_the_real_one(
     assert sorted(p.name for p in (tmp_path / "data").iterdir() if p.suffix == ".db") == ["bot.sandbox.db"]
 
 
-def test_a_real_run_refuses_the_sandboxs_database_and_says_why(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("first", "then", "message"),
+    [
+        (
+            ["order", "show", "--sandbox", str(SHOWCASE.pending)],
+            ["lazada", "status"],
+            "DATABASE_URL: the database holds Lazada sandbox data, not real Lazada data (a --sandbox run wrote it; "
+            "give the real bot a database of its own)",
+        ),
+        (
+            ["lazada", "status"],
+            ["order", "show", "--sandbox", str(SHOWCASE.pending)],
+            "SANDBOX_DATABASE_URL: the database holds real Lazada data, not Lazada sandbox data (give --sandbox runs "
+            "a database of their own)",
+        ),
+    ],
+)
+def test_each_kind_of_run_refuses_the_others_database_in_one_line(
+    first: list[str],
+    then: list[str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     _env(monkeypatch, tmp_path)
     shared = f"sqlite+aiosqlite:///{tmp_path / 'shared.sqlite3'}"
     monkeypatch.setenv("DATABASE_URL", shared)
     monkeypatch.setenv("SANDBOX_DATABASE_URL", shared)
-    assert main(["--env-file", "/nonexistent", "order", "show", "--sandbox", str(SHOWCASE.pending)]) == 0
+    assert main(["--env-file", "/nonexistent", *first]) == 0
     capsys.readouterr()
 
-    assert main(["--env-file", "/nonexistent", "lazada", "status"]) == 2
+    assert main(["--env-file", "/nonexistent", *then]) == 2
 
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert "DATABASE_URL: the database holds Lazada sandbox data, not real Lazada data" in err
-    assert "give the real bot a database of its own" in err
-
-
-def test_a_sandbox_run_refuses_a_real_database(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    _env(monkeypatch, tmp_path)
-    shared = f"sqlite+aiosqlite:///{tmp_path / 'shared.sqlite3'}"
-    monkeypatch.setenv("DATABASE_URL", shared)
-    monkeypatch.setenv("SANDBOX_DATABASE_URL", shared)
-    assert main(["--env-file", "/nonexistent", "lazada", "status"]) == 0
-    capsys.readouterr()
-
-    assert main(["--env-file", "/nonexistent", "order", "show", "--sandbox", str(SHOWCASE.pending)]) == 2
-
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1
-    assert "SANDBOX_DATABASE_URL: the database holds real Lazada data, not Lazada sandbox data" in err
+    assert capsys.readouterr().err == f"cancel-order-bot: {message}\n"
 
 
 def test_sandbox_beside_postgresql_needs_its_own_database_named(
