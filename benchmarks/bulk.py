@@ -17,10 +17,10 @@ from benchmarks.peers import running_peers
 from benchmarks.report import BenchResult, Figure, Goal
 from benchmarks.stack import BenchContext
 from bot.lazada.countries import Country
-from bot.lazada.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SANDBOX_REFRESH_TOKEN
 from bot.services import open_services
 from bot.settings import Settings
 from bot.store.models import NewOrder, NewRequest, OrderItem
+from cancel_order_bot.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SANDBOX_REFRESH_TOKEN
 
 __all__ = ["run"]
 

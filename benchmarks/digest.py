@@ -25,11 +25,11 @@ from benchmarks.report import BenchResult, Figure, Goal
 from benchmarks.stack import BenchContext
 from bot.digest.window import day_start, history_first_day, local_day
 from bot.lazada.countries import Country
-from bot.lazada.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SANDBOX_REFRESH_TOKEN
 from bot.logs import configure_logging
 from bot.services import open_services
 from bot.settings import Settings
 from bot.slack.chart import render_chart
+from cancel_order_bot.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SANDBOX_REFRESH_TOKEN
 
 __all__ = ["main", "run", "sync_twice"]
 

@@ -24,10 +24,10 @@ from benchmarks.report import BenchResult, Figure, Goal
 from benchmarks.stack import BenchContext
 from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.limiter import RateLimiter
-from bot.lazada.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_APP_KEY, SANDBOX_APP_SECRET
 from bot.lazada.tokens import MemoryTokenStore, StoredTokens
 from bot.logs import configure_logging
 from bot.services import LAZADA_CONNECTIONS
+from cancel_order_bot.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_APP_KEY, SANDBOX_APP_SECRET
 
 __all__ = ["main", "run", "run_ours", "run_sdk"]
 

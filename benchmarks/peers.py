@@ -25,10 +25,10 @@ import httpx
 from aiohttp import web
 
 from benchmarks.procs import Child
-from bot.lazada.sandbox import CANCELLABLE_STATUSES, SandboxServer, SandboxWorld, generate_history
-from bot.lazada.sandbox.history import SELLER
-from bot.lazada.sandbox.showcase import add_showcase_orders
 from cancel_order_bot.demo.fake_slack import FakeSlack, FakeWorkspace
+from cancel_order_bot.sandbox import CANCELLABLE_STATUSES, SandboxServer, SandboxWorld, generate_history
+from cancel_order_bot.sandbox.history import SELLER
+from cancel_order_bot.sandbox.showcase import add_showcase_orders
 
 __all__ = [
     "PeersClient",

@@ -9,9 +9,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from benchmarks.workload import APPROVER, REQUESTER, SECOND_APPROVER, SlackDriver
-from bot.lazada.sandbox import ItemSpec, SandboxServer, SandboxWorld, generate_history
-from bot.lazada.sandbox.showcase import add_showcase_orders
 from cancel_order_bot.demo.fake_slack import FakeSlack, FakeWorkspace
+from cancel_order_bot.sandbox import ItemSpec, SandboxServer, SandboxWorld, generate_history
+from cancel_order_bot.sandbox.showcase import add_showcase_orders
 
 __all__ = ["SCENARIOS", "LocalPeers", "local_peers", "play"]
 

@@ -17,7 +17,7 @@ from typing import Any, Self
 import httpx
 
 from benchmarks.credentials import BOT_TOKEN, SIGNING_SECRET
-from bot.lazada.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SANDBOX_REFRESH_TOKEN
+from cancel_order_bot.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SANDBOX_REFRESH_TOKEN
 
 __all__ = [
     "SIGNING_SECRET",

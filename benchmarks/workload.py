@@ -17,11 +17,11 @@ from typing import Any
 import httpx
 
 from benchmarks.stack import payloads
-from bot.lazada.sandbox import CANCELLABLE_STATUSES, SandboxWorld
 from bot.slack.render import ids
 from cancel_order_bot.demo.fake_slack import FakeSlack
 from cancel_order_bot.demo.fake_slack.server import Call
 from cancel_order_bot.demo.slack_payloads import Action, SignedRequest, SlackRequests
+from cancel_order_bot.sandbox import CANCELLABLE_STATUSES, SandboxWorld
 
 __all__ = ["PostedRequest", "SlackDriver"]
 

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from types import MappingProxyType
 
 import aiohttp
 import httpx
@@ -26,15 +27,6 @@ from bot.events import EventBus
 from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.countries import COUNTRIES
 from bot.lazada.limiter import RateLimiter
-from bot.lazada.sandbox import (
-    SANDBOX_ACCESS_TOKEN,
-    SANDBOX_APP_KEY,
-    SANDBOX_APP_SECRET,
-    SANDBOX_BASE_URL,
-    SANDBOX_REFRESH_TOKEN,
-    SandboxTransport,
-    SandboxWorld,
-)
 from bot.lazada.tokens import StoredTokens, TokenStore
 from bot.metrics import Metrics
 from bot.settings import Settings, SettingsError, StoreConfig
@@ -47,6 +39,7 @@ from bot.slack.tokens import TokenAlertPoster
 from bot.store.claims import ClaimStore
 from bot.store.db import Database
 from bot.store.events import EventStore
+from bot.store.facts import DatabaseKind, DatabaseKindError, FactStore, token_fingerprint
 from bot.store.migrate import current_revision, head_revision, upgrade_to_head
 from bot.store.requests import RequestStore
 from bot.store.tokens import DbTokenStore
@@ -54,7 +47,7 @@ from bot.token_keeper import TokenKeeper
 from bot.workflow.execution import Executor
 from bot.workflow.service import CancellationService
 
-__all__ = ["LAZADA_CONNECTIONS", "Services", "lazada_clients", "open_services", "sandbox_stores"]
+__all__ = ["LAZADA_CONNECTIONS", "LazadaTarget", "Services", "lazada_clients", "lazada_target", "open_services"]
 
 LAZADA_CONNECTIONS = 32
 """Connections to Lazada kept open (and calls in flight at most), shared by every store's client."""
@@ -91,51 +84,72 @@ class Services:
     digest: DigestService
     token_keeper: TokenKeeper
     clock: Callable[[], datetime]
-    sandbox: SandboxWorld | None = None
+    lazada: LazadaTarget
     metrics: Metrics = field(default_factory=Metrics)
     replica_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 
-def sandbox_stores(settings: Settings) -> list[StoreConfig]:
-    """The configured stores pointed at the in-process sandbox with its published credentials."""
-    return [
-        store.model_copy(
-            update={
-                "api_url": SANDBOX_BASE_URL,
-                "access_token": SecretStr(SANDBOX_ACCESS_TOKEN),
-                "refresh_token": SecretStr(SANDBOX_REFRESH_TOKEN),
-            }
-        )
-        for store in settings.stores()
-    ]
+@dataclass(frozen=True)
+class LazadaTarget:
+    """The Lazada the services talk to and the database that goes with it: the real one, or the sandbox.
+
+    Production builds it from the settings (`lazada_target`); `--sandbox` runs, the demo and the tests build
+    the sandbox's beside the sandbox (`cancel_order_bot.sandbox.target`), so production never imports it.
+    """
+
+    stores: list[StoreConfig]
+    app_key: str
+    app_secret: SecretStr
+    auth_url: str
+    database_url: str
+    database_setting: str = "DATABASE_URL"
+    """The setting that names `database_url`, for messages."""
+    sandbox: bool = False
+    """Whether this is the sandbox: its data stays in a database of its own, and Slack messages say SANDBOX."""
+    transport: httpx.AsyncBaseTransport | None = None
+    """How to reach Lazada; None for the network."""
+
+    @property
+    def kind(self) -> DatabaseKind:
+        """The kind of data this target writes to its database."""
+        return DatabaseKind.SANDBOX if self.sandbox else DatabaseKind.LAZADA
+
+
+def lazada_target(settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None) -> LazadaTarget:
+    """The real Lazada the settings name, with the stores' tokens and `DATABASE_URL`."""
+    if not settings.lazada_app_key or settings.lazada_app_secret is None:
+        settings.require("lazada_app_key", "lazada_app_secret")
+    assert settings.lazada_app_key is not None
+    assert settings.lazada_app_secret is not None
+    return LazadaTarget(
+        stores=settings.stores(),
+        app_key=settings.lazada_app_key,
+        app_secret=settings.lazada_app_secret,
+        auth_url=settings.lazada_auth_url,
+        database_url=settings.database_url,
+        transport=transport,
+    )
 
 
 def lazada_clients(
     settings: Settings,
-    stores: list[StoreConfig],
+    lazada: LazadaTarget,
     *,
     http: httpx.AsyncClient,
     tokens: TokenStore,
     limiter: RateLimiter,
     retry: RetryPolicy,
-    sandbox: bool,
     clock: Callable[[], float] | None = None,
 ) -> dict[str, LazadaClient]:
-    """One Lazada client per store, sharing the HTTP pool and the rate limiter."""
-    app_key = SANDBOX_APP_KEY if sandbox else settings.lazada_app_key
-    app_secret = SecretStr(SANDBOX_APP_SECRET) if sandbox else settings.lazada_app_secret
-    if not app_key or app_secret is None:
-        settings.require("lazada_app_key", "lazada_app_secret")
-    assert app_key is not None
-    assert app_secret is not None
+    """One Lazada client per store of `lazada`, sharing the HTTP pool and the rate limiter."""
     extra = {"clock": clock} if clock is not None else {}
     return {
         store.code: LazadaClient(
             http=http,
             base_url=store.api_url or settings.lazada_api_url or COUNTRIES[store.country].gateway,
-            auth_url=SANDBOX_BASE_URL if sandbox else settings.lazada_auth_url,
-            app_key=app_key,
-            app_secret=app_secret,
+            auth_url=lazada.auth_url,
+            app_key=lazada.app_key,
+            app_secret=lazada.app_secret,
             store_code=store.code,
             tokens=tokens,
             limiter=limiter,
@@ -143,60 +157,90 @@ def lazada_clients(
             timeout=settings.lazada_timeout_seconds,
             **extra,
         )
-        for store in stores
+        for store in lazada.stores
     }
 
 
-async def _seed_tokens(tokens: TokenStore, stores: list[StoreConfig]) -> None:
-    """Store tokens given in settings for stores that have none in the database yet (quick start)."""
+_OTHER_KIND_FIX = MappingProxyType(
+    {
+        DatabaseKind.LAZADA: "a --sandbox run wrote it; give the real bot a database of its own",
+        DatabaseKind.SANDBOX: "give --sandbox runs a database of their own",
+    }
+)
+
+
+async def _claim_database(db: Database, lazada: LazadaTarget) -> FactStore:
+    """Mark a new database with the target's kind; refuse one that holds the other kind's data."""
+    facts = FactStore(db)
+    try:
+        await facts.claim_kind(lazada.kind)
+    except DatabaseKindError as exc:
+        raise SettingsError(f"{lazada.database_setting}: {exc} ({_OTHER_KIND_FIX[lazada.kind]})") from None
+    return facts
+
+
+async def _seed_tokens(tokens: TokenStore, facts: FactStore, stores: list[StoreConfig]) -> None:
+    """Store the tokens given in the settings when they first appear there.
+
+    A token seen for the first time is newer than whatever the database holds, so it replaces it. Once
+    taken, the stored one (refreshed by the bot, or from `lazada exchange` since) is newer and wins.
+    """
     for store in stores:
-        if store.access_token is not None and await tokens.load(store.code) is None:
-            await tokens.save(
-                store.code,
-                StoredTokens(access_token=store.access_token, refresh_token=store.refresh_token, country=store.country),
-            )
+        if store.access_token is None:
+            continue
+        fact = f"seeded_token:{store.code}"
+        fingerprint = token_fingerprint(store.access_token.get_secret_value())
+        if await facts.get(fact) == fingerprint and await tokens.load(store.code) is not None:
+            continue
+        await tokens.save(
+            store.code,
+            StoredTokens(access_token=store.access_token, refresh_token=store.refresh_token, country=store.country),
+        )
+        await facts.put(fact, fingerprint)
 
 
 @asynccontextmanager
 async def open_services(
     settings: Settings,
     *,
-    sandbox: SandboxWorld | None = None,
+    lazada: LazadaTarget | None = None,
     slack_client: AsyncWebClient | None = None,
     clock: Callable[[], datetime] = _utcnow,
     retry: RetryPolicy | None = None,
-    lazada_transport: httpx.AsyncBaseTransport | None = None,
     migrate: bool | None = None,
     metrics: Metrics | None = None,
 ) -> AsyncIterator[Services]:
-    """Build the services for `settings`; with `sandbox`, Lazada is the in-process sandbox world.
+    """Build the services for `settings`, on the `lazada` target (default: the real Lazada the settings name).
 
-    `migrate=None` upgrades a SQLite database by itself and requires PostgreSQL to be migrated already
-    (`cancel-order-bot db upgrade`, a deploy step); True or False forces either.
+    `migrate=None` upgrades a SQLite database, and the sandbox's, by itself and requires PostgreSQL to be
+    migrated already (`cancel-order-bot db upgrade`, a deploy step); True or False forces either.
     """
     replica_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     structlog.contextvars.bind_contextvars(replica=replica_id)  # on every log line from here on
     metrics = metrics or Metrics()
+    lazada = lazada or lazada_target(settings)
+    database_url = lazada.database_url
     async with AsyncExitStack() as stack:
         if migrate is None:
-            migrate = make_url(settings.database_url).get_backend_name() == "sqlite"
+            migrate = lazada.sandbox or make_url(database_url).get_backend_name() == "sqlite"
         if migrate:
-            await upgrade_to_head(settings.database_url)
-        elif await current_revision(settings.database_url) != head_revision():
+            await upgrade_to_head(database_url)
+        elif await current_revision(database_url) != head_revision():
             raise SettingsError(
-                "DATABASE_URL: the database schema is not up to date; run `cancel-order-bot db upgrade` first"
+                f"{lazada.database_setting}: the database schema is not up to date; "
+                "run `cancel-order-bot db upgrade` first"
             )
-        db = await stack.enter_async_context(Database.from_url(settings.database_url))
+        db = await stack.enter_async_context(Database.from_url(database_url))
+        facts = await _claim_database(db, lazada)
         requests = RequestStore(db)
         events = EventStore(db)
         tokens = DbTokenStore(db)
-        stores = sandbox_stores(settings) if sandbox is not None else settings.stores()
-        await _seed_tokens(tokens, stores)
+        stores = lazada.stores
+        await _seed_tokens(tokens, facts, stores)
         pool = httpx.Limits(max_connections=LAZADA_CONNECTIONS, max_keepalive_connections=LAZADA_CONNECTIONS)
-        transport = lazada_transport or (SandboxTransport(sandbox) if sandbox is not None else None)
         http = await stack.enter_async_context(
             httpx.AsyncClient(
-                transport=metrics.lazada_transport(transport or httpx.AsyncHTTPTransport(limits=pool)),
+                transport=metrics.lazada_transport(lazada.transport or httpx.AsyncHTTPTransport(limits=pool)),
                 timeout=settings.lazada_timeout_seconds,
             )
         )
@@ -204,12 +248,11 @@ async def open_services(
         metrics.watch(db, clock)
         clients = lazada_clients(
             settings,
-            stores,
+            lazada,
             http=http,
             tokens=tokens,
             limiter=limiter,
             retry=retry or RetryPolicy(),
-            sandbox=sandbox is not None,
             clock=lambda: clock().timestamp(),
         )
         if slack_client is None:
@@ -224,7 +267,7 @@ async def open_services(
                     AsyncRateLimitErrorRetryHandler(max_retry_count=3),
                 ],
             )
-        slack = SlackGateway(slack_client, sandbox=sandbox is not None)
+        slack = SlackGateway(slack_client, sandbox=lazada.sandbox)
         approvers = ApproverDirectory(slack_client, ttl_seconds=settings.usergroup_cache_seconds)
         executor = Executor(requests=requests, clients=clients, clock=clock, lease=WORKFLOW_LEASE)
         bus = EventBus()
@@ -288,7 +331,7 @@ async def open_services(
             digest=digest,
             token_keeper=token_keeper,
             clock=clock,
-            sandbox=sandbox,
+            lazada=lazada,
             metrics=metrics,
             replica_id=replica_id,
         )

@@ -163,6 +163,7 @@ class Settings(BaseSettings):
     lazada_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
 
     database_url: str = DEFAULT_DATABASE_URL
+    sandbox_database_url: str | None = None
 
     approvers: Annotated[list[str], NoDecode] = []
     approval_channel: str | None = None

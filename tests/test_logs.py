@@ -16,12 +16,13 @@ from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.lazada.sandbox import SandboxWorld
 from bot.logs import configure_logging, configure_logging_for, escape_controls, init_error_reporting, resolve_format
 from bot.metrics import Metrics
 from bot.scheduler import Tick, run_safely
 from bot.services import open_services
 from bot.settings import Settings, SettingsError
+from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.target import sandbox_target
 
 FORGERY = "\nFAKE event=admin"
 
@@ -113,7 +114,8 @@ async def test_every_line_carries_the_replica_and_a_tick_its_job(tmp_path: Path)
         log.info("digest.sync_started")
         raise RuntimeError("Lazada went away")
 
-    async with open_services(settings, sandbox=SandboxWorld(), metrics=metrics) as services:
+    lazada = sandbox_target(settings, SandboxWorld(), database_url=settings.database_url)
+    async with open_services(settings, lazada=lazada, metrics=metrics) as services:
         log.info("bot_started")
         await run_safely(Tick("digest", failing), metrics)
         logging.getLogger("somelib").warning("from a library")

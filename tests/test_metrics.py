@@ -10,8 +10,6 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.http import create_health_app, serve_side_port
-from bot.lazada.sandbox import SandboxWorld
-from bot.lazada.sandbox.showcase import SHOWCASE, add_showcase_orders
 from bot.metrics import MeteredTransport, Metrics, lazada_api_name
 from bot.scheduler import Tick, run_safely
 from bot.slack.render import ids
@@ -19,6 +17,8 @@ from bot.store.models import RequestStatus
 from bot.store.tables import cancel_requests
 from cancel_order_bot.__main__ import build_parser
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
+from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.showcase import SHOWCASE, add_showcase_orders
 from tests.flow.conftest import BOB, request_cancel
 from tests.http.conftest import free_port
 

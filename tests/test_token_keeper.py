@@ -19,9 +19,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.events import EventBus
 from bot.lazada.client import RetryPolicy
 from bot.lazada.countries import Country
-from bot.lazada.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_SECRET, FaultKind, SandboxServer, SandboxWorld
-from bot.lazada.sandbox.testing import ManualClock
-from bot.lazada.sandbox.world import ACCESS_TOKEN_LIFETIME
 from bot.lazada.tokens import StoredTokens
 from bot.services import Services, open_services
 from bot.settings import Settings, StoreConfig
@@ -41,6 +38,9 @@ from bot.token_keeper import (
 )
 from cancel_order_bot.cli.lazada_auth import token_statuses
 from cancel_order_bot.demo.fake_slack import FakeSlack
+from cancel_order_bot.sandbox import SANDBOX_APP_KEY, SANDBOX_APP_SECRET, FaultKind, SandboxServer, SandboxWorld
+from cancel_order_bot.sandbox.world import ACCESS_TOKEN_LIFETIME
+from tests.sandbox.support import ManualClock
 
 # 10:00 in Singapore.
 START = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)

@@ -1,1 +1,1 @@
-"""Lazada Open Platform: request signing, a typed client and a local sandbox."""
+"""Lazada Open Platform: request signing, a typed client, tokens and errors."""

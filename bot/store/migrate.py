@@ -1,4 +1,8 @@
-"""Schema migrations run from code (no `alembic.ini`): `upgrade_to_head(url)` for the CLI and start-up."""
+"""Schema migrations run from code (no `alembic.ini`): `upgrade_to_head(url)` for the CLI and start-up.
+
+Alembic (and Mako, which it loads) is imported only when a migration runs: a start on an up-to-date schema
+reads the revision with one query and compares it with the newest migration's file name.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +11,29 @@ import fcntl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.pool import NullPool
 
 from bot.store.db import create_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 __all__ = ["alembic_config", "current_revision", "head_revision", "upgrade_to_head"]
 
 _MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Any fixed 64-bit number; replicas use the same one so only one of them migrates at a time.
 _ADVISORY_LOCK_KEY = 7_304_381_295_114_720_041
+_VERSION_TABLE = "alembic_version"
 
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic `Config` for the bot's migrations, built in code; `url` is needed only by the Alembic CLI path."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(_MIGRATIONS))
     if url is not None:
@@ -35,11 +42,11 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def head_revision() -> str:
-    """The newest migration's revision id."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    if head is None:
+    """The newest migration's revision id: each migration's file name starts with its revision (`0005_….py`)."""
+    revisions = [path.name.split("_", 1)[0] for path in (_MIGRATIONS / "versions").glob("[0-9]*_*.py")]
+    if not revisions:
         raise RuntimeError(f"no migrations found in {_MIGRATIONS}")
-    return head
+    return max(revisions)
 
 
 async def upgrade_to_head(url: str, revision: str = "head") -> None:
@@ -48,6 +55,8 @@ async def upgrade_to_head(url: str, revision: str = "head") -> None:
     On PostgreSQL a session-level `pg_advisory_lock` is held on the migration connection, so replicas
     starting together migrate one after the other; on SQLite `BEGIN IMMEDIATE` serializes them.
     """
+    if revision == "head" and await current_revision(url) == head_revision():
+        return
     async with _sqlite_file_lock(url):
         await _upgrade_locked(url, revision)
 
@@ -92,6 +101,8 @@ async def _upgrade_locked(url: str, revision: str) -> None:
 
 
 def _upgrade(connection: Connection, revision: str) -> None:
+    from alembic import command
+
     config = alembic_config()
     config.attributes["connection"] = connection
     command.upgrade(config, revision)
@@ -108,4 +119,8 @@ async def current_revision(url: str) -> str | None:
 
 
 def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    # What Alembic's MigrationContext reads, without importing Alembic.
+    if not sa.inspect(connection).has_table(_VERSION_TABLE):
+        return None
+    versions = connection.execute(sa.text(f"SELECT version_num FROM {_VERSION_TABLE}")).scalars().all()  # noqa: S608
+    return versions[0] if len(versions) == 1 else None

@@ -10,6 +10,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "audit_log",
     "cancel_requests",
+    "database_facts",
     "digest_orders",
     "digest_sync_state",
     "lazada_tokens",
@@ -156,6 +157,16 @@ lazada_tokens = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("last_success_at", UTCDateTime, nullable=True),
     sa.Column("last_refresh_error", sa.Text, nullable=True),
+)
+
+# Facts about the database itself, one row each: which Lazada it holds data from ("kind"), and the fingerprint of
+# each store's token last taken from the settings ("seeded_token:<store>").
+database_facts = sa.Table(
+    "database_facts",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
 )
 
 scheduler_claims = sa.Table(

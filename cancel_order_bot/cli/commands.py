@@ -8,34 +8,28 @@ import contextlib
 import gc
 import signal
 import sys
+from collections.abc import Callable
 
 import structlog
 
 from bot.command_text import CommandKind, parse_command_text
 from bot.lazada.errors import LazadaError
-from bot.lazada.sandbox import SandboxWorld, describe_sandbox, generate_history, serve_sandbox
-from bot.lazada.sandbox.showcase import add_showcase_orders
 from bot.logs import configure_logging_for
 from bot.scheduler import Tick, create_scheduler
-from bot.services import Services, open_services
+from bot.services import LazadaTarget, Services, open_services
 from bot.settings import Settings
 from bot.store.migrate import upgrade_to_head
 from bot.workflow.errors import WorkflowError
 
 __all__ = [
-    "DEMO_SEED",
     "db_upgrade",
     "demo",
+    "lazada_for",
     "order_show",
     "run_socket_mode",
     "sandbox",
-    "sandbox_world",
     "serve_http",
 ]
-
-DEMO_SEED = 1
-DEMO_ORDERS_PER_DAY = 40
-DEMO_DAYS = 70  # the digest's chart needs 65 days of history
 
 log = structlog.get_logger(__name__)
 
@@ -45,14 +39,13 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
-def sandbox_world(
-    *, seed: int = DEMO_SEED, orders_per_day: int = DEMO_ORDERS_PER_DAY, days: int = DEMO_DAYS, country: str = "sg"
-) -> SandboxWorld:
-    """A sandbox seller with a generated, seeded order history (the same seed gives the same orders)."""
-    world = SandboxWorld(country=country)
-    generate_history(world, seed=seed, orders_per_day=orders_per_day, days=days)
-    add_showcase_orders(world)
-    return world
+def lazada_for(args: argparse.Namespace, settings: Settings) -> LazadaTarget | None:
+    """The sandbox's Lazada behind `--sandbox` (imported only then), else None: the one the settings name."""
+    if not getattr(args, "sandbox", False):
+        return None
+    from cancel_order_bot.sandbox.target import sandbox_target
+
+    return sandbox_target(settings)
 
 
 async def order_show(args: argparse.Namespace, settings: Settings) -> int:
@@ -63,8 +56,8 @@ async def order_show(args: argparse.Namespace, settings: Settings) -> int:
     parsed = parse_command_text(args.order_id, ())
     if parsed.kind is not CommandKind.ORDER or len(parsed.order_ids) != 1:
         return _fail(f"{args.order_id!r} is not a Lazada order number (digits only)", 2)
-    world = sandbox_world() if args.sandbox else None
-    async with open_services(settings, sandbox=world) as services:
+    lazada = lazada_for(args, settings)
+    async with open_services(settings, lazada=lazada) as services:
         try:
             draft = await services.workflow.draft(args.store, parsed.order_ids[0])
         except WorkflowError as exc:
@@ -73,7 +66,7 @@ async def order_show(args: argparse.Namespace, settings: Settings) -> int:
             log.info("order_show_failed", error=str(exc))
             return _fail(f"order {parsed.order_ids[0]}: {exc.user_message}")
     render = render_order_json if args.json else render_order_text
-    print(render(draft, sandbox=world is not None))
+    print(render(draft, sandbox=lazada is not None))
     return 0
 
 
@@ -94,6 +87,9 @@ async def db_upgrade(settings: Settings) -> int:
 
 async def sandbox(args: argparse.Namespace) -> int:
     """Serve the Lazada sandbox until interrupted."""
+    from cancel_order_bot.sandbox import SandboxWorld, describe_sandbox, generate_history, serve_sandbox
+    from cancel_order_bot.sandbox.showcase import add_showcase_orders
+
     world = SandboxWorld(country=args.country)
     summary = generate_history(world, seed=args.seed, orders_per_day=args.orders_per_day, days=args.days)
     showcase = add_showcase_orders(world)
@@ -121,12 +117,13 @@ def _ticks(services: Services) -> list[Tick]:
     ]
 
 
-async def _until_stopped() -> None:
+async def _until_stopped(started: Callable[[], None]) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
+    started()  # only now: a stop signal sent by whoever waits for this line is handled, not fatal
     await stop.wait()
 
 
@@ -138,8 +135,8 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
 
     settings.require("slack_bot_token", "slack_app_token")
     configure_logging_for(settings)
-    world = sandbox_world() if args.sandbox else None
-    async with open_services(settings, sandbox=world) as services, contextlib.AsyncExitStack() as health:
+    lazada = lazada_for(args, settings)
+    async with open_services(settings, lazada=lazada) as services, contextlib.AsyncExitStack() as health:
         if args.health_port is not None:
             from bot.http import create_health_app, serve_side_port  # Starlette and uvicorn only when asked for
 
@@ -155,9 +152,11 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
         # As in HTTP mode: what is built at start lives as long as the process; keep the GC's full passes off it.
         gc.collect()
         gc.freeze()
-        log.info("bot_started", mode="socket", sandbox=world is not None, stores=[s.code for s in services.stores])
+        stores = [s.code for s in services.stores]
         try:
-            await _until_stopped()
+            await _until_stopped(
+                lambda: log.info("bot_started", mode="socket", sandbox=services.lazada.sandbox, stores=stores)
+            )
         finally:
             scheduler.shutdown(wait=False)
             await handler.close_async()  # type: ignore[no-untyped-call]
@@ -173,8 +172,7 @@ async def serve_http(args: argparse.Namespace, settings: Settings) -> int:
 
     settings.require("slack_bot_token", "slack_signing_secret")
     configure_logging_for(settings)
-    world = sandbox_world() if args.sandbox else None
-    async with open_services(settings, sandbox=world) as services:
+    async with open_services(settings, lazada=lazada_for(args, settings)) as services:
         scheduler = create_scheduler(_ticks(services), services.metrics)
 
         async def startup() -> None:
@@ -193,7 +191,7 @@ async def serve_http(args: argparse.Namespace, settings: Settings) -> int:
             limits=limits,
         )
         config = server_config(asgi, host=args.host, port=args.port, limits=limits)
-        log.info("bot_started", mode="http", host=args.host, port=args.port, sandbox=world is not None)
+        log.info("bot_started", mode="http", host=args.host, port=args.port, sandbox=services.lazada.sandbox)
         # uvicorn re-raises the signal that stopped it once it has shut down; catch that one, so the services
         # below still close (database connections, the HTTP pool) and the process exits 0.
         for sig in (signal.SIGINT, signal.SIGTERM):

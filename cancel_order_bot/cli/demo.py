@@ -10,14 +10,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.lazada.sandbox import SandboxWorld, generate_history
-from bot.lazada.sandbox.showcase import SHOWCASE, add_showcase_orders
 from bot.logs import configure_logging
 from bot.slack.chart import chart_filename, render_chart
 from bot.slack.render import ids
 from bot.store.db import default_sqlite_url
 from cancel_order_bot.demo.blocks_text import blocks_to_text, view_to_text
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
+from cancel_order_bot.sandbox import SandboxWorld, generate_history
+from cancel_order_bot.sandbox.showcase import SHOWCASE, add_showcase_orders
 
 __all__ = ["run_demo"]
 

@@ -15,7 +15,7 @@ from bot.lazada.errors import LazadaError
 from bot.logs import configure_logging_for
 from bot.services import open_services
 from bot.settings import Settings, StoreConfig
-from cancel_order_bot.cli.commands import sandbox_world
+from cancel_order_bot.cli.commands import lazada_for
 
 __all__ = ["TerminalProgress", "digest_command", "render_digest_text"]
 
@@ -154,8 +154,7 @@ async def digest_command(args: argparse.Namespace, settings: Settings) -> int:
     goes to stderr when it is a terminal. Exit code 0, 1 when a store failed, 2 for an unknown store.
     """
     configure_logging_for(settings, level="WARNING")
-    world = sandbox_world() if getattr(args, "sandbox", False) else None
-    async with open_services(settings, sandbox=world) as services:
+    async with open_services(settings, lazada=lazada_for(args, settings)) as services:
         stores = _selected(services.stores, args.store)
         if stores is None:
             known = ", ".join(store.code for store in services.stores)

@@ -8,6 +8,7 @@ import secrets
 import sys
 from datetime import datetime
 from types import MappingProxyType
+from typing import Literal
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import structlog
@@ -188,6 +189,8 @@ class TokenStatus(BaseModel):
     last_success_at: AwareDatetime | None = None
     updated_at: AwareDatetime | None = None
     last_refresh_error: str | None = None
+    token_source: Literal["settings", "stored"] | None = None
+    """Where the access token in use came from: the settings (LAZADA_ACCESS_TOKEN, STORES_FILE) or the database."""
 
 
 def _status_of(code: str, store: StoreConfig | None, record: TokenRecord | None, now: datetime) -> TokenStatus:
@@ -207,7 +210,22 @@ def _status_of(code: str, store: StoreConfig | None, record: TokenRecord | None,
         last_success_at=record.last_success_at if record else None,
         updated_at=record.updated_at if record else None,
         last_refresh_error=error,
+        token_source=None if tokens is None else _token_source(store, tokens),
     )
+
+
+def _token_source(store: StoreConfig | None, tokens: StoredTokens) -> Literal["settings", "stored"]:
+    given = store.access_token if store is not None else None
+    same = given is not None and given.get_secret_value() == tokens.access_token.get_secret_value()
+    return "settings" if same else "stored"
+
+
+_SOURCE_WORDS = MappingProxyType(
+    {
+        "settings": "the one in the settings",
+        "stored": "the stored one (from lazada exchange or a refresh)",
+    }
+)
 
 
 def token_statuses(stores: list[StoreConfig], records: list[TokenRecord], now: datetime) -> list[TokenStatus]:
@@ -239,6 +257,9 @@ def _status_lines(status: TokenStatus, now: datetime) -> list[str]:
     account = f" ({status.account})" if status.account else ""
     country = f", country {status.token_country}" if status.token_country else ""
     lines.append(f"  seller         {status.seller_id or 'unknown'}{account}{country}")
+    if status.token_source is not None:
+        saved = f", saved {relative(status.updated_at, now)}" if status.updated_at else ""
+        lines.append(f"  token in use   {_SOURCE_WORDS[status.token_source]}{saved}")
     lines.append(f"  access token   expires {_moment(status.access_expires_at, now)}")
     if status.has_refresh_token:
         lines.append(f"  refresh token  expires {_moment(status.refresh_expires_at, now)}")

@@ -15,7 +15,6 @@ from pydantic import SecretStr
 
 from bot.http import create_http_app
 from bot.lazada.client import RetryPolicy
-from bot.lazada.sandbox import SandboxWorld
 from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.slack.render import ids
@@ -23,6 +22,8 @@ from bot.store.models import CancelRequest
 from cancel_order_bot.app import create_app
 from cancel_order_bot.demo.fake_slack import FakeSlack, FakeWorkspace
 from cancel_order_bot.demo.slack_payloads import Action, Delivery, SignedRequest, SlackRequests
+from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.target import sandbox_target
 
 __all__ = ["Harness", "MovableClock", "running_bot"]
 
@@ -236,7 +237,7 @@ async def running_bot(
         # No slack_client: the services build production's own (from the settings above), retry handlers included.
         async with open_services(
             settings,
-            sandbox=world,
+            lazada=sandbox_target(settings, world, database_url=database_url),
             clock=clock,
             retry=retry or RetryPolicy.off(),
             migrate=True,

@@ -14,7 +14,11 @@ import structlog
 import yaml
 from pydantic import SecretStr
 
-from bot.lazada.sandbox import (
+from bot.settings import Settings
+from bot.store import Database, DbTokenStore, default_sqlite_url, upgrade_to_head
+from cancel_order_bot.cli.check import CheckResult, add_parser, find_manifest, manifest_bot_scopes, run
+from cancel_order_bot.demo.fake_slack import FakeSlack, FakeWorkspace
+from cancel_order_bot.sandbox import (
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_APP_KEY,
     SANDBOX_APP_SECRET,
@@ -22,10 +26,6 @@ from bot.lazada.sandbox import (
     SandboxServer,
     SandboxWorld,
 )
-from bot.settings import Settings
-from bot.store import Database, DbTokenStore, default_sqlite_url, upgrade_to_head
-from cancel_order_bot.cli.check import CheckResult, add_parser, find_manifest, manifest_bot_scopes, run
-from cancel_order_bot.demo.fake_slack import FakeSlack, FakeWorkspace
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 MANIFEST_SCOPES = tuple(

@@ -20,12 +20,12 @@ def test_postgres_needs_db_upgrade_first(
     postgres_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _env(monkeypatch, postgres_url)
-    assert main(["--env-file", "/nonexistent", "order", "show", "--sandbox", "100000000000002"]) == 2
+    assert main(["--env-file", "/nonexistent", "lazada", "status"]) == 2
     assert "db upgrade" in capsys.readouterr().err
 
     assert main(["--env-file", "/nonexistent", "db", "upgrade"]) == 0
-    assert main(["--env-file", "/nonexistent", "order", "show", "--sandbox", "100000000000002"]) == 0
-    assert "Electric Kettle" in capsys.readouterr().out
+    assert main(["--env-file", "/nonexistent", "lazada", "status"]) == 0
+    assert "main (sg): not authorized" in capsys.readouterr().out
 
 
 async def test_sqlite_default_upgrades_itself(sqlite_url: str) -> None:

@@ -15,19 +15,19 @@ import pytest
 import structlog
 from pydantic import SecretStr
 
-from bot.lazada.sandbox import (
+from bot.lazada.tokens import StoredTokens
+from bot.services import open_services
+from bot.settings import Settings
+from bot.store import Database, DbTokenStore, default_sqlite_url
+from cancel_order_bot.cli.lazada_auth import add_parser, authorize_url, consent_url, run
+from cancel_order_bot.sandbox import (
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_APP_KEY,
     SANDBOX_APP_SECRET,
     SandboxServer,
     SandboxWorld,
 )
-from bot.lazada.sandbox.world import ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME
-from bot.lazada.tokens import StoredTokens
-from bot.services import open_services
-from bot.settings import Settings
-from bot.store import Database, DbTokenStore, default_sqlite_url
-from cancel_order_bot.cli.lazada_auth import add_parser, authorize_url, consent_url, run
+from cancel_order_bot.sandbox.world import ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME
 
 REDIRECT_URI = "https://ops.example.com/lazada/callback"
 

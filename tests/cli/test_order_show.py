@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.lazada.sandbox import (
+from cancel_order_bot.sandbox import (
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_APP_KEY,
     SANDBOX_APP_SECRET,
@@ -19,7 +19,7 @@ from bot.lazada.sandbox import (
     SandboxServer,
     SandboxWorld,
 )
-from bot.lazada.sandbox.showcase import SHOWCASE, add_showcase_orders
+from cancel_order_bot.sandbox.showcase import SHOWCASE, add_showcase_orders
 
 
 @pytest.fixture

@@ -17,13 +17,13 @@ from bot.digest.service import DigestService
 from bot.events import EventBus
 from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.limiter import UnlimitedRateLimiter
-from bot.lazada.sandbox import SANDBOX_BASE_URL, SandboxTransport, SandboxWorld
-from bot.lazada.sandbox.testing import ManualClock
 from bot.lazada.tokens import MemoryTokenStore, StoredTokens
 from bot.settings import StoreConfig, Thresholds
 from bot.slack.digest_poster import DigestPoster
 from bot.slack.gateway import SlackGateway
 from bot.store import Database
+from cancel_order_bot.sandbox import SANDBOX_BASE_URL, SandboxTransport, SandboxWorld
+from tests.sandbox.support import ManualClock
 
 TZ = ZoneInfo("Asia/Bangkok")
 STORE = "th-main"

@@ -11,12 +11,12 @@ from bot.digest.claims import CLAIM_KIND
 from bot.digest.events import DigestReady
 from bot.digest.models import PostResult
 from bot.events import EventBus
-from bot.lazada.sandbox import SandboxWorld
-from bot.lazada.sandbox.testing import ManualClock
 from bot.store import ClaimStatus, ClaimStore
 from cancel_order_bot.demo import FakeSlack
+from cancel_order_bot.sandbox import SandboxWorld
 from tests.digest.conftest import ServiceFactory, local
 from tests.digest.test_poster import add_history
+from tests.sandbox.support import ManualClock
 
 CHANNEL = "C0DIGEST"
 KEY = "th-main/2026-11-20"

@@ -6,9 +6,9 @@ import json
 from datetime import date, timedelta
 
 from bot.digest.models import RateStatus
-from bot.lazada.sandbox import ItemSpec, SandboxWorld
-from bot.lazada.sandbox.testing import ManualClock
+from cancel_order_bot.sandbox import ItemSpec, SandboxWorld
 from tests.digest.conftest import ServiceFactory, local
+from tests.sandbox.support import ManualClock
 
 SELLER = "cancellation-seller"
 LAZADA = "cancellation-internal"

@@ -14,10 +14,10 @@ import pytest
 from bot.digest.models import DigestReport
 from bot.digest.window import DayRange, history_first_day, rate_window
 from bot.lazada.errors import LazadaServerError
-from bot.lazada.sandbox import ItemSpec, SandboxTransport, SandboxWorld, generate_history
-from bot.lazada.sandbox.testing import ManualClock
 from bot.store import Database
+from cancel_order_bot.sandbox import ItemSpec, SandboxTransport, SandboxWorld, generate_history
 from tests.digest.conftest import SELLER_FAULT, TZ, ServiceFactory, make_client, store_config
+from tests.sandbox.support import ManualClock
 
 ORDERS = "/orders/get"
 ITEMS = "/orders/items/get"

@@ -13,14 +13,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.digest.claims import CLAIM_KIND
 from bot.digest.errors import NoDigestChannelError
 from bot.digest.service import DigestService
-from bot.lazada.sandbox import ItemSpec, SandboxWorld
-from bot.lazada.sandbox.testing import ManualClock
 from bot.slack.chart import PNG_SIGNATURE
 from bot.slack.digest_poster import DIGEST_EVENT
 from bot.store import ClaimStatus, ClaimStore, Database
 from cancel_order_bot.demo import FakeSlack
 from cancel_order_bot.demo.fake_slack import FILE_UPLOAD
+from cancel_order_bot.sandbox import ItemSpec, SandboxWorld
 from tests.digest.conftest import ServiceFactory, local, store_config
+from tests.sandbox.support import ManualClock
 
 CHANNEL = "C0DIGEST"
 KEY = "th-main/2026-11-20"

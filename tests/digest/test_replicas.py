@@ -10,12 +10,12 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest.claims import CLAIM_KIND
-from bot.lazada.sandbox import SandboxWorld
-from bot.lazada.sandbox.testing import ManualClock
 from bot.store import ClaimStatus, ClaimStore, Database
 from cancel_order_bot.demo import FakeSlack
+from cancel_order_bot.sandbox import SandboxWorld
 from tests.digest.conftest import ServiceFactory, local, store_config
 from tests.digest.test_poster import add_history
+from tests.sandbox.support import ManualClock
 
 REPLICAS = 4
 

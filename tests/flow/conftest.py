@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.lazada.sandbox import CANCELLABLE_STATUSES as CANCELLABLE
-from bot.lazada.sandbox import SandboxWorld
-from bot.lazada.sandbox.showcase import SHOWCASE, Showcase, add_showcase_orders
 from bot.store.models import CancelRequest
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
+from cancel_order_bot.sandbox import CANCELLABLE_STATUSES as CANCELLABLE
+from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.showcase import SHOWCASE, Showcase, add_showcase_orders
 
 CREATE = "/order/reverse/cancel/create"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.lazada.sandbox import FaultKind, SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from bot.store.models import RequestStatus
 from cancel_order_bot.demo.harness import Harness
 from cancel_order_bot.demo.slack_payloads import Action, Delivery
+from cancel_order_bot.sandbox import FaultKind, SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.flow.conftest import ALICE, CREATE, request_cancel
 
 

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from bot.lazada.sandbox import FaultKind, ItemSpec, SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from bot.store.models import CancelRequest, OrderStatus, RequestStatus
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
+from cancel_order_bot.sandbox import FaultKind, ItemSpec, SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.flow.conftest import ALICE, BOB, CREATE
 
 VALIDATE = "/order/reverse/cancel/validate"

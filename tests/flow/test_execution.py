@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.lazada.sandbox import FaultKind, SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from bot.store.models import OrderStatus, RequestStatus
 from cancel_order_bot.demo.harness import Harness
+from cancel_order_bot.sandbox import FaultKind, SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.flow.conftest import BOB, CREATE, request_cancel
 
 REPACK = "/order/package/repack"

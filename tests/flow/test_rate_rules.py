@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.lazada.sandbox import ItemSpec, SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from bot.store.models import RequestStatus
 from cancel_order_bot.demo.harness import Harness
+from cancel_order_bot.sandbox import ItemSpec, SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, request_cancel
 
 

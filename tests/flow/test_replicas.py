@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 
-from bot.lazada.sandbox import SandboxWorld
-from bot.lazada.sandbox.showcase import SHOWCASE
 from bot.slack.render import ids
 from bot.store.models import RequestStatus
 from cancel_order_bot.demo.harness import MovableClock, running_bot
+from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.showcase import SHOWCASE
 from tests.flow.conftest import BOB, CAROL, CREATE, request_cancel
 
 pytestmark = pytest.mark.postgres

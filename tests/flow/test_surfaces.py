@@ -9,12 +9,12 @@ import httpx
 import pytest
 
 from bot.http import create_http_app
-from bot.lazada.sandbox import SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from bot.store.models import RequestStatus
 from cancel_order_bot.app import create_app
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
+from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, request_cancel
 
 

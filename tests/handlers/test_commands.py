@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from cancel_order_bot.demo.harness import Harness
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.flow.conftest import ALICE
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.lazada.sandbox import SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from bot.store.models import CancelRequest, RequestStatus
 from cancel_order_bot.demo.harness import Harness
+from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.flow.conftest import ALICE, BOB, request_cancel
 
 

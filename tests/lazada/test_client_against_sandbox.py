@@ -30,7 +30,8 @@ from bot.lazada.errors import (
     LazadaTransportError,
 )
 from bot.lazada.limiter import UnlimitedRateLimiter
-from bot.lazada.sandbox import (
+from bot.lazada.tokens import MemoryTokenStore, StoredTokens
+from cancel_order_bot.sandbox import (
     REASON_OPTIONS,
     SANDBOX_BASE_URL,
     FaultKind,
@@ -40,8 +41,7 @@ from bot.lazada.sandbox import (
     SandboxWorld,
     generate_history,
 )
-from bot.lazada.sandbox.testing import ManualClock
-from bot.lazada.tokens import MemoryTokenStore, StoredTokens
+from tests.sandbox.support import ManualClock
 
 STORE = "SG-MAIN"
 ITEMS = "/order/items/get"

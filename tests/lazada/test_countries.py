@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.lazada.countries import AUTH_GATEWAY, COUNTRIES, Country
-from bot.lazada.sandbox import REASON_OPTIONS, SandboxWorld
 from bot.settings import StoreConfig
 from cancel_order_bot.__main__ import build_parser
+from cancel_order_bot.sandbox import REASON_OPTIONS, SandboxWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 TABLE = ROOT / "bot" / "lazada" / "countries.py"

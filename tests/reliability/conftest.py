@@ -11,10 +11,10 @@ import json
 import re
 from datetime import timedelta
 
-from bot.lazada.sandbox import SandboxWorld
 from bot.store.models import CancelRequest, OrderStatus, RequestStatus
 from bot.workflow.execution import final_status
 from cancel_order_bot.demo.harness import Harness
+from cancel_order_bot.sandbox import SandboxWorld
 from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, DAVE, bot, clock, request_cancel, showcase, world
 
 __all__ = [

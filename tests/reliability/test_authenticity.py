@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from bot.lazada.sandbox import SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from bot.store.models import CancelRequest, RequestStatus
 from cancel_order_bot.demo.harness import SIGNING_SECRET, Harness
 from cancel_order_bot.demo.slack_payloads import Action, Delivery, SignedRequest, SlackRequests
+from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.reliability.conftest import ALICE, BOB, CREATE, assert_audit_consistent, request_cancel
 
 FIVE_MINUTES = 5 * 60

@@ -22,12 +22,12 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from structlog.typing import EventDict
 
-from bot.lazada.sandbox import FaultKind, ItemSpec, SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from bot.store.models import CancelRequest, RequestStatus
 from cancel_order_bot.demo.harness import Harness
 from cancel_order_bot.demo.slack_payloads import Action
+from cancel_order_bot.sandbox import FaultKind, ItemSpec, SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.reliability.conftest import (
     ALICE,
     BOB,
@@ -629,7 +629,7 @@ async def test_lazada_and_user_text_cannot_ping_link_or_format_anywhere(
 
 def showcase_pending(world: SandboxWorld) -> int:
     """The showcase's pending order (its id, as the sandbox knows it)."""
-    from bot.lazada.sandbox.showcase import SHOWCASE
+    from cancel_order_bot.sandbox.showcase import SHOWCASE
 
     assert world.has_order(SHOWCASE.pending)
     return SHOWCASE.pending

@@ -35,7 +35,13 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from bot.lazada.sandbox import (
+from bot.slack.render import ids
+from bot.store import Database, upgrade_to_head
+from bot.store.models import CancelRequest, OrderStatus, RequestStatus
+from bot.store.requests import RequestStore
+from cancel_order_bot.demo.fake_slack import FakeSlack
+from cancel_order_bot.demo.slack_payloads import Action, SlackRequests
+from cancel_order_bot.sandbox import (
     REASON_OPTIONS,
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_APP_KEY,
@@ -45,12 +51,6 @@ from bot.lazada.sandbox import (
     SandboxServer,
     SandboxWorld,
 )
-from bot.slack.render import ids
-from bot.store import Database, upgrade_to_head
-from bot.store.models import CancelRequest, OrderStatus, RequestStatus
-from bot.store.requests import RequestStore
-from cancel_order_bot.demo.fake_slack import FakeSlack
-from cancel_order_bot.demo.slack_payloads import Action, SlackRequests
 
 pytestmark = [pytest.mark.postgres, pytest.mark.timeout(90)]
 

@@ -19,11 +19,11 @@ from datetime import timedelta
 import pytest
 
 from bot.lazada.client import RetryPolicy
-from bot.lazada.sandbox import FaultKind, ItemSpec, SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from bot.store.models import CancelRequest, RequestStatus
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
+from cancel_order_bot.sandbox import FaultKind, ItemSpec, SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.reliability.conftest import (
     ALICE,
     BOB,

@@ -27,10 +27,8 @@ from pydantic import SecretStr
 
 from bot.http import create_http_app
 from bot.lazada.client import RetryPolicy
-from bot.lazada.sandbox import SANDBOX_BASE_URL, FaultKind, SandboxTransport, SandboxWorld
-from bot.lazada.sandbox.showcase import SHOWCASE, add_showcase_orders
 from bot.logs import SecretScrubber, configure_logging
-from bot.services import open_services
+from bot.services import lazada_target, open_services
 from bot.settings import Country, Settings
 from bot.slack.render import ids
 from bot.store import default_sqlite_url
@@ -38,6 +36,8 @@ from cancel_order_bot.app import create_app
 from cancel_order_bot.demo.fake_slack import FakeSlack, FakeWorkspace
 from cancel_order_bot.demo.harness import Harness, MovableClock
 from cancel_order_bot.demo.slack_payloads import Delivery, SignedRequest, SlackRequests
+from cancel_order_bot.sandbox import SANDBOX_BASE_URL, FaultKind, SandboxTransport, SandboxWorld
+from cancel_order_bot.sandbox.showcase import SHOWCASE, add_showcase_orders
 from tests.reliability.conftest import ALICE, BOB, CREATE, request_cancel
 
 BOT_TOKEN = "xoxb-4242424242-RELIABILITY-bot-token-q7Zp"
@@ -182,7 +182,11 @@ async def secret_bot(tmp_path: Path) -> AsyncIterator[tuple[RecordingHarness, Re
         )
         with captured_logs(settings) as logs:
             async with open_services(
-                settings, lazada_transport=lazada, clock=clock, retry=RetryPolicy.off(), migrate=True
+                settings,
+                lazada=lazada_target(settings, transport=lazada),
+                clock=clock,
+                retry=RetryPolicy.off(),
+                migrate=True,
             ) as services:
                 asgi = create_http_app(create_app(services), ping=services.db.ping)
                 async with httpx.AsyncClient(

@@ -11,13 +11,13 @@ from datetime import timedelta
 
 import pytest
 
-from bot.lazada.sandbox import SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from bot.store.models import CancelRequest, RequestStatus
 from cancel_order_bot.demo.fake_slack import DEFAULT_SCOPES, TRIGGER_TTL_SECONDS, FakeSlack, FakeWorkspace, ManualClock
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
 from cancel_order_bot.demo.slack_payloads import Action
+from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.reliability.conftest import (
     ALICE,
     BOB,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -88,3 +89,51 @@ async def test_replicas_upgrading_at_once_do_not_race(db_url: str) -> None:
     assert failures == []
     assert await current_revision(db_url) == head_revision()
     assert await _schema_diff(db_url) == []
+
+
+def test_head_revision_read_from_file_names_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.store.migrate import alembic_config
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_current_revision_reads_what_alembic_reads(db_url: str) -> None:
+    await upgrade_to_head(db_url, revision="0003")
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            alembic_says = await conn.run_sync(lambda sync: MigrationContext.configure(sync).get_current_revision())
+    finally:
+        await engine.dispose()
+
+    assert alembic_says == "0003"
+    assert await current_revision(db_url) == "0003"
+
+
+async def _facts_after_0005(db_url: str, access_token: str) -> list[tuple[str, str]]:
+    await upgrade_to_head(db_url, revision="0004")
+    engine = create_engine(db_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO lazada_tokens (store_code, access_token, updated_at) VALUES ('main', :token, :at)"
+                ),
+                {"token": access_token, "at": datetime.now(UTC)},
+            )
+        await upgrade_to_head(db_url)
+        async with engine.connect() as conn:
+            rows = await conn.execute(sa.text("SELECT name, value FROM database_facts"))
+            return [(row.name, row.value) for row in rows]
+    finally:
+        await engine.dispose()
+
+
+async def test_0005_marks_a_database_a_sandbox_run_wrote_as_the_sandboxs(db_url: str) -> None:
+    assert await _facts_after_0005(db_url, "sandbox-access-token") == [("kind", "sandbox")]
+
+
+async def test_0005_leaves_a_database_with_a_real_token_to_be_claimed_on_first_use(db_url: str) -> None:
+    assert await _facts_after_0005(db_url, "50000000a1b2c3") == []

@@ -1,4 +1,8 @@
-"""FakeSlack: an aiohttp Web API server on a free loopback port, with a call log, faults and state getters."""
+"""FakeSlack: an aiohttp Web API server on a free loopback port, with a call log, faults and state getters.
+
+It also plays Socket Mode's side: `apps.connections.open` (with an app-level token) hands out a WebSocket
+address that greets the client with `hello` and keeps the connection until either side closes it.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from cancel_order_bot.demo.fake_slack.api import JSON_PARAMS, METHODS, Params
 from cancel_order_bot.demo.fake_slack.state import SlackError, SlackState, UploadedFile
 from cancel_order_bot.demo.fake_slack.workspace import FakeWorkspace
 
-__all__ = ["FILE_UPLOAD", "RESPONSE_URL", "Call", "FakeSlack"]
+__all__ = ["CONNECTIONS_OPEN", "FILE_UPLOAD", "RESPONSE_URL", "Call", "FakeSlack"]
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +32,8 @@ Json = dict[str, Any]
 RESPONSE_URL = "response_url"
 #: Pseudo-method under which the byte upload of the files v2 flow is logged (and can be faulted).
 FILE_UPLOAD = "file_upload"
+#: The Web API method that opens a Socket Mode connection; it takes an app-level token, not a bot token.
+CONNECTIONS_OPEN = "apps.connections.open"
 
 _MAX_BODY_BYTES = 64 * 1024 * 1024
 
@@ -108,6 +114,8 @@ class FakeSlack:
         self._faults = _Faults()
         self._runner: web.AppRunner | None = None
         self._base_url: str | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._socket_tickets = 0
 
     def __repr__(self) -> str:
         """Show where it listens, never the tokens."""
@@ -123,6 +131,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._on_api)
         app.router.add_post("/upload/v1/{file_id}", self._on_upload)
         app.router.add_post("/response/{url_id}", self._on_response_url)
+        app.router.add_get("/socket-mode/link", self._on_socket)
         runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -142,6 +151,8 @@ class FakeSlack:
     async def stop(self) -> None:
         """Stop listening (idempotent)."""
         runner, self._runner = self._runner, None
+        for ws in list(self._sockets):
+            await ws.close()
         if runner is not None:
             await runner.cleanup()
 
@@ -172,6 +183,16 @@ class FakeSlack:
     def bot_token(self) -> str:
         """Return the first accepted bot token."""
         return self.workspace.bot_tokens[0]
+
+    @property
+    def app_token(self) -> str:
+        """Return the first accepted app-level token (Socket Mode)."""
+        return self.workspace.app_tokens[0]
+
+    @property
+    def socket_connections(self) -> int:
+        """Return how many Socket Mode connections are open now."""
+        return len(self._sockets)
 
     def now(self) -> float:
         """Return the fake's clock time."""
@@ -344,6 +365,8 @@ class FakeSlack:
         params.pop("token", None)
         if seconds := self._faults.delays.get(method):
             await asyncio.sleep(seconds)
+        if method == CONNECTIONS_OPEN:
+            return 200, self._connections_open(token), headers, params
         handler = METHODS.get(method)
         if handler is None:
             return 200, {"ok": False, "error": "unknown_method", "req_method": method}, headers, params
@@ -361,6 +384,36 @@ class FakeSlack:
             return 200, handler(self._state, Params(params)), headers, params
         except SlackError as exc:
             return 200, exc.body(), headers, params
+
+    def _connections_open(self, token: str | None) -> Json:
+        if not token:
+            return {"ok": False, "error": "not_authed"}
+        if token in self.workspace.bot_tokens:
+            return {"ok": False, "error": "not_allowed_token_type"}
+        if token not in self.workspace.app_tokens:
+            return {"ok": False, "error": "invalid_auth"}
+        self._socket_tickets += 1
+        ws_base = self.base_url.replace("http://", "ws://", 1)
+        return {"ok": True, "url": f"{ws_base}/socket-mode/link?ticket=ticket-{self._socket_tickets}"}
+
+    async def _on_socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(heartbeat=None)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        try:
+            await ws.send_json(
+                {
+                    "type": "hello",
+                    "num_connections": len(self._sockets),
+                    "debug_info": {"host": "fake-slack", "approximate_connection_time": 18060},
+                    "connection_info": {"app_id": self.workspace.app_id},
+                }
+            )
+            async for _ in ws:
+                pass  # acknowledgements of envelopes; this fake sends none yet
+        finally:
+            self._sockets.discard(ws)
+        return ws
 
     async def _on_upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.lazada.sandbox import SANDBOX_BASE_URL, ItemSpec, NetworkModel, SandboxTransport, SandboxWorld
-from bot.lazada.sandbox.testing import ManualClock, SandboxCaller
+from cancel_order_bot.sandbox import SANDBOX_BASE_URL, ItemSpec, NetworkModel, SandboxTransport, SandboxWorld
+from tests.sandbox.support import ManualClock, SandboxCaller
 
 RTT_MS = 30.0
 

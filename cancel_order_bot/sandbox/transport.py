@@ -6,10 +6,10 @@ import asyncio
 
 import httpx
 
-from bot.lazada.sandbox.app import NETWORK_FAULT_HEADER, create_sandbox_app
-from bot.lazada.sandbox.faults import FaultKind
-from bot.lazada.sandbox.network import NetworkModel, Sleep
-from bot.lazada.sandbox.world import SandboxWorld
+from cancel_order_bot.sandbox.app import NETWORK_FAULT_HEADER, create_sandbox_app
+from cancel_order_bot.sandbox.faults import FaultKind
+from cancel_order_bot.sandbox.network import NetworkModel, Sleep
+from cancel_order_bot.sandbox.world import SandboxWorld
 
 __all__ = ["SANDBOX_BASE_URL", "SandboxTransport"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.lazada.sandbox.world import ItemSpec, SandboxWorld
+from cancel_order_bot.sandbox.world import ItemSpec, SandboxWorld
 
 __all__ = ["SHOWCASE", "Showcase", "add_showcase_orders"]
 

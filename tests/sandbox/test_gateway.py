@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from bot.lazada.sandbox import (
+from cancel_order_bot.sandbox import (
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_APP_KEY,
     SANDBOX_APP_SECRET,
@@ -18,7 +18,7 @@ from bot.lazada.sandbox import (
     SandboxTransport,
     SandboxWorld,
 )
-from bot.lazada.sandbox.testing import ManualClock, SandboxCaller, signed_params
+from tests.sandbox.support import ManualClock, SandboxCaller, signed_params
 
 ILLEGAL_TOKEN = {
     "type": "ISV",

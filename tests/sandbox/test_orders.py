@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
-from bot.lazada.sandbox import SANDBOX_BASE_URL, ItemSpec, Order, SandboxTransport, SandboxWorld
-from bot.lazada.sandbox.testing import ManualClock, SandboxCaller
+from cancel_order_bot.sandbox import SANDBOX_BASE_URL, ItemSpec, Order, SandboxTransport, SandboxWorld
+from tests.sandbox.support import ManualClock, SandboxCaller
 
 SGT = ZoneInfo("Asia/Singapore")
 START = datetime(2026, 11, 1, 0, 0, tzinfo=SGT)

@@ -8,9 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from bot.lazada.sandbox import SandboxWorld, generate_history, sample_order_ids
-from bot.lazada.sandbox.history import SLA_CANCEL_REASON
-from bot.lazada.sandbox.testing import ManualClock
+from cancel_order_bot.sandbox import SandboxWorld, generate_history, sample_order_ids
+from cancel_order_bot.sandbox.history import SLA_CANCEL_REASON
+from tests.sandbox.support import ManualClock
 
 NOW = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)  # 14:00 in Singapore
 TODAY = date(2026, 11, 20)

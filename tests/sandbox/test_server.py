@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.lazada.sandbox import (
+from cancel_order_bot.sandbox import (
     REASON_OPTIONS,
     ItemSpec,
     SandboxServer,
@@ -18,7 +18,7 @@ from bot.lazada.sandbox import (
     generate_history,
     serve_sandbox,
 )
-from bot.lazada.sandbox.testing import SandboxCaller
+from tests.sandbox.support import SandboxCaller
 
 
 @pytest.fixture

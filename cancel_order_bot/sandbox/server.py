@@ -10,9 +10,9 @@ from types import TracebackType
 
 import uvicorn
 
-from bot.lazada.sandbox.app import InjectedResetError, create_sandbox_app
-from bot.lazada.sandbox.history import sample_order_ids
-from bot.lazada.sandbox.world import SandboxWorld
+from cancel_order_bot.sandbox.app import InjectedResetError, create_sandbox_app
+from cancel_order_bot.sandbox.history import sample_order_ids
+from cancel_order_bot.sandbox.world import SandboxWorld
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "SandboxServer", "describe_sandbox", "serve_sandbox"]
 

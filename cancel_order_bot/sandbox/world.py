@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo
 from pydantic import SecretStr
 
 from bot.lazada.countries import COUNTRIES, Country, SandboxReason
-from bot.lazada.sandbox.errors import SandboxApiError
-from bot.lazada.sandbox.faults import DEFAULT_TIMEOUT_SECONDS, FaultKind, FaultPlan, RateLimitWindow
+from cancel_order_bot.sandbox.errors import SandboxApiError
+from cancel_order_bot.sandbox.faults import DEFAULT_TIMEOUT_SECONDS, FaultKind, FaultPlan, RateLimitWindow
 
 __all__ = [
     "ACCESS_TOKEN_LIFETIME",

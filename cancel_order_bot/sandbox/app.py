@@ -17,10 +17,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from bot.lazada.sandbox.api import SYSTEM_PARAMS, ApiOutcome, handle_api_call, item_json, order_json
-from bot.lazada.sandbox.faults import NETWORK_FAULTS, Fault, FaultKind
-from bot.lazada.sandbox.network import NetworkMiddleware, NetworkModel, Sleep
-from bot.lazada.sandbox.world import ITEM_STATUSES, CallRecord, SandboxWorld
+from cancel_order_bot.sandbox.api import SYSTEM_PARAMS, ApiOutcome, handle_api_call, item_json, order_json
+from cancel_order_bot.sandbox.faults import NETWORK_FAULTS, Fault, FaultKind
+from cancel_order_bot.sandbox.network import NetworkMiddleware, NetworkModel, Sleep
+from cancel_order_bot.sandbox.world import ITEM_STATUSES, CallRecord, SandboxWorld
 
 __all__ = ["NETWORK_FAULT_HEADER", "InjectedResetError", "create_sandbox_app"]
 

@@ -1,13 +1,13 @@
-"""A local imitation of the Lazada Open Platform for tests, the demo, benchmarks and trying the bot."""
+"""The Lazada sandbox: a local imitation of the Open Platform for the demo, `--sandbox` runs, tests and benchmarks."""
 
-from bot.lazada.sandbox.app import NETWORK_FAULT_HEADER, create_sandbox_app
-from bot.lazada.sandbox.errors import SandboxApiError
-from bot.lazada.sandbox.faults import Fault, FaultKind, FaultPlan
-from bot.lazada.sandbox.history import HistorySummary, generate_history, sample_order_ids
-from bot.lazada.sandbox.network import NetworkModel
-from bot.lazada.sandbox.server import SandboxServer, describe_sandbox, serve_sandbox
-from bot.lazada.sandbox.transport import SANDBOX_BASE_URL, SandboxTransport
-from bot.lazada.sandbox.world import (
+from cancel_order_bot.sandbox.app import NETWORK_FAULT_HEADER, create_sandbox_app
+from cancel_order_bot.sandbox.errors import SandboxApiError
+from cancel_order_bot.sandbox.faults import Fault, FaultKind, FaultPlan
+from cancel_order_bot.sandbox.history import HistorySummary, generate_history, sample_order_ids
+from cancel_order_bot.sandbox.network import NetworkModel
+from cancel_order_bot.sandbox.server import SandboxServer, describe_sandbox, serve_sandbox
+from cancel_order_bot.sandbox.transport import SANDBOX_BASE_URL, SandboxTransport
+from cancel_order_bot.sandbox.world import (
     CANCELLABLE_STATUSES,
     REASON_OPTIONS,
     SANDBOX_ACCESS_TOKEN,

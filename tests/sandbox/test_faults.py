@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.lazada.sandbox import (
+from cancel_order_bot.sandbox import (
     REASON_OPTIONS,
     SANDBOX_BASE_URL,
     FaultKind,
@@ -19,7 +19,7 @@ from bot.lazada.sandbox import (
     SandboxTransport,
     SandboxWorld,
 )
-from bot.lazada.sandbox.testing import ManualClock, SandboxCaller, signed_params
+from tests.sandbox.support import ManualClock, SandboxCaller, signed_params
 
 CREATE = "/order/reverse/cancel/create"
 VALIDATE = "/order/reverse/cancel/validate"

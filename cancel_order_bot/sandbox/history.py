@@ -11,7 +11,7 @@ from decimal import Decimal
 from itertools import accumulate
 from types import MappingProxyType
 
-from bot.lazada.sandbox.world import Item, Order, SandboxWorld
+from cancel_order_bot.sandbox.world import Item, Order, SandboxWorld
 
 __all__ = [
     "BUYER_REASONS",

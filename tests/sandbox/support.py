@@ -1,4 +1,4 @@
-"""Helpers for tests and demos that talk to the sandbox by hand: a manual clock and signed calls."""
+"""Helpers for tests that talk to the sandbox by hand: a manual clock and signed calls."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import httpx
 
-from bot.lazada.sandbox.world import SandboxWorld
 from bot.lazada.signing import sign
+from cancel_order_bot.sandbox.world import SandboxWorld
 
 __all__ = ["ManualClock", "SandboxCaller", "signed_params"]
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.lazada.sandbox import (
+from cancel_order_bot.sandbox import (
     REASON_OPTIONS,
     SANDBOX_BASE_URL,
     ItemSpec,
@@ -17,7 +17,7 @@ from bot.lazada.sandbox import (
     SandboxTransport,
     SandboxWorld,
 )
-from bot.lazada.sandbox.testing import ManualClock, SandboxCaller
+from tests.sandbox.support import ManualClock, SandboxCaller
 
 VALIDATE = "/order/reverse/cancel/validate"
 CREATE = "/order/reverse/cancel/create"

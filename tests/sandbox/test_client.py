@@ -12,8 +12,8 @@ from pydantic import SecretStr
 from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.errors import LazadaBusinessError, LazadaServerError, LazadaTransportError
 from bot.lazada.limiter import UnlimitedRateLimiter
-from bot.lazada.sandbox import SANDBOX_BASE_URL, ItemSpec, SandboxTransport, SandboxWorld, generate_history
 from bot.lazada.tokens import MemoryTokenStore, StoredTokens
+from cancel_order_bot.sandbox import SANDBOX_BASE_URL, ItemSpec, SandboxTransport, SandboxWorld, generate_history
 
 CREATE = "/order/reverse/cancel/create"
 

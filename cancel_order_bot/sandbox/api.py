@@ -11,9 +11,9 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.lazada.countries import COUNTRIES, Country
-from bot.lazada.sandbox.errors import SandboxApiError, missing_parameter
-from bot.lazada.sandbox.world import ITEM_STATUSES, Item, Order, SandboxWorld
 from bot.lazada.signing import sign
+from cancel_order_bot.sandbox.errors import SandboxApiError, missing_parameter
+from cancel_order_bot.sandbox.world import ITEM_STATUSES, Item, Order, SandboxWorld
 
 __all__ = [
     "API_PATHS",

@@ -1,0 +1,1 @@
+"""Tests of the Lazada sandbox (cancel_order_bot.sandbox)."""
