@@ -28,12 +28,12 @@ from bot.lazada.countries import COUNTRIES
 from bot.lazada.errors import LazadaAuthError, LazadaError, LazadaTransportError
 from bot.lazada.tokens import TokenStore
 from bot.logs import configure_logging_for
-from bot.services import open_services
 from bot.settings import Settings, SettingsError, StoreConfig
 from bot.slack.render.tokens import auth_url_command
 from bot.store.migrate import current_revision, head_revision
 from bot.store.tokens import DbTokenStore
 from bot.token_keeper import TokenHealth, assess_tokens, renewal_deadline
+from cancel_order_bot.cli.errors import opened_services
 
 __all__ = [
     "CheckResult",
@@ -431,7 +431,7 @@ async def _lazada_checks(settings: Settings, stores: Sequence[StoreConfig], data
         ]
     results: list[CheckResult] = []
     try:
-        async with open_services(settings, retry=_CHECK_RETRY) as services:
+        async with opened_services(settings, retry=_CHECK_RETRY) as services:
             tokens = DbTokenStore(services.db)
             for store in stores:
                 api_url = store.api_url or settings.lazada_api_url or COUNTRIES[store.country].gateway

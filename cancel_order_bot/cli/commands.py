@@ -17,15 +17,17 @@ from bot.lazada.sandbox import SandboxWorld, describe_sandbox, generate_history,
 from bot.lazada.sandbox.showcase import add_showcase_orders
 from bot.logs import configure_logging_for
 from bot.scheduler import Tick, create_scheduler
-from bot.services import Services, open_services
+from bot.services import Services
 from bot.settings import Settings
-from bot.store.migrate import upgrade_to_head
+from bot.store.migrate import current_revision, upgrade_to_head
 from bot.workflow.errors import WorkflowError
+from cancel_order_bot.cli.errors import CliError, database_errors, opened_services, require_free_port
 
 __all__ = [
     "DEMO_SEED",
     "db_upgrade",
     "demo",
+    "describe_upgrade",
     "order_show",
     "run_socket_mode",
     "sandbox",
@@ -62,9 +64,9 @@ async def order_show(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging_for(settings, level="ERROR")
     parsed = parse_command_text(args.order_id, ())
     if parsed.kind is not CommandKind.ORDER or len(parsed.order_ids) != 1:
-        return _fail(f"{args.order_id!r} is not a Lazada order number (digits only)", 2)
+        raise CliError(f"ORDER_ID: {args.order_id!r} is not a Lazada order number (4 to 20 digits)", 2)
     world = sandbox_world() if args.sandbox else None
-    async with open_services(settings, sandbox=world) as services:
+    async with opened_services(settings, sandbox=world) as services:
         try:
             draft = await services.workflow.draft(args.store, parsed.order_ids[0])
         except WorkflowError as exc:
@@ -85,15 +87,29 @@ async def demo() -> int:
     return 0
 
 
+def describe_upgrade(before: str | None, after: str | None) -> str:
+    """What `db upgrade` did, from the schema revision before and after it."""
+    if before is None:
+        return f"created the schema at {after}"
+    if before == after:
+        return f"already at {after}"
+    return f"upgraded {before} → {after}"
+
+
 async def db_upgrade(settings: Settings) -> int:
-    """Apply the database migrations."""
-    await upgrade_to_head(settings.database_url)
-    print("database is up to date")
+    """Apply the database migrations and say what was done."""
+    url = settings.database_url
+    async with database_errors(url):
+        before = await current_revision(url)
+        await upgrade_to_head(url)
+        after = await current_revision(url)
+    print(describe_upgrade(before, after))
     return 0
 
 
 async def sandbox(args: argparse.Namespace) -> int:
     """Serve the Lazada sandbox until interrupted."""
+    require_free_port(args.host, args.port)
     world = SandboxWorld(country=args.country)
     summary = generate_history(world, seed=args.seed, orders_per_day=args.orders_per_day, days=args.days)
     showcase = add_showcase_orders(world)
@@ -139,7 +155,7 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
     settings.require("slack_bot_token", "slack_app_token")
     configure_logging_for(settings)
     world = sandbox_world() if args.sandbox else None
-    async with open_services(settings, sandbox=world) as services, contextlib.AsyncExitStack() as health:
+    async with opened_services(settings, sandbox=world) as services, contextlib.AsyncExitStack() as health:
         if args.health_port is not None:
             from bot.http import create_health_app, serve_side_port  # Starlette and uvicorn only when asked for
 
@@ -172,9 +188,10 @@ async def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     from cancel_order_bot.app import create_app
 
     settings.require("slack_bot_token", "slack_signing_secret")
+    require_free_port(args.host, args.port)
     configure_logging_for(settings)
     world = sandbox_world() if args.sandbox else None
-    async with open_services(settings, sandbox=world) as services:
+    async with opened_services(settings, sandbox=world) as services:
         scheduler = create_scheduler(_ticks(services), services.metrics)
 
         async def startup() -> None:

@@ -13,9 +13,9 @@ from bot.digest.models import Activity, DigestReport, Figures, SyncStats
 from bot.digest.service import DigestService
 from bot.lazada.errors import LazadaError
 from bot.logs import configure_logging_for
-from bot.services import open_services
 from bot.settings import Settings, StoreConfig
 from cancel_order_bot.cli.commands import sandbox_world
+from cancel_order_bot.cli.errors import opened_services
 
 __all__ = ["TerminalProgress", "digest_command", "render_digest_text"]
 
@@ -155,7 +155,7 @@ async def digest_command(args: argparse.Namespace, settings: Settings) -> int:
     """
     configure_logging_for(settings, level="WARNING")
     world = sandbox_world() if getattr(args, "sandbox", False) else None
-    async with open_services(settings, sandbox=world) as services:
+    async with opened_services(settings, sandbox=world) as services:
         stores = _selected(services.stores, args.store)
         if stores is None:
             known = ", ".join(store.code for store in services.stores)
