@@ -14,7 +14,7 @@ from bot.lazada.countries import Country
 from bot.settings import Settings, load_settings
 from cancel_order_bot import cli
 from cancel_order_bot.cli import check, lazada_auth
-from cancel_order_bot.cli.arguments import non_negative_float, non_negative_int, port, positive_int
+from cancel_order_bot.cli.arguments import non_negative_float, non_negative_int, port, port_or_zero, positive_int
 from cancel_order_bot.cli.errors import CliError, explain
 
 __all__ = ["HelpFormatter", "build_parser", "main"]
@@ -58,7 +58,7 @@ def _add_runtime_commands(commands: argparse._SubParsersAction[argparse.Argument
 def _add_sandbox_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sandbox = commands.add_parser("sandbox", help="serve the Lazada sandbox on its own")
     sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    sandbox.add_argument("--port", type=port, default=8765, help="TCP port to listen on")
+    sandbox.add_argument("--port", type=port_or_zero, default=8765, help="TCP port to listen on (0: any free one)")
     sandbox.add_argument("--seed", type=int, default=1, help="seed of the generated orders (same seed, same orders)")
     sandbox.add_argument("--orders-per-day", type=non_negative_int, default=40, help="generated orders per day")
     sandbox.add_argument("--days", type=positive_int, default=60, help="days of generated order history")

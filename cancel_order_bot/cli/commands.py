@@ -64,7 +64,7 @@ async def order_show(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging_for(settings, level="ERROR")
     parsed = parse_command_text(args.order_id, ())
     if parsed.kind is not CommandKind.ORDER or len(parsed.order_ids) != 1:
-        raise CliError(f"ORDER_ID: {args.order_id!r} is not a Lazada order number (4 to 20 digits)", 2)
+        raise CliError(f"ORDER_ID: `{args.order_id}` is not a Lazada order number (4 to 20 digits)", 2)
     world = sandbox_world() if args.sandbox else None
     async with opened_services(settings, sandbox=world) as services:
         try:

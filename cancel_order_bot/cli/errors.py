@@ -91,6 +91,10 @@ def describe_database_failure(url: str, exc: BaseException) -> str:
 @asynccontextmanager
 async def database_errors(url: str) -> AsyncIterator[None]:
     """Turn a failure to reach or open the database inside the block into a `CliError` naming DATABASE_URL."""
+    folder = _sqlite_folder(url)
+    if folder is not None and not folder.is_dir():
+        # Said before connecting: aiosqlite's failed connect can outlive the event loop and print from its thread.
+        raise CliError(describe_database_failure(url, FileNotFoundError(folder)))
     try:
         yield
     except SettingsError:

@@ -8,7 +8,7 @@ from typing import Any
 
 from cancel_order_bot.demo.fake_slack.state import SlackError, SlackState
 
-__all__ = ["JSON_PARAMS", "METHODS", "Params"]
+__all__ = ["APP_TOKEN_METHOD", "JSON_PARAMS", "METHODS", "Params"]
 
 Json = dict[str, Any]
 
@@ -85,6 +85,14 @@ class Params:
     def raw(self, name: str) -> Any:
         """Return a parameter exactly as parsed."""
         return self._values.get(name)
+
+
+#: The one method called with the app-level token (xapp-); every other takes the bot token (xoxb-).
+APP_TOKEN_METHOD = "apps.connections.open"  # noqa: S105 - a method name, not a secret
+
+
+def _apps_connections_open(state: SlackState, p: Params) -> Json:
+    return {"ok": True, "url": "wss://wss-primary.slack.com/link/?ticket=fake-ticket&app_id=A0FAKE"}
 
 
 def _auth_test(state: SlackState, p: Params) -> Json:
@@ -220,6 +228,7 @@ def _files_complete_upload(state: SlackState, p: Params) -> Json:
 #: Web API method name → handler.
 METHODS: Mapping[str, Callable[[SlackState, Params], Json]] = MappingProxyType(
     {
+        APP_TOKEN_METHOD: _apps_connections_open,
         "auth.test": _auth_test,
         "chat.postMessage": _chat_post_message,
         "chat.update": _chat_update,

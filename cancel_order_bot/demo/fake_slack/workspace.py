@@ -82,6 +82,7 @@ class FakeWorkspace:
     channels: tuple[FakeChannel, ...] = ()
     scopes: tuple[str, ...] = DEFAULT_SCOPES
     bot_tokens: tuple[str, ...] = field(default=("xoxb-fake",), repr=False)
+    app_tokens: tuple[str, ...] = field(default=("xapp-fake",), repr=False)
 
     @classmethod
     def default(cls) -> FakeWorkspace:
