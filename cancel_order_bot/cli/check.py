@@ -24,7 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-import bot
+import cancel_order_bot
 from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.countries import COUNTRIES
 from bot.lazada.errors import LazadaAuthError, LazadaError, LazadaTransportError
@@ -309,14 +309,9 @@ async def check_slack_app_token(app_token: str, api_url: str) -> CheckResult:
 
 
 def find_manifest() -> str | None:
-    """The app manifest's text: packaged with `bot` when it is, else ``manifest.yml`` at the repository's root."""
-    packaged = importlib.resources.files(bot).joinpath("manifest.yml")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    beside = Path(bot.__file__).resolve().parent.parent / "manifest.yml"
-    if beside.is_file():
-        return beside.read_text(encoding="utf-8")
-    return None
+    """The app manifest's text, shipped inside the package (``manifest.yml`` at the repository's root links to it)."""
+    packaged = importlib.resources.files(cancel_order_bot).joinpath("manifest.yml")
+    return packaged.read_text(encoding="utf-8") if packaged.is_file() else None
 
 
 def manifest_bot_scopes(text: str) -> tuple[str, ...]:
