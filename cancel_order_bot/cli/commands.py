@@ -8,6 +8,7 @@ import contextlib
 import gc
 import signal
 import sys
+from typing import Any
 
 import structlog
 
@@ -137,20 +138,26 @@ def _ticks(services: Services) -> list[Tick]:
     ]
 
 
-async def _until_stopped() -> None:
+async def _until_stopped(fatal: asyncio.Future[str] | None = None) -> str | None:
+    """Wait for SIGINT/SIGTERM (returns None) or a fatal Socket Mode error (returns its message)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    signalled: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+    waiters: list[asyncio.Future[Any]] = [signalled, *([fatal] if fatal is not None else [])]
+    done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    signalled.cancel()
+    return fatal.result() if fatal is not None and fatal in done else None
 
 
 async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the bot over Socket Mode until interrupted."""
+    """Run the bot over Socket Mode until interrupted, or until Slack refuses its token."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from cancel_order_bot.app import create_app
+    from cancel_order_bot.cli.socket_mode import SocketModeLog, connected_line, verify_tokens
 
     settings.require("slack_bot_token", "slack_app_token")
     configure_logging_for(settings)
@@ -164,19 +171,25 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
             await health.enter_async_context(serve_side_port(asgi, host=args.health_host, port=args.health_port))
         app = create_app(services, verify_requests=False)
         assert settings.slack_app_token is not None
-        handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        app_token = settings.slack_app_token.get_secret_value()
+        identity = await verify_tokens(app.client, app_token)
+        fatal: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        handler = AsyncSocketModeHandler(app, app_token, logger=SocketModeLog(fatal))
         scheduler = create_scheduler(_ticks(services), services.metrics)
         await handler.connect_async()  # type: ignore[no-untyped-call]
+        log.info(connected_line(identity), team_id=identity.get("team_id"), bot_user_id=identity.get("user_id"))
         scheduler.start()
         # As in HTTP mode: what is built at start lives as long as the process; keep the GC's full passes off it.
         gc.collect()
         gc.freeze()
         log.info("bot_started", mode="socket", sandbox=world is not None, stores=[s.code for s in services.stores])
         try:
-            await _until_stopped()
+            refused = await _until_stopped(fatal)
         finally:
             scheduler.shutdown(wait=False)
             await handler.close_async()  # type: ignore[no-untyped-call]
+    if refused is not None:
+        raise CliError(refused)
     return 0
 
 
