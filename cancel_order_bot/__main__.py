@@ -26,7 +26,7 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Adds "(default: …)" to every option's help, except for flags that are off and options with no default."""
 
     def _get_help_string(self, action: argparse.Action) -> str | None:
-        if action.default in (None, False) or isinstance(action, argparse._HelpAction):
+        if action.default is None or action.default is False or isinstance(action, argparse._HelpAction):
             return action.help
         return super()._get_help_string(action)
 

@@ -39,7 +39,7 @@ def test_every_command_and_option_has_help_with_its_default(
             continue
         name = "/".join(action.option_strings) or action.dest
         assert action.help, f"{' '.join(path)} {name} has no help"
-        if action.default not in (None, False):
+        if action.default is not None and action.default is not False:
             assert f"(default: {action.default})" in text, f"{' '.join(path)} {name} hides its default"
 
 
