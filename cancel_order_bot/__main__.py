@@ -43,9 +43,12 @@ def _add_runtime_commands(commands: argparse._SubParsersAction[argparse.Argument
     run = commands.add_parser("run", help="run the bot over Socket Mode")
     run.add_argument("--sandbox", action="store_true", help="use the built-in Lazada sandbox (messages say SANDBOX)")
     run.add_argument(
-        "--health-port", type=int, default=None, help="serve /healthz, /readyz and /metrics on this port (default: off)"
+        "--health-port",
+        type=port,
+        default=None,
+        help="serve /healthz, /readyz and /metrics on this port (default: off)",
     )
-    run.add_argument("--health-host", default="127.0.0.1", help="address of the health port (default: 127.0.0.1)")
+    run.add_argument("--health-host", default="127.0.0.1", help="address of the health port")
 
     serve = commands.add_parser("serve", help="run the bot over HTTP (/slack/events, /healthz, /readyz, /metrics)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0 for every interface)")
