@@ -82,7 +82,7 @@ def parse_command_text(text: str, store_codes: Collection[str]) -> ParsedCommand
         return ParsedCommand(
             CommandKind.INVALID,
             error=(
-                f"“{_shown(bad)}” doesn't look like a Lazada order number (digits only, such as 200000000000123). "
+                f"“{_shown(bad)}” doesn't look like a Lazada order number (4 to 20 digits, such as 200000000000123). "
                 "Try `/cancel-order help`."
             ),
         )

@@ -190,7 +190,7 @@ def configure_logging(
     root.addHandler(handler)
     root.setLevel(level.upper())
     # Third-party loggers that are noisy at INFO.
-    for name in ("httpx", "httpcore", "aiohttp.access", "apscheduler.executors.default", "alembic"):
+    for name in ("httpx", "httpcore", "aiohttp.access", "apscheduler", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
     return scrubber
 

@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.lazada.countries import AUTH_GATEWAY, COUNTRIES, Country
 
@@ -30,6 +32,7 @@ __all__ = [
     "SettingsError",
     "StoreConfig",
     "Thresholds",
+    "check_database_url",
     "load_settings",
 ]
 
@@ -37,10 +40,32 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///cancel-order-bot.sqlite3"
 
 _STORE_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
 
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names it and says what to do."""
+
+
+def check_database_url(value: str) -> str:
+    """Accept a SQLite (aiosqlite) or PostgreSQL (asyncpg) URL; otherwise say which URL to write instead."""
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(
+            "not a database URL: use sqlite+aiosqlite:///path/to/file.sqlite3 or postgresql+asyncpg://user@host/db"
+        ) from None
+    backend = url.get_backend_name()
+    driver = _ASYNC_DRIVERS.get(backend)
+    if driver is None:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite+aiosqlite:///… or postgresql+asyncpg://…")
+    if url.drivername != driver:
+        fixed = url.set(drivername=driver).render_as_string(hide_password=True)
+        raise ValueError(f"use {driver}:// (the async driver), for example {fixed}")
+    if backend == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ValueError("give a SQLite file path, for example sqlite+aiosqlite:///cancel-order-bot.sqlite3")
+    return value
 
 
 class Thresholds(BaseModel):
@@ -197,6 +222,21 @@ class Settings(BaseSettings):
     http_keep_alive_seconds: int = Field(default=75, ge=1, le=3600)
     http_max_connections: int = Field(default=1000, ge=1, le=100_000)
 
+    secrets_dir: Path | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        return check_database_url(value)
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in _LOG_LEVELS:
+            raise ValueError(f"unknown level {value!r}: use one of {', '.join(_LOG_LEVELS)}")
+        return level
+
     @field_validator("approvers", "seller_fault_initiators", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:
@@ -325,14 +365,29 @@ def _describe(exc: ValidationError, *, prefix: str | None = None, env_names: boo
             name = location[0].upper()
         else:
             name = ".".join(location) if location else (prefix or "settings")
-        parts.append(f"{name}: {error['msg']}")
+        parts.append(f"{name}: {error['msg'].removeprefix('Value error, ')}")
     return "; ".join(parts)
 
 
+class _SecretsDir(BaseSettings):
+    """Only SECRETS_DIR, read first: it says where the other settings' files are."""
+
+    model_config = SettingsConfigDict(env_file_encoding="utf-8", extra="ignore")
+
+    secrets_dir: Path | None = None
+
+
 def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Settings:
-    """Build Settings from the environment and `env_file`, turning validation errors into SettingsError."""
+    """Build Settings from the environment, `env_file` and SECRETS_DIR's files, turning errors into SettingsError.
+
+    Precedence, highest first: `overrides`, the environment, `env_file`, a file named after the setting in
+    SECRETS_DIR (as Docker and systemd mount secrets: ``/run/secrets/slack_bot_token``), the default.
+    """
     try:
-        return Settings(_env_file=env_file, **overrides)
+        secrets_dir = overrides.get("secrets_dir") or _SecretsDir(_env_file=env_file).secrets_dir
+        if secrets_dir is not None and not Path(secrets_dir).is_dir():
+            raise SettingsError(f"invalid setting SECRETS_DIR: {secrets_dir} is not a folder")
+        return Settings(_env_file=env_file, _secrets_dir=secrets_dir, **overrides)
     except ValidationError as exc:
         raise SettingsError(f"invalid setting {_describe(exc, env_names=True)}") from None
 

@@ -1,14 +1,16 @@
 """`check`: validate the configuration, then reach Slack, the database and each store's Lazada token.
 
-Each check is a small function returning a `CheckResult`; `run` prints one ``✓``/``✗`` line per check, a fix under
-each failure, and exits 1 when any failed. Nothing is changed anywhere, except that a SQLite database is brought up
-to the newest schema (as the bot itself does at start) and a Lazada access token that has expired is refreshed.
+Each check is a small function returning a `CheckResult`; `run` prints one ``✓``/``⚠``/``✗`` line per check (a
+warning is an optional setting left out), a fix under each failure, and exits 1 when any failed. It never creates or
+migrates a database: it says what `db upgrade` would do. Only a Lazada access token that has expired is refreshed
+(and the settings' tokens are stored, as the bot does at start). `--sandbox` checks the setup of `run --sandbox`.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.resources
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -20,20 +22,21 @@ import yaml
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-import bot
+import cancel_order_bot
 from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.countries import COUNTRIES
 from bot.lazada.errors import LazadaAuthError, LazadaError, LazadaTransportError
 from bot.lazada.tokens import TokenStore
 from bot.logs import configure_logging_for
-from bot.services import open_services
 from bot.settings import Settings, SettingsError, StoreConfig
 from bot.slack.render.tokens import auth_url_command
+from bot.store.db import default_sqlite_url
 from bot.store.migrate import current_revision, head_revision
 from bot.store.tokens import DbTokenStore
 from bot.token_keeper import TokenHealth, assess_tokens, renewal_deadline
+from cancel_order_bot.cli.errors import opened_services, shown_database_url
 
 __all__ = [
     "CheckResult",
@@ -42,6 +45,7 @@ __all__ = [
     "check_channel",
     "check_database",
     "check_settings",
+    "check_slack_app_token",
     "check_slack_auth",
     "check_slack_scopes",
     "check_store_token",
@@ -69,11 +73,19 @@ class CheckResult:
     ok: bool
     detail: str
     fix: str | None = None
+    warning: bool = False
+
+    @property
+    def mark(self) -> str:
+        """``✓`` passed, ``⚠`` passed with a warning, ``✗`` failed."""
+        if not self.ok:
+            return "✗"
+        return "⚠" if self.warning else "✓"
 
     def lines(self) -> list[str]:
-        """The printed form: ``✓ name: detail``, or ``✗ name: detail`` and ``  → fix``."""
-        head = f"{'✓' if self.ok else '✗'} {self.name}: {self.detail}"
-        if self.ok or not self.fix:
+        """The printed form: ``✓ name: detail``, or ``✗``/``⚠ name: detail`` and ``  → fix``."""
+        head = f"{self.mark} {self.name}: {self.detail}"
+        if (self.ok and not self.warning) or not self.fix:
             return [head]
         return [head, f"    → {self.fix}"]
 
@@ -83,6 +95,9 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
     check = subparsers.add_parser("check", help="validate the configuration and reach Slack, Lazada and the database")
     check.add_argument(
         "--manifest", type=Path, default=None, help="the app manifest to compare scopes with (default: manifest.yml)"
+    )
+    check.add_argument(
+        "--sandbox", action="store_true", help="check the setup of `run --sandbox` (no Lazada app or tokens needed)"
     )
     return check
 
@@ -94,22 +109,28 @@ def _is_set(value: object) -> bool:
     return value not in (None, "", [])
 
 
-def check_settings(settings: Settings) -> CheckResult:
-    """The settings every mode needs are set, and the Slack tokens have the right shapes."""
-    missing = [
-        name.upper()
-        for name in ("slack_bot_token", "lazada_app_key", "lazada_app_secret")
-        if not _is_set(getattr(settings, name))
-    ]
+def _token_shape_problems(settings: Settings) -> list[str]:
+    bot_token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    app_token = settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+    if bot_token and app_token and bot_token.startswith("xapp-") and app_token.startswith("xoxb-"):
+        return ["SLACK_BOT_TOKEN and SLACK_APP_TOKEN are swapped (the bot token is xoxb-…, the app-level one xapp-…)"]
+    wrong: list[str] = []
+    if bot_token is not None and not bot_token.startswith("xoxb-"):
+        wrong.append("SLACK_BOT_TOKEN does not start with xoxb- (the Bot User OAuth Token does)")
+    if app_token is not None and not app_token.startswith("xapp-"):
+        wrong.append("SLACK_APP_TOKEN does not start with xapp- (an app-level token with connections:write does)")
+    return wrong
+
+
+def check_settings(settings: Settings, *, sandbox: bool = False) -> CheckResult:
+    """The settings every mode needs are set (no Lazada app with `sandbox`); the Slack tokens have the right shapes."""
+    required = ("slack_bot_token",) if sandbox else ("slack_bot_token", "lazada_app_key", "lazada_app_secret")
+    missing = [name.upper() for name in required if not _is_set(getattr(settings, name))]
     has_app_token = settings.slack_app_token is not None
     has_signing_secret = settings.slack_signing_secret is not None
     if not has_app_token and not has_signing_secret:
         missing.append("SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)")
-    wrong: list[str] = []
-    if settings.slack_bot_token is not None and not settings.slack_bot_token.get_secret_value().startswith("xoxb-"):
-        wrong.append("SLACK_BOT_TOKEN does not start with xoxb- (the Bot User OAuth Token does)")
-    if settings.slack_app_token is not None and not settings.slack_app_token.get_secret_value().startswith("xapp-"):
-        wrong.append("SLACK_APP_TOKEN does not start with xapp- (an app-level token with connections:write does)")
+    wrong = _token_shape_problems(settings)
     if missing or wrong:
         problems = ([f"missing {', '.join(missing)}"] if missing else []) + wrong
         return CheckResult(
@@ -121,7 +142,8 @@ def check_settings(settings: Settings) -> CheckResult:
     modes = [
         mode for mode, ready in (("run (Socket Mode)", has_app_token), ("serve (HTTP)", has_signing_secret)) if ready
     ]
-    return CheckResult("settings", True, f"required settings present; ready for {' and '.join(modes)}")
+    lazada = "; Lazada is the built-in sandbox" if sandbox else ""
+    return CheckResult("settings", True, f"required settings present; ready for {' and '.join(modes)}{lazada}")
 
 
 def _approvers(settings: Settings, store: StoreConfig) -> list[str]:
@@ -129,18 +151,19 @@ def _approvers(settings: Settings, store: StoreConfig) -> list[str]:
 
 
 def check_stores(settings: Settings) -> CheckResult:
-    """The stores load, and each has approvers and a digest channel."""
+    """The stores load and each has approvers; a store without a digest channel is a warning (it is optional)."""
     try:
         stores = settings.stores()
     except SettingsError as exc:
         return CheckResult("stores", False, str(exc), "correct STORES_FILE (a TOML file of [[stores]] tables)")
     problems: list[str] = []
+    warnings: list[str] = []
     notes: list[str] = []
     for store in stores:
         if not _approvers(settings, store):
             problems.append(f"store {store.code} has no approvers, so nobody can approve its requests")
         if not store.digest_channel:
-            problems.append(f"store {store.code} has no digest channel, so its daily digest is never posted")
+            warnings.append(f"store {store.code} has no digest channel, so its daily digest is not posted")
         if not store.approval_channel:
             notes.append(f"{store.code}'s requests are posted where /cancel-order runs")
     if problems:
@@ -148,12 +171,16 @@ def check_stores(settings: Settings) -> CheckResult:
             "stores",
             False,
             "; ".join(problems),
-            "set APPROVERS (user IDs U…, user group IDs S…) and DIGEST_CHANNEL (a channel ID), or per store in "
-            "STORES_FILE",
+            "set APPROVERS (user IDs U…, user group IDs S…), or approvers per store in STORES_FILE",
         )
     listed = ", ".join(f"{store.code} ({store.country.value})" for store in stores)
     detail = f"{len(stores)} store{'s' if len(stores) != 1 else ''}: {listed}"
-    return CheckResult("stores", True, detail + (f"; {'; '.join(notes)}" if notes else ""))
+    detail += "".join(f"; {text}" for text in (*warnings, *notes))
+    if warnings:
+        return CheckResult(
+            "stores", True, detail, "set DIGEST_CHANNEL (a channel ID), or digest_channel per store", warning=True
+        )
+    return CheckResult("stores", True, detail)
 
 
 # -- database ----------------------------------------------------------------------------------------------------
@@ -165,34 +192,56 @@ def _short(exc: BaseException) -> str:
     return f"{type(cause).__name__}: {first}" if first else type(cause).__name__
 
 
+@dataclass(frozen=True)
+class _DatabaseState:
+    result: CheckResult
+    at_head: bool
+
+
 async def check_database(url: str) -> CheckResult:
-    """The database answers and its schema is the one this code needs (SQLite is upgraded by the bot itself)."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        return CheckResult("database", False, "DATABASE_URL is not a database URL", "correct DATABASE_URL")
-    shown = parsed.render_as_string(hide_password=True)
+    """The database answers and its schema is the one this code needs; says what `db upgrade` would do, does nothing."""
+    return (await _database_state(url)).result
+
+
+def _upgrade_would(current: str | None, head: str) -> str:
+    return f"create the schema at {head}" if current is None else f"upgrade {current} → {head}"
+
+
+async def _database_state(url: str) -> _DatabaseState:
+    parsed = make_url(url)
+    shown = shown_database_url(url)
+    head = head_revision()
+    sqlite_file = Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
+    if sqlite_file is not None and not sqlite_file.exists():
+        if not sqlite_file.parent.is_dir():
+            fix = "create the folder, or point DATABASE_URL at a file in a folder that exists"
+            detail = f"cannot reach {shown}: the folder {sqlite_file.parent} does not exist"
+            return _DatabaseState(CheckResult("database", False, detail, fix), at_head=False)
+        detail = f"{shown} does not exist yet; `cancel-order-bot db upgrade` (or the bot at start) would create it"
+        fix = f"nothing to do: the schema will be created at {head}"
+        return _DatabaseState(CheckResult("database", True, detail, fix, warning=True), at_head=False)
     try:
         current = await current_revision(url)
     except (SQLAlchemyError, OSError) as exc:
-        return CheckResult(
+        fix = "check DATABASE_URL, that the server runs and accepts this user"
+        return _DatabaseState(
+            CheckResult("database", False, f"cannot reach {shown}: {_short(exc)}", fix), at_head=False
+        )
+    if current == head:
+        return _DatabaseState(CheckResult("database", True, f"{shown}, schema up to date ({head})"), at_head=True)
+    would = _upgrade_would(current, head)
+    if sqlite_file is not None:
+        detail = f"{shown}, schema at {current or 'nothing yet'}; the bot upgrades SQLite when it starts"
+        fix = f"nothing to do: `cancel-order-bot db upgrade` (or the bot at start) would {would}"
+        return _DatabaseState(CheckResult("database", True, detail, fix, warning=True), at_head=False)
+    return _DatabaseState(
+        CheckResult(
             "database",
             False,
-            f"cannot reach {shown}: {_short(exc)}",
-            "check DATABASE_URL, that the server runs and accepts this user, or that the SQLite file's folder exists",
-        )
-    head = head_revision()
-    if current == head:
-        return CheckResult("database", True, f"{shown}, schema up to date ({head})")
-    if parsed.get_backend_name() == "sqlite":
-        return CheckResult(
-            "database", True, f"{shown}, schema at {current or 'nothing yet'}; the bot upgrades SQLite when it starts"
-        )
-    return CheckResult(
-        "database",
-        False,
-        f"{shown}: schema at {current or 'nothing yet'}, this version needs {head}",
-        "run `cancel-order-bot db upgrade` (once, before starting the replicas)",
+            f"{shown}: schema at {current or 'nothing yet'}, this version needs {head}",
+            f"run `cancel-order-bot db upgrade` (once, before starting the replicas): it would {would}",
+        ),
+        at_head=False,
     )
 
 
@@ -240,15 +289,28 @@ async def check_slack_auth(client: AsyncWebClient) -> CheckResult:
     )
 
 
+_APP_LEVEL_FIX = (
+    "SLACK_APP_TOKEN: generate an app-level token with the connections:write scope (Basic Information → App-Level "
+    "Tokens) and turn Socket Mode on"
+)
+
+
+async def check_slack_app_token(app_token: str, api_url: str) -> CheckResult:
+    """apps.connections.open: the app-level token may open Socket Mode connections (the URL it returns is unused)."""
+    client = AsyncWebClient(base_url=api_url, timeout=_SLACK_TIMEOUT)
+    try:
+        await client.apps_connections_open(app_token=app_token)
+    except _SLACK_FAILURES as exc:
+        error = _slack_error(exc)
+        fix = "check the network and SLACK_API_URL" if not isinstance(exc, SlackApiError) else _APP_LEVEL_FIX
+        return CheckResult("slack app token", False, f"apps.connections.open failed: {error}", fix)
+    return CheckResult("slack app token", True, "Socket Mode connections open with SLACK_APP_TOKEN")
+
+
 def find_manifest() -> str | None:
-    """The app manifest's text: packaged with `bot` when it is, else ``manifest.yml`` at the repository's root."""
-    packaged = importlib.resources.files(bot).joinpath("manifest.yml")
-    if packaged.is_file():
-        return packaged.read_text(encoding="utf-8")
-    beside = Path(bot.__file__).resolve().parent.parent / "manifest.yml"
-    if beside.is_file():
-        return beside.read_text(encoding="utf-8")
-    return None
+    """The app manifest's text, shipped inside the package (``manifest.yml`` at the repository's root links to it)."""
+    packaged = importlib.resources.files(cancel_order_bot).joinpath("manifest.yml")
+    return packaged.read_text(encoding="utf-8") if packaged.is_file() else None
 
 
 def manifest_bot_scopes(text: str) -> tuple[str, ...]:
@@ -423,25 +485,50 @@ async def check_store_token(
     return CheckResult(name, True, detail)
 
 
-async def _lazada_checks(settings: Settings, stores: Sequence[StoreConfig], database_ok: bool) -> list[CheckResult]:
-    if not database_ok:
+async def _lazada_checks(
+    settings: Settings, stores: Sequence[StoreConfig], database: _DatabaseState, *, sandbox: bool
+) -> list[CheckResult]:
+    if not database.result.ok:
         return [
             CheckResult(f"lazada store {s.code}", False, "not checked: the database is not usable", "fix it first")
             for s in stores
         ]
-    results: list[CheckResult] = []
     try:
-        async with open_services(settings, retry=_CHECK_RETRY) as services:
-            tokens = DbTokenStore(services.db)
-            for store in stores:
-                api_url = store.api_url or settings.lazada_api_url or COUNTRIES[store.country].gateway
-                client = services.clients[store.code]
-                results.append(await check_store_token(client, store, tokens, api_url=api_url, now=services.clock()))
+        if database.at_head and not sandbox:
+            return await _store_token_checks(settings, stores, migrate=False)
+        # No schema to read tokens from yet (or the sandbox, which never touches the real database): check the
+        # tokens the settings give, in a throwaway database, so the real one is neither created nor migrated.
+        with tempfile.TemporaryDirectory(prefix="cancel-order-bot-check-") as folder:
+            scratch = settings.model_copy(update={"database_url": default_sqlite_url(Path(folder) / "check.sqlite3")})
+            return await _store_token_checks(scratch, stores, migrate=True, sandbox=sandbox)
     except SettingsError as exc:
         return [
             CheckResult(f"lazada store {s.code}", False, f"not checked: {exc}", "correct the settings first")
             for s in stores
         ]
+
+
+async def _store_token_checks(
+    settings: Settings, stores: Sequence[StoreConfig], *, migrate: bool, sandbox: bool = False
+) -> list[CheckResult]:
+    lazada = None
+    if sandbox:  # imported only here: production's `check` loads no sandbox
+        from cancel_order_bot.sandbox import SandboxWorld
+        from cancel_order_bot.sandbox.target import sandbox_target
+
+        world = SandboxWorld(country=settings.lazada_country.value)
+        lazada = sandbox_target(settings, world, database_url=settings.database_url)
+    results: list[CheckResult] = []
+    async with opened_services(settings, retry=_CHECK_RETRY, migrate=migrate, lazada=lazada) as services:
+        tokens = DbTokenStore(services.db)
+        for store in services.stores if sandbox else stores:
+            api_url = "the built-in sandbox" if sandbox else store.api_url or settings.lazada_api_url
+            client = services.clients[store.code]
+            results.append(
+                await check_store_token(
+                    client, store, tokens, api_url=api_url or COUNTRIES[store.country].gateway, now=services.clock()
+                )
+            )
     return results
 
 
@@ -488,6 +575,10 @@ async def _slack_checks(settings: Settings, stores: Sequence[StoreConfig], manif
     )
     auth = await check_slack_auth(client)
     _report(auth, results)
+    if settings.slack_app_token is not None and not _token_shape_problems(settings):
+        _report(
+            await check_slack_app_token(settings.slack_app_token.get_secret_value(), settings.slack_api_url), results
+        )
     if not auth.ok:
         return results
     if manifest is None:
@@ -512,23 +603,26 @@ async def _slack_checks(settings: Settings, stores: Sequence[StoreConfig], manif
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run every check, printing one line each; 0 when all passed, 1 when any failed."""
     configure_logging_for(settings, level="ERROR")
+    sandbox = bool(getattr(args, "sandbox", False))
     results: list[CheckResult] = []
-    _report(check_settings(settings), results)
+    _report(check_settings(settings, sandbox=sandbox), results)
     stores_result = check_stores(settings)
     _report(stores_result, results)
     try:
         stores = settings.stores()
     except SettingsError:
         stores = []
-    database = await check_database(settings.database_url)
-    _report(database, results)
+    database = await _database_state(settings.database_url)
+    _report(database.result, results)
     manifest = _manifest_text(getattr(args, "manifest", None))
     results += await _slack_checks(settings, stores, manifest)
-    for result in await _lazada_checks(settings, stores, database.ok):
+    for result in await _lazada_checks(settings, stores, database, sandbox=sandbox):
         _report(result, results)
     failed = [result for result in results if not result.ok]
+    warned = [result for result in results if result.ok and result.warning]
     if failed:
         print(f"{len(failed)} of {len(results)} checks failed", flush=True)
         return 1
-    print(f"all {len(results)} checks passed", flush=True)
+    note = f", {len(warned)} with a warning" if warned else ""
+    print(f"all {len(results)} checks passed{note}", flush=True)
     return 0

@@ -9,6 +9,7 @@ import gc
 import signal
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import structlog
 
@@ -16,14 +17,16 @@ from bot.command_text import CommandKind, parse_command_text
 from bot.lazada.errors import LazadaError
 from bot.logs import configure_logging_for
 from bot.scheduler import Tick, create_scheduler
-from bot.services import LazadaTarget, Services, open_services
+from bot.services import LazadaTarget, Services
 from bot.settings import Settings
-from bot.store.migrate import upgrade_to_head
+from bot.store.migrate import current_revision, upgrade_to_head
 from bot.workflow.errors import WorkflowError
+from cancel_order_bot.cli.errors import CliError, database_errors, opened_services, require_free_port
 
 __all__ = [
     "db_upgrade",
     "demo",
+    "describe_upgrade",
     "lazada_for",
     "order_show",
     "run_socket_mode",
@@ -55,9 +58,9 @@ async def order_show(args: argparse.Namespace, settings: Settings) -> int:
     configure_logging_for(settings, level="ERROR")
     parsed = parse_command_text(args.order_id, ())
     if parsed.kind is not CommandKind.ORDER or len(parsed.order_ids) != 1:
-        return _fail(f"{args.order_id!r} is not a Lazada order number (digits only)", 2)
+        raise CliError(f"ORDER_ID: `{args.order_id}` is not a Lazada order number (4 to 20 digits)", 2)
     lazada = lazada_for(args, settings)
-    async with open_services(settings, lazada=lazada) as services:
+    async with opened_services(settings, lazada=lazada) as services:
         try:
             draft = await services.workflow.draft(args.store, parsed.order_ids[0])
         except WorkflowError as exc:
@@ -78,15 +81,29 @@ async def demo() -> int:
     return 0
 
 
+def describe_upgrade(before: str | None, after: str | None) -> str:
+    """What `db upgrade` did, from the schema revision before and after it."""
+    if before is None:
+        return f"created the schema at {after}"
+    if before == after:
+        return f"already at {after}"
+    return f"upgraded {before} → {after}"
+
+
 async def db_upgrade(settings: Settings) -> int:
-    """Apply the database migrations."""
-    await upgrade_to_head(settings.database_url)
-    print("database is up to date")
+    """Apply the database migrations and say what was done."""
+    url = settings.database_url
+    async with database_errors(url):
+        before = await current_revision(url)
+        await upgrade_to_head(url)
+        after = await current_revision(url)
+    print(describe_upgrade(before, after))
     return 0
 
 
 async def sandbox(args: argparse.Namespace) -> int:
     """Serve the Lazada sandbox until interrupted."""
+    require_free_port(args.host, args.port)
     from cancel_order_bot.sandbox import SandboxWorld, describe_sandbox, generate_history, serve_sandbox
     from cancel_order_bot.sandbox.showcase import add_showcase_orders
 
@@ -117,26 +134,32 @@ def _ticks(services: Services) -> list[Tick]:
     ]
 
 
-async def _until_stopped(started: Callable[[], None]) -> None:
+async def _until_stopped(started: Callable[[], None], fatal: asyncio.Future[str] | None = None) -> str | None:
+    """Wait for SIGINT/SIGTERM (returns None) or a fatal Socket Mode error (returns its message)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     started()  # only now: a stop signal sent by whoever waits for this line is handled, not fatal
-    await stop.wait()
+    signalled: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+    waiters: list[asyncio.Future[Any]] = [signalled, *([fatal] if fatal is not None else [])]
+    done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    signalled.cancel()
+    return fatal.result() if fatal is not None and fatal in done else None
 
 
 async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the bot over Socket Mode until interrupted."""
+    """Run the bot over Socket Mode until interrupted, or until Slack refuses its token."""
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
     from cancel_order_bot.app import create_app
+    from cancel_order_bot.cli.socket_mode import SocketModeLog, connected_line, verify_tokens
 
     settings.require("slack_bot_token", "slack_app_token")
     configure_logging_for(settings)
     lazada = lazada_for(args, settings)
-    async with open_services(settings, lazada=lazada) as services, contextlib.AsyncExitStack() as health:
+    async with opened_services(settings, lazada=lazada) as services, contextlib.AsyncExitStack() as health:
         if args.health_port is not None:
             from bot.http import create_health_app, serve_side_port  # Starlette and uvicorn only when asked for
 
@@ -145,21 +168,27 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
             await health.enter_async_context(serve_side_port(asgi, host=args.health_host, port=args.health_port))
         app = create_app(services, verify_requests=False)
         assert settings.slack_app_token is not None
-        handler = AsyncSocketModeHandler(app, settings.slack_app_token.get_secret_value())
+        app_token = settings.slack_app_token.get_secret_value()
+        identity = await verify_tokens(app.client, app_token)
+        fatal: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        handler = AsyncSocketModeHandler(app, app_token, logger=SocketModeLog(fatal))
         scheduler = create_scheduler(_ticks(services), services.metrics)
         await handler.connect_async()  # type: ignore[no-untyped-call]
+        log.info(connected_line(identity), team_id=identity.get("team_id"), bot_user_id=identity.get("user_id"))
         scheduler.start()
         # As in HTTP mode: what is built at start lives as long as the process; keep the GC's full passes off it.
         gc.collect()
         gc.freeze()
         stores = [s.code for s in services.stores]
         try:
-            await _until_stopped(
-                lambda: log.info("bot_started", mode="socket", sandbox=services.lazada.sandbox, stores=stores)
+            refused = await _until_stopped(
+                lambda: log.info("bot_started", mode="socket", sandbox=services.lazada.sandbox, stores=stores), fatal
             )
         finally:
             scheduler.shutdown(wait=False)
             await handler.close_async()  # type: ignore[no-untyped-call]
+    if refused is not None:
+        raise CliError(refused)
     return 0
 
 
@@ -171,8 +200,9 @@ async def serve_http(args: argparse.Namespace, settings: Settings) -> int:
     from cancel_order_bot.app import create_app
 
     settings.require("slack_bot_token", "slack_signing_secret")
+    require_free_port(args.host, args.port)
     configure_logging_for(settings)
-    async with open_services(settings, lazada=lazada_for(args, settings)) as services:
+    async with opened_services(settings, lazada=lazada_for(args, settings)) as services:
         scheduler = create_scheduler(_ticks(services), services.metrics)
 
         async def startup() -> None:

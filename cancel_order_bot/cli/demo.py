@@ -14,7 +14,7 @@ from bot.logs import configure_logging
 from bot.slack.chart import chart_filename, render_chart
 from bot.slack.render import ids
 from bot.store.db import default_sqlite_url
-from cancel_order_bot.demo.blocks_text import blocks_to_text, view_to_text
+from cancel_order_bot.demo.blocks_text import as_seen, blocks_to_text, view_to_text
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
 from cancel_order_bot.sandbox import SandboxWorld, generate_history
 from cancel_order_bot.sandbox.showcase import SHOWCASE, add_showcase_orders
@@ -68,12 +68,12 @@ class _Transcript:
 
     def message(self, label: str, message: Mapping[str, Any] | None) -> None:
         if message is not None:
-            self.shows(label, blocks_to_text(message.get("blocks") or [], NAMES))
+            self.shows(label, as_seen(blocks_to_text(message.get("blocks") or [], NAMES)))
 
     def ephemerals(self, user: str, since: int) -> int:
         seen = self.bot.slack.ephemerals(user)
         for message in seen[since:]:
-            self.shows(f"only {NAMES[user]} sees:", blocks_to_text(message.get("blocks") or [], NAMES))
+            self.shows(f"only {NAMES[user]} sees:", as_seen(blocks_to_text(message.get("blocks") or [], NAMES)))
         return len(seen)
 
 
@@ -92,7 +92,7 @@ async def _story(bot: Harness, t: _Transcript) -> None:
     )
     t.lazada()
     modal = bot.open_modal(ALICE)
-    t.shows("Slack shows alice a form:", view_to_text(modal, NAMES))
+    t.shows("Slack shows alice a form:", as_seen(view_to_text(modal, NAMES)))
 
     t.heading("2. Alice keeps only the mouse, picks “Out of Stock”, asks to repack first, and submits")
     await bot.submit(

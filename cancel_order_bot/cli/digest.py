@@ -13,9 +13,9 @@ from bot.digest.models import Activity, DigestReport, Figures, SyncStats
 from bot.digest.service import DigestService
 from bot.lazada.errors import LazadaError
 from bot.logs import configure_logging_for
-from bot.services import open_services
 from bot.settings import Settings, StoreConfig
 from cancel_order_bot.cli.commands import lazada_for
+from cancel_order_bot.cli.errors import opened_services
 
 __all__ = ["TerminalProgress", "digest_command", "render_digest_text"]
 
@@ -154,7 +154,7 @@ async def digest_command(args: argparse.Namespace, settings: Settings) -> int:
     goes to stderr when it is a terminal. Exit code 0, 1 when a store failed, 2 for an unknown store.
     """
     configure_logging_for(settings, level="WARNING")
-    async with open_services(settings, lazada=lazada_for(args, settings)) as services:
+    async with opened_services(settings, lazada=lazada_for(args, settings)) as services:
         stores = _selected(services.stores, args.store)
         if stores is None:
             known = ", ".join(store.code for store in services.stores)

@@ -17,12 +17,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from bot.lazada.errors import LazadaError, LazadaTransportError
 from bot.lazada.tokens import StoredTokens
 from bot.logs import configure_logging_for
-from bot.services import open_services
 from bot.settings import Settings, SettingsError, StoreConfig
 from bot.slack.render.text import relative
 from bot.slack.render.tokens import auth_url_command, exchange_command
 from bot.store.tokens import DbTokenStore, TokenRecord
 from bot.token_keeper import TokenHealth, assess_tokens
+from cancel_order_bot.cli.errors import opened_services
 
 __all__ = ["TokenStatus", "add_parser", "authorize_url", "consent_url", "run", "token_statuses"]
 
@@ -147,7 +147,7 @@ async def _exchange(args: argparse.Namespace, settings: Settings) -> int:
     code = _code_from(args.code)
     if not code:
         return _fail("CODE is empty: pass the code from the address Lazada returned to", 2)
-    async with open_services(settings) as services:
+    async with opened_services(settings) as services:
         client = services.clients[store.code]
         try:
             grant = await client.create_token(code=code)
@@ -275,7 +275,7 @@ def _status_lines(status: TokenStatus, now: datetime) -> list[str]:
 
 
 async def _status(args: argparse.Namespace, settings: Settings) -> int:
-    async with open_services(settings) as services:
+    async with opened_services(settings) as services:
         records = await DbTokenStore(services.db).list_tokens()
         now = services.clock()
         statuses = token_statuses(services.stores, records, now)

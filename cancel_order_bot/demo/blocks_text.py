@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["blocks_to_text", "view_to_text"]
+__all__ = ["as_seen", "blocks_to_text", "view_to_text"]
 
 _USER = re.compile(r"<@([UW][A-Z0-9]+)>")
 _GROUP = re.compile(r"<!subteam\^([A-Z0-9]+)(?:\|([^>]*))?>")
@@ -15,6 +15,9 @@ _CHANNEL = re.compile(r"<#([CDG][A-Z0-9]+)(?:\|([^>]*))?>")
 _DATE = re.compile(r"<!date\^\d+\^[^|>]*\|([^>]*)>")
 _LINK = re.compile(r"<(https?://[^|>]+)\|([^>]+)>")
 _INVISIBLE = re.compile("[\u200b\u00ad]")
+# mrkdwn emphasis as Slack draws it: *bold*, _italic_, ~strike~ around text that does not start or end with a space.
+_EMPHASIS = re.compile(r"(?<![\w*_~])([*_~])(?=\S)([^\n]*?\S)\1(?![\w*_~])")
+_BUTTON_STYLE = re.compile(r"(\[[^\]\n]+\])[*!]")
 
 
 def _text(obj: Any, names: Mapping[str, str]) -> str:
@@ -103,3 +106,9 @@ def view_to_text(view: Mapping[str, Any], names: Mapping[str, str] | None = None
     submit = view.get("submit")
     footer = f"\n  [{_text(submit, names or {})}]*" if submit else ""
     return (f"┌ {title}\n" if title else "") + body + footer
+
+
+def as_seen(text: str) -> str:
+    """`blocks_to_text`'s output as a person reads it in Slack: emphasis drawn, not spelled out with ``*``, and
+    buttons without the style marks that tests read (``[Approve]*`` is the green button ``[Approve]``)."""
+    return _EMPHASIS.sub(r"\2", _BUTTON_STYLE.sub(r"\1", text))

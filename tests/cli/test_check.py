@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from bot.settings import Settings
 from bot.store import Database, DbTokenStore, default_sqlite_url, upgrade_to_head
+from bot.store.migrate import current_revision, head_revision
 from cancel_order_bot.cli.check import CheckResult, add_parser, find_manifest, manifest_bot_scopes, run
 from cancel_order_bot.demo.fake_slack import FakeSlack, FakeWorkspace
 from cancel_order_bot.sandbox import (
@@ -28,6 +29,7 @@ from cancel_order_bot.sandbox import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+APP_TOKEN = FakeWorkspace.default().app_tokens[0]
 MANIFEST_SCOPES = tuple(
     yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))["oauth_config"]["scopes"]["bot"]
 )
@@ -36,6 +38,7 @@ ALL_NAMES = [
     "stores",
     "database",
     "slack auth",
+    "slack app token",
     "slack scopes",
     "channel C0OPS",
     "channel C0DIGEST",
@@ -81,7 +84,14 @@ class Outcome:
 
     def failed(self) -> list[str]:
         """The names of the failed checks."""
-        return [line[2:].split(": ", 1)[0] for line in self.out.splitlines() if line.startswith("✗ ")]
+        return self._marked("✗ ")
+
+    def warned(self) -> list[str]:
+        """The names of the checks that passed with a warning."""
+        return self._marked("⚠ ")
+
+    def _marked(self, mark: str) -> list[str]:
+        return [line[2:].split(": ", 1)[0] for line in self.out.splitlines() if line.startswith(mark)]
 
 
 @dataclass
@@ -97,7 +107,7 @@ class Rig:
         """Settings that pass every check, with ``overrides``."""
         values: dict[str, Any] = {
             "slack_bot_token": SecretStr(self.slack.bot_token),
-            "slack_app_token": SecretStr("xapp-1-A0APP-fake"),
+            "slack_app_token": SecretStr(APP_TOKEN),
             "slack_api_url": self.slack.api_url,
             "lazada_app_key": SANDBOX_APP_KEY,
             "lazada_app_secret": SecretStr(SANDBOX_APP_SECRET),
@@ -125,6 +135,7 @@ async def world_server() -> AsyncIterator[SandboxServer]:
 
 
 async def _rig(server: SandboxServer, tmp_path: Path, workspace: FakeWorkspace | None = None) -> AsyncIterator[Rig]:
+    await upgrade_to_head(default_sqlite_url(tmp_path / "bot.sqlite3"))
     async with FakeSlack(workspace) as slack:
         yield Rig(slack=slack, world=server.world, base_url=server.base_url, tmp_path=tmp_path)
 
@@ -194,15 +205,69 @@ async def test_check_catches_a_token_in_the_wrong_setting(rig: Rig, check: Check
     assert "xoxb-wrong-place" not in outcome.out
 
 
+async def test_check_says_when_the_two_slack_tokens_are_swapped(rig: Rig, check: Check) -> None:
+    outcome = await check(
+        rig.settings(slack_bot_token=SecretStr(APP_TOKEN), slack_app_token=SecretStr(rig.slack.bot_token))
+    )
+    _failing(outcome, "settings", "SLACK_BOT_TOKEN and SLACK_APP_TOKEN are swapped")
+    assert [c.method for c in rig.slack.calls if c.method == "apps.connections.open"] == []
+
+
+async def test_check_opens_a_socket_mode_connection_with_the_app_token(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings())
+    assert outcome.line("slack app token").startswith("✓ slack app token: Socket Mode connections open")
+    assert [c.method for c in rig.slack.calls].count("apps.connections.open") == 1
+
+
+async def test_check_reports_a_revoked_app_token(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings(slack_app_token=SecretStr("xapp-1-revoked")))
+    _failing(outcome, "slack app token", "invalid_auth", "SLACK_APP_TOKEN", "connections:write")
+    assert outcome.failed() == ["slack app token"]
+    assert "xapp-1-revoked" not in outcome.out
+
+
+async def test_check_sandbox_passes_the_readme_sandbox_setup(rig: Rig, check: Check, tmp_path: Path) -> None:
+    fresh = tmp_path / "fresh.sqlite3"
+    outcome = await check(
+        rig.settings(
+            lazada_app_key=None,
+            lazada_app_secret=None,
+            lazada_access_token=None,
+            lazada_refresh_token=None,
+            lazada_api_url=None,
+            digest_channel=None,
+            database_url=default_sqlite_url(fresh),
+        ),
+        "--sandbox",
+    )
+    assert outcome.failed() == []
+    assert outcome.code == 0
+    assert outcome.warned() == ["stores", "database"]
+    assert "Lazada is the built-in sandbox" in outcome.line("settings")
+    assert outcome.line("lazada store main").startswith("✓ lazada store main: the token works")
+    assert outcome.out.splitlines()[-1].endswith("checks passed, 2 with a warning")
+    assert not fresh.exists(), "check never creates a database"
+
+
+async def test_check_without_sandbox_needs_the_lazada_app(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings(lazada_app_key=None, lazada_app_secret=None))
+    _failing(outcome, "settings", "LAZADA_APP_KEY, LAZADA_APP_SECRET")
+
+
 async def test_check_finds_a_store_nobody_can_approve(rig: Rig, check: Check) -> None:
     outcome = await check(rig.settings(approvers=[]))
     _failing(outcome, "stores", "store main has no approvers", "APPROVERS")
     assert outcome.failed() == ["stores"]
 
 
-async def test_check_finds_a_store_without_digest_channel(rig: Rig, check: Check) -> None:
+async def test_check_warns_of_a_store_without_digest_channel(rig: Rig, check: Check) -> None:
     outcome = await check(rig.settings(digest_channel=None))
-    _failing(outcome, "stores", "no digest channel", "DIGEST_CHANNEL")
+    assert outcome.code == 0
+    assert outcome.warned() == ["stores"]
+    assert outcome.line("stores") == (
+        "⚠ stores: 1 store: main (sg); store main has no digest channel, so its daily digest is not posted\n"
+        "    → set DIGEST_CHANNEL (a channel ID), or digest_channel per store"
+    )
 
 
 async def test_check_reports_a_broken_stores_file(rig: Rig, check: Check) -> None:
@@ -223,14 +288,30 @@ async def test_check_reports_an_unreachable_database(rig: Rig, check: Check) -> 
 async def test_check_asks_for_db_upgrade_on_an_old_postgres_schema(rig: Rig, check: Check, postgres_url: str) -> None:
     await upgrade_to_head(postgres_url, "0001")
     outcome = await check(rig.settings(database_url=postgres_url))
-    _failing(outcome, "database", "schema at 0001", "cancel-order-bot db upgrade")
+    line = _failing(outcome, "database", "schema at 0001", "cancel-order-bot db upgrade")
+    assert f"it would upgrade 0001 → {head_revision()}" in line
+    assert await current_revision(postgres_url) == "0001", "check never migrates"
 
 
-async def test_check_accepts_a_sqlite_file_the_bot_will_upgrade(rig: Rig, check: Check) -> None:
-    outcome = await check(rig.settings())
-    assert "the bot upgrades SQLite when it starts" in outcome.line("database")
-    again = await check(rig.settings())
-    assert "schema up to date" in again.line("database")
+async def test_check_never_creates_a_sqlite_database(rig: Rig, check: Check) -> None:
+    path = rig.tmp_path / "new.sqlite3"
+    outcome = await check(rig.settings(database_url=default_sqlite_url(path)))
+    assert outcome.code == 0
+    assert outcome.warned() == ["database"]
+    assert "does not exist yet; `cancel-order-bot db upgrade` (or the bot at start) would create it" in (
+        outcome.line("database")
+    )
+    assert outcome.line("lazada store main").startswith("✓ "), "the settings' token is checked all the same"
+    assert not path.exists()
+
+
+async def test_check_says_what_db_upgrade_would_do_to_an_old_sqlite_file(rig: Rig, check: Check) -> None:
+    url = default_sqlite_url(rig.tmp_path / "old.sqlite3")
+    await upgrade_to_head(url, "0002")
+    outcome = await check(rig.settings(database_url=url))
+    assert outcome.warned() == ["database"]
+    assert f"would upgrade 0002 → {head_revision()}" in outcome.line("database")
+    assert await current_revision(url) == "0002"
 
 
 async def test_check_reports_a_revoked_bot_token(rig: Rig, check: Check) -> None:

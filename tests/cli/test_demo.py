@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from cancel_order_bot.demo.blocks_text import as_seen
+
 
 @pytest.fixture(scope="module")
 def transcript(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -35,7 +37,14 @@ def test_alice_requests_a_packed_order(transcript: str) -> None:
     assert "[Request approval]" in transcript
     assert "Wireless Mouse" in transcript
     assert re.search(r"stored request CR-\w+ as pending", transcript)
-    assert "[Approve]* [Reject] [Withdraw]" in transcript
+    assert "[Approve] [Reject] [Withdraw]" in transcript
+
+
+def test_the_transcript_reads_like_slack_without_mrkdwn_marks(transcript: str) -> None:
+    shown = [line for line in transcript.splitlines() if line.lstrip().startswith("│")]
+    assert shown, "Slack's messages and forms are shown"
+    assert [line for line in shown if re.search(r"(^|\s)\*\S|\S\*(\s|$)|\]\*", line)] == []
+    assert "Lazada says:" in transcript
 
 
 def test_self_approval_is_refused(transcript: str) -> None:
@@ -76,3 +85,16 @@ def test_a_digest_is_produced_with_its_chart(transcript: str) -> None:
     chart = re.search(r"Chart: +(\S+)", transcript)
     assert chart is not None
     assert Path(chart.group(1)).read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+@pytest.mark.parametrize(
+    ("mrkdwn", "seen"),
+    [
+        ("*Lazada says:* stock set to 0∗", "Lazada says: stock set to 0∗"),
+        ("[Approve]* [Reject]! [Withdraw]", "[Approve] [Reject] [Withdraw]"),
+        ("_italic_ and ~struck~", "italic and struck"),
+        ("snake_case_name 2*3*4 * not bold *", "snake_case_name 2*3*4 * not bold *"),
+    ],
+)
+def test_as_seen_draws_emphasis_instead_of_spelling_it(mrkdwn: str, seen: str) -> None:
+    assert as_seen(mrkdwn) == seen

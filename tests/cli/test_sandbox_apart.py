@@ -105,7 +105,7 @@ def test_sandbox_database_sits_beside_the_real_one(
     monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'data' / 'bot.db'}")
     (tmp_path / "data").mkdir()
 
-    assert main(["--env-file", "/nonexistent", "order", "show", "--sandbox", str(SHOWCASE.pending)]) == 0
+    assert main(["order", "show", "--sandbox", str(SHOWCASE.pending)]) == 0
 
     assert sorted(p.name for p in (tmp_path / "data").iterdir() if p.suffix == ".db") == ["bot.sandbox.db"]
 
@@ -139,10 +139,10 @@ def test_each_kind_of_run_refuses_the_others_database_in_one_line(
     shared = f"sqlite+aiosqlite:///{tmp_path / 'shared.sqlite3'}"
     monkeypatch.setenv("DATABASE_URL", shared)
     monkeypatch.setenv("SANDBOX_DATABASE_URL", shared)
-    assert main(["--env-file", "/nonexistent", *first]) == 0
+    assert main([*first]) == 0
     capsys.readouterr()
 
-    assert main(["--env-file", "/nonexistent", *then]) == 2
+    assert main([*then]) == 2
 
     assert capsys.readouterr().err == f"cancel-order-bot: {message}\n"
 
@@ -153,7 +153,7 @@ def test_sandbox_beside_postgresql_needs_its_own_database_named(
     _env(monkeypatch, tmp_path)
     monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://bot@db.invalid/bot")
 
-    assert main(["--env-file", "/nonexistent", "order", "show", "--sandbox", str(SHOWCASE.pending)]) == 2
+    assert main(["order", "show", "--sandbox", str(SHOWCASE.pending)]) == 2
 
     assert "SANDBOX_DATABASE_URL" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []

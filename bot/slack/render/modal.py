@@ -111,7 +111,7 @@ JUSTIFICATION_MISSING = "Say briefly why these items must be cancelled."
 REJECT_REASON_MISSING = "Give the requester a reason."
 TOO_LONG = f"At most {JUSTIFICATION_MAX_LENGTH} characters, please."
 ORDER_PROMPT_INVALID = (
-    "Enter a Lazada order number (digits only), or up to 50 of them separated by spaces, commas or new lines."
+    "Enter a Lazada order number (4 to 20 digits), or up to 50 of them separated by spaces, commas or new lines."
 )
 
 

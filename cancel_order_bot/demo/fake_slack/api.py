@@ -8,7 +8,7 @@ from typing import Any
 
 from cancel_order_bot.demo.fake_slack.state import SlackError, SlackState
 
-__all__ = ["JSON_PARAMS", "METHODS", "Params"]
+__all__ = ["APP_TOKEN_METHOD", "JSON_PARAMS", "METHODS", "Params"]
 
 Json = dict[str, Any]
 
@@ -85,6 +85,10 @@ class Params:
     def raw(self, name: str) -> Any:
         """Return a parameter exactly as parsed."""
         return self._values.get(name)
+
+
+#: The one method called with the app-level token (xapp-); every other takes the bot token (xoxb-).
+APP_TOKEN_METHOD = "apps.connections.open"  # noqa: S105 - a method name, not a secret
 
 
 def _auth_test(state: SlackState, p: Params) -> Json:

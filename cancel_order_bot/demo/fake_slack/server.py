@@ -18,7 +18,7 @@ from typing import Any, Literal, Self
 
 from aiohttp import web
 
-from cancel_order_bot.demo.fake_slack.api import JSON_PARAMS, METHODS, Params
+from cancel_order_bot.demo.fake_slack.api import APP_TOKEN_METHOD, JSON_PARAMS, METHODS, Params
 from cancel_order_bot.demo.fake_slack.state import SlackError, SlackState, UploadedFile
 from cancel_order_bot.demo.fake_slack.workspace import FakeWorkspace
 
@@ -372,6 +372,8 @@ class FakeSlack:
             return 200, {"ok": False, "error": "unknown_method", "req_method": method}, headers, params
         if not token:
             return 200, {"ok": False, "error": "not_authed"}, headers, params
+        if (method == APP_TOKEN_METHOD) != str(token).startswith("xapp-"):
+            return 200, {"ok": False, "error": "not_allowed_token_type"}, headers, params
         if not self._state.token_is_valid(str(token)):
             return 200, {"ok": False, "error": "invalid_auth"}, headers, params
         fault = self._faults.take(method)

@@ -222,8 +222,8 @@ class SlackState:
     # ----- auth ---------------------------------------------------------------------------------------------
 
     def token_is_valid(self, token: str | None) -> bool:
-        """Return whether ``token`` is one of the workspace's bot tokens."""
-        return token is not None and token in self.workspace.bot_tokens
+        """Return whether ``token`` is one of the workspace's bot or app-level tokens."""
+        return token is not None and (token in self.workspace.bot_tokens or token in self.workspace.app_tokens)
 
     def auth_test(self) -> Json:
         """Answer auth.test for the bot token."""
