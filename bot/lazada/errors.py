@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import re
 from types import MappingProxyType
+from typing import TypedDict, Unpack
 
 __all__ = [
     "LazadaAuthError",
     "LazadaBusinessError",
     "LazadaDecodeError",
     "LazadaError",
+    "LazadaErrorContext",
     "LazadaRateLimitedError",
     "LazadaServerError",
     "LazadaTransportError",
@@ -40,21 +42,23 @@ def retry_after_from_message(message: str | None, default: float = DEFAULT_RETRY
     return default
 
 
+class LazadaErrorContext(TypedDict, total=False):
+    """What Lazada said about a failed call, each part only where it said it: code, request id, message, HTTP status."""
+
+    code: str | None
+    request_id: str | None
+    lazada_message: str | None
+    http_status: int | None
+
+
 class LazadaError(Exception):
     """Base of every error the Lazada client raises."""
 
     retryable: bool = False
 
-    def __init__(
-        self,
-        detail: str,
-        *,
-        api_path: str,
-        code: str | None = None,
-        request_id: str | None = None,
-        lazada_message: str | None = None,
-        http_status: int | None = None,
-    ) -> None:
+    def __init__(self, detail: str, *, api_path: str, **context: Unpack[LazadaErrorContext]) -> None:
+        code = context.get("code")
+        request_id = context.get("request_id")
         parts = [f"{api_path}:"]
         if code is not None:
             parts.append(f"[{code}]")
@@ -65,8 +69,8 @@ class LazadaError(Exception):
         self.api_path = api_path
         self.code = code
         self.request_id = request_id
-        self.lazada_message = lazada_message
-        self.http_status = http_status
+        self.lazada_message = context.get("lazada_message")
+        self.http_status = context.get("http_status")
 
     @property
     def user_message(self) -> str:
@@ -106,24 +110,9 @@ class LazadaRateLimitedError(LazadaError):
     retryable = True
 
     def __init__(
-        self,
-        detail: str,
-        *,
-        api_path: str,
-        retry_after: float,
-        code: str | None = None,
-        request_id: str | None = None,
-        lazada_message: str | None = None,
-        http_status: int | None = None,
+        self, detail: str, *, api_path: str, retry_after: float, **context: Unpack[LazadaErrorContext]
     ) -> None:
-        super().__init__(
-            detail,
-            api_path=api_path,
-            code=code,
-            request_id=request_id,
-            lazada_message=lazada_message,
-            http_status=http_status,
-        )
+        super().__init__(detail, api_path=api_path, **context)
         self.retry_after = retry_after
 
     @property
@@ -153,25 +142,8 @@ _AUTH_MESSAGES = MappingProxyType(
 class LazadaAuthError(LazadaError):
     """Lazada refused the credentials: an invalid/expired token, a bad code, or a bad signature."""
 
-    def __init__(
-        self,
-        detail: str,
-        *,
-        api_path: str,
-        refreshable: bool,
-        code: str | None = None,
-        request_id: str | None = None,
-        lazada_message: str | None = None,
-        http_status: int | None = None,
-    ) -> None:
-        super().__init__(
-            detail,
-            api_path=api_path,
-            code=code,
-            request_id=request_id,
-            lazada_message=lazada_message,
-            http_status=http_status,
-        )
+    def __init__(self, detail: str, *, api_path: str, refreshable: bool, **context: Unpack[LazadaErrorContext]) -> None:
+        super().__init__(detail, api_path=api_path, **context)
         # True when refreshing the access token may fix it; False when a person must re-authorize or fix config.
         self.refreshable = refreshable
 
@@ -211,22 +183,12 @@ class LazadaBusinessError(LazadaError):
         detail: str,
         *,
         api_path: str,
-        code: str | None = None,
-        request_id: str | None = None,
-        lazada_message: str | None = None,
-        http_status: int | None = None,
         tip_content: str | None = None,
         tip_type: str | None = None,
         failed_package_ids: tuple[str, ...] = (),
+        **context: Unpack[LazadaErrorContext],
     ) -> None:
-        super().__init__(
-            detail,
-            api_path=api_path,
-            code=code,
-            request_id=request_id,
-            lazada_message=lazada_message,
-            http_status=http_status,
-        )
+        super().__init__(detail, api_path=api_path, **context)
         self.tip_content = tip_content
         self.tip_type = tip_type
         self.failed_package_ids = failed_package_ids
