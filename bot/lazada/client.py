@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 import httpx
 import stamina
@@ -36,8 +36,7 @@ from bot.lazada.paging import (
     MAX_ORDERS_LIMIT,
     MAX_ORDERS_OFFSET,
     OrderBounds,
-    SortBy,
-    SortDirection,
+    OrderQuery,
     iter_orders,
 )
 from bot.lazada.redaction import SECRET_PARAMS, Redactor, RedactQueryFilter, redact_httpx_logs
@@ -61,6 +60,8 @@ MAX_MULTIPLE_ORDER_IDS = 50
 MAX_REPACK_PACKAGES = 20
 
 _T = TypeVar("_T")
+# One try at a prepared call, given its attempt number (for the log).
+_Attempt = Callable[[int], Awaitable[LazadaResponse[_T]]]
 
 # Each endpoint's answer type, built once: parametrizing a generic model per call would cost a cache lookup.
 _ORDER_ITEMS = LazadaResponse[tuple[OrderItem, ...]]
@@ -88,6 +89,9 @@ def _id_list(ids: Sequence[str | int], *, name: str, limit: int | None = None) -
     if any(not one.strip() for one in listed):
         raise ValueError(f"{name} must not hold empty ids")
     return listed
+
+
+_ORDERS_DEFAULT: OrderQuery = {"status": "all", "sort_by": "created_at", "sort_direction": "ASC"}
 
 
 def _iso(value: datetime | None, name: str) -> str | None:
@@ -205,77 +209,48 @@ class LazadaClient:
         )
 
     async def get_orders(
-        self,
-        *,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        update_after: datetime | None = None,
-        update_before: datetime | None = None,
-        status: str = "all",
-        sort_by: SortBy = "created_at",
-        sort_direction: SortDirection = "ASC",
-        limit: int = MAX_ORDERS_LIMIT,
-        offset: int = 0,
+        self, *, limit: int = MAX_ORDERS_LIMIT, offset: int = 0, **query: Unpack[OrderQuery]
     ) -> OrdersPage:
-        """GetOrders: one page (``limit`` ≤ 100, ``offset`` ≤ 5000); datetimes must be timezone-aware."""
-        if created_after is None and update_after is None:
+        """GetOrders: one page (``limit`` ≤ 100, ``offset`` ≤ 5000); status ``all``, oldest created first unless asked.
+
+        The window's datetimes must be timezone-aware, and it needs ``created_after`` or ``update_after``.
+        """
+        query = {**_ORDERS_DEFAULT, **query}
+        if query.get("created_after") is None and query.get("update_after") is None:
             raise ValueError("Lazada needs created_after or update_after")
-        if sort_by not in ("created_at", "updated_at"):
-            raise ValueError(f"sort_by must be created_at or updated_at, not {sort_by!r}")
-        if sort_direction not in ("ASC", "DESC"):
-            raise ValueError(f"sort_direction must be ASC or DESC, not {sort_direction!r}")
+        if query["sort_by"] not in ("created_at", "updated_at"):
+            raise ValueError(f"sort_by must be created_at or updated_at, not {query['sort_by']!r}")
+        if query["sort_direction"] not in ("ASC", "DESC"):
+            raise ValueError(f"sort_direction must be ASC or DESC, not {query['sort_direction']!r}")
         if not 1 <= limit <= MAX_ORDERS_LIMIT:
             raise ValueError(f"limit must be between 1 and {MAX_ORDERS_LIMIT}")
         if not 0 <= offset <= MAX_ORDERS_OFFSET:
             raise ValueError(f"offset must be between 0 and {MAX_ORDERS_OFFSET}")
         params = {
-            "created_after": _iso(created_after, "created_after"),
-            "created_before": _iso(created_before, "created_before"),
-            "update_after": _iso(update_after, "update_after"),
-            "update_before": _iso(update_before, "update_before"),
-            "status": status,
-            "sort_by": sort_by,
-            "sort_direction": sort_direction,
+            "created_after": _iso(query.get("created_after"), "created_after"),
+            "created_before": _iso(query.get("created_before"), "created_before"),
+            "update_after": _iso(query.get("update_after"), "update_after"),
+            "update_before": _iso(query.get("update_before"), "update_before"),
+            "status": query["status"],
+            "sort_by": query["sort_by"],
+            "sort_direction": query["sort_direction"],
             "limit": str(limit),
             "offset": str(offset),
         }
         answer = await self._call("/orders/get", params, _ORDERS_PAGE)
         return answer.payload
 
-    def iter_orders(
-        self,
-        *,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        update_after: datetime | None = None,
-        update_before: datetime | None = None,
-        status: str = "all",
-        sort_by: SortBy = "created_at",
-        sort_direction: SortDirection = "ASC",
-        page_size: int = MAX_ORDERS_LIMIT,
-    ) -> AsyncIterator[Order]:
+    def iter_orders(self, *, page_size: int = MAX_ORDERS_LIMIT, **query: Unpack[OrderQuery]) -> AsyncIterator[Order]:
         """Every matching order once, paging past Lazada's 5,000 offset cap by moving the time bound."""
+        query = {**_ORDERS_DEFAULT, **query}
 
         async def read_page(bounds: OrderBounds, offset: int) -> OrdersPage:
-            return await self.get_orders(
-                created_after=bounds["created_after"],
-                created_before=bounds["created_before"],
-                update_after=bounds["update_after"],
-                update_before=bounds["update_before"],
-                status=status,
-                sort_by=sort_by,
-                sort_direction=sort_direction,
-                limit=page_size,
-                offset=offset,
-            )
+            window: OrderQuery = {**query, **bounds}
+            return await self.get_orders(limit=page_size, offset=offset, **window)
 
-        bounds: OrderBounds = {
-            "created_after": created_after,
-            "created_before": created_before,
-            "update_after": update_after,
-            "update_before": update_before,
-        }
-        return iter_orders(read_page, bounds, sort_by=sort_by, sort_direction=sort_direction, page_size=page_size)
+        return iter_orders(
+            read_page, query, sort_by=query["sort_by"], sort_direction=query["sort_direction"], page_size=page_size
+        )
 
     async def get_order(self, *, order_id: str | int) -> Order:
         """GetOrder: one order."""
@@ -325,22 +300,24 @@ class LazadaClient:
         sent = {name: value for name, value in params.items() if value is not None and value != ""}
         url_base = base_url or self._base_url
         retry = not write
+
+        def sender(access_token: SecretStr | None) -> _Attempt[_T]:
+            return lambda attempt: self._send_once(
+                path, sent, returns, base_url=url_base, access_token=access_token, attempt=attempt
+            )
+
         if not needs_token:
-            return await self._send(path, sent, returns, base_url=url_base, access_token=None, retry=retry)
+            return await self._send(path, sender(None), retry=retry)
         tokens = await self._tokens.usable(path)
         try:
-            answer = await self._send(
-                path, sent, returns, base_url=url_base, access_token=tokens.access_token, retry=retry
-            )
+            answer = await self._send(path, sender(tokens.access_token), retry=retry)
         except LazadaAuthError as exc:
             if exc.code != "IllegalAccessToken" or write:
                 raise
             self._log.info("lazada.token_rejected", store_code=self._store_code, path=path)
             tokens = await self._tokens.after_rejection(tokens.access_token, path)
             try:
-                answer = await self._send(
-                    path, sent, returns, base_url=url_base, access_token=tokens.access_token, retry=retry
-                )
+                answer = await self._send(path, sender(tokens.access_token), retry=retry)
             except LazadaAuthError as again:
                 if again.code != "IllegalAccessToken":
                     raise
@@ -356,19 +333,10 @@ class LazadaClient:
         await self._tokens.note_success()
         return answer
 
-    async def _send(
-        self,
-        path: str,
-        params: dict[str, str],
-        returns: type[LazadaResponse[_T]],
-        *,
-        base_url: str,
-        access_token: SecretStr | None,
-        retry: bool,
-    ) -> LazadaResponse[_T]:
+    async def _send(self, path: str, send_once: _Attempt[_T], *, retry: bool) -> LazadaResponse[_T]:
         """One attempt for a write; for a read, attempts within the retry policy, waiting out announced bans."""
         if not retry:
-            return await self._send_once(path, params, returns, base_url=base_url, access_token=access_token, attempt=1)
+            return await send_once(1)
         policy = self._retry
         started = time.monotonic()
         ban = 0.0
@@ -396,9 +364,7 @@ class LazadaClient:
                 await self._limiter.pause(ban)
             ban = 0.0
             with attempt:
-                return await self._send_once(
-                    path, params, returns, base_url=base_url, access_token=access_token, attempt=attempt.num
-                )
+                return await send_once(attempt.num)
         raise AssertionError("unreachable: stamina re-raises the last error")
 
     async def _send_once(

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypedDict
 
 from bot.lazada.errors import LazadaBusinessError, LazadaDecodeError
 from bot.lazada.models import Order, OrdersPage
 
-__all__ = ["MAX_ORDERS_LIMIT", "MAX_ORDERS_OFFSET", "OrderBounds", "SortBy", "SortDirection", "iter_orders"]
+__all__ = [
+    "MAX_ORDERS_LIMIT",
+    "MAX_ORDERS_OFFSET",
+    "OrderBounds",
+    "OrderQuery",
+    "SortBy",
+    "SortDirection",
+    "iter_orders",
+]
 
 MAX_ORDERS_LIMIT = 100
 MAX_ORDERS_OFFSET = 5000
@@ -17,8 +25,32 @@ _PATH = "/orders/get"
 
 SortBy = Literal["created_at", "updated_at"]
 SortDirection = Literal["ASC", "DESC"]
-OrderBounds = dict[str, datetime | None]
-"""The window: ``created_after``, ``created_before``, ``update_after``, ``update_before``."""
+_BoundName = Literal["created_after", "created_before", "update_after", "update_before"]
+_MOVING: dict[tuple[SortBy, SortDirection], _BoundName] = {
+    ("created_at", "ASC"): "created_after",
+    ("created_at", "DESC"): "created_before",
+    ("updated_at", "ASC"): "update_after",
+    ("updated_at", "DESC"): "update_before",
+}
+
+
+class OrderBounds(TypedDict, total=False):
+    """The window: timezone-aware time bounds, each optional (GetOrders needs a lower one)."""
+
+    created_after: datetime | None
+    created_before: datetime | None
+    update_after: datetime | None
+    update_before: datetime | None
+
+
+class OrderQuery(OrderBounds, total=False):
+    """What GetOrders filters and sorts by besides the page: the window, the status and the sort."""
+
+    status: str
+    sort_by: SortBy
+    sort_direction: SortDirection
+
+
 PageReader = Callable[[OrderBounds, int], Awaitable[OrdersPage]]
 """Reads the page at an offset of the window."""
 
@@ -38,8 +70,8 @@ async def iter_orders(
     second back so orders sharing that second are not lost, and paging restarts at offset 0; orders already
     yielded are skipped by ``order_id``.
     """
-    bounds = dict(bounds)
-    moving = ("created" if sort_by == "created_at" else "update") + ("_after" if sort_direction == "ASC" else "_before")
+    bounds = bounds.copy()
+    moving = _MOVING[sort_by, sort_direction]
     seen: set[str] = set()
     offset = 0
     while True:
@@ -53,7 +85,7 @@ async def iter_orders(
         offset += page_size
         if offset <= MAX_ORDERS_OFFSET:
             continue
-        bounds[moving] = _next_bound(page.orders[-1], sort_by, sort_direction, bounds[moving])
+        bounds[moving] = _next_bound(page.orders[-1], sort_by, sort_direction, bounds.get(moving))
         offset = 0
 
 
