@@ -29,6 +29,7 @@ from bot.slack.render.text import (
     plain,
     plural,
     relative,
+    section,
     truncate,
     user,
     when,
@@ -42,10 +43,6 @@ PENDING_SHOWN = 12
 MINE_WITH_BUTTON = 8
 MINE_SHOWN = 20
 LIST_BLOCKS = 5
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=mrkdwn(text))
 
 
 def _summary(card: RequestCard) -> str:
@@ -65,14 +62,14 @@ def _line(card: RequestCard) -> str:
 
 
 def _pending_for_approver(cards: Sequence[RequestCard], now: datetime) -> list[Block]:
-    blocks: list[Block] = [_section(f"*Waiting for your approval ({len(cards)})*")]
+    blocks: list[Block] = [section(f"*Waiting for your approval ({len(cards)})*")]
     if not cards:
         blocks.append(ContextBlock(elements=[mrkdwn("Nothing is waiting for you.")]))
         return blocks
     for card in cards[:PENDING_SHOWN]:
         justification = escape(truncate(oneline(card.justification), 300))
         blocks.append(
-            _section(
+            section(
                 f"{_summary(card)}\nFrom {user(card.requester_id)}: {justification}\n"
                 f"Expires {when(card.expires_at)} ({relative(card.expires_at, now)})"
             )
@@ -86,7 +83,7 @@ def _pending_for_approver(cards: Sequence[RequestCard], now: datetime) -> list[B
 
 
 def _mine(cards: Sequence[RequestCard], now: datetime) -> list[Block]:
-    blocks: list[Block] = [_section(f"*Your requests ({len(cards)})*")]
+    blocks: list[Block] = [section(f"*Your requests ({len(cards)})*")]
     if not cards:
         blocks.append(ContextBlock(elements=[mrkdwn("You have no cancellation requests.")]))
         return blocks
@@ -107,17 +104,17 @@ def _mine(cards: Sequence[RequestCard], now: datetime) -> list[Block]:
         )
     shown = {c.request_id for c in pending}
     rest = [_line(c) for c in cards if c.request_id not in shown][:MINE_SHOWN]
-    blocks += [_section(t) for t in pack_lines(rest, LIST_BLOCKS, noun="more")]
+    blocks += [section(t) for t in pack_lines(rest, LIST_BLOCKS, noun="more")]
     return blocks
 
 
 def _recent(cards: Sequence[RequestCard]) -> list[Block]:
-    blocks: list[Block] = [_section("*Recent outcomes*")]
+    blocks: list[Block] = [section("*Recent outcomes*")]
     if not cards:
         blocks.append(ContextBlock(elements=[mrkdwn("No request has been decided yet.")]))
         return blocks
     lines = [_line(c) for c in cards[:RECENT_SHOWN]]
-    return blocks + [_section(t) for t in pack_lines(lines, LIST_BLOCKS, noun="more")]
+    return blocks + [section(t) for t in pack_lines(lines, LIST_BLOCKS, noun="more")]
 
 
 def _rate_line(label: str, rate: RateProjection | None) -> str:
@@ -157,9 +154,9 @@ def render_home(
     blocks += [DividerBlock(), *_mine(my_requests, now)]
     blocks += [DividerBlock(), *_recent(recent)]
     rate_lines = [_rate_line(label, rate) for label, rate in store_rates]
-    blocks += [DividerBlock(), _section("*Store cancellation rates*")]
+    blocks += [DividerBlock(), section("*Store cancellation rates*")]
     if rate_lines:
-        blocks += [_section(t) for t in pack_lines(rate_lines, LIST_BLOCKS, noun="more stores")]
+        blocks += [section(t) for t in pack_lines(rate_lines, LIST_BLOCKS, noun="more stores")]
     else:
         blocks.append(ContextBlock(elements=[mrkdwn("No store is configured.")]))
     blocks.append(ContextBlock(elements=[mrkdwn(f"Updated {when(now)}")]))

@@ -16,25 +16,26 @@ from slack_sdk.models.blocks import (
     OptionGroup,
     PlainTextInputElement,
     PlainTextObject,
-    RadioButtonsElement,
-    SectionBlock,
     StaticMultiSelectElement,
-    StaticSelectElement,
 )
 from slack_sdk.models.views import View
 
 from bot.domain import Item
+from bot.slack.render.form import (
+    JUSTIFICATION_MAX_LENGTH,
+    SELECT_OPTION_LIMIT,
+    SUBMIT,
+    justification_input,
+    modal_view,
+    package_choice_input,
+    reason_input,
+    request_warnings,
+)
 from bot.slack.render.ids import (
     ITEMS_BLOCK,
-    JUSTIFICATION_BLOCK,
     MODAL_ITEMS,
-    MODAL_JUSTIFICATION,
     MODAL_ORDER_ID,
-    MODAL_PACKAGE_CHOICE,
-    MODAL_REASON,
     ORDER_ID_BLOCK,
-    PACKAGE_CHOICE_BLOCK,
-    REASON_BLOCK,
     REJECT_MODAL,
     REJECT_REASON,
     REJECT_REASON_BLOCK,
@@ -46,17 +47,15 @@ from bot.slack.render.ids import (
 from bot.slack.render.text import (
     HEADER_LIMIT,
     OPTION_TEXT_LIMIT,
-    check_view,
     escape,
     item_names,
     item_text,
-    joined,
     mrkdwn,
     oneline,
     pack_lines,
     plain,
     plural,
-    rate_text,
+    section,
     tip_text,
     truncate,
 )
@@ -88,14 +87,9 @@ __all__ = [
 MessageKind = Literal["error", "info", "success"]
 
 TITLE = "Cancel order"
-TITLE_LIMIT = 24
-SUBMIT = "Request approval"
-CLOSE = "Close"
-JUSTIFICATION_MAX_LENGTH = 500
 REJECT_REASON_MAX_LENGTH = 500
 # Slack allows at most 10 checkboxes; beyond that the items go into a multi-select.
 CHECKBOX_LIMIT = 10
-SELECT_OPTION_LIMIT = 100
 ORDER_ID_MAX_LENGTH = 64
 # Room for 50 pasted order numbers of up to 20 digits with their separators, and a store code.
 ORDER_LIST_MAX_LENGTH = 1500
@@ -115,37 +109,15 @@ ORDER_PROMPT_INVALID = (
 )
 
 
-def _modal(
-    *,
-    blocks: Sequence[Block],
-    metadata: str | None,
-    title: str = TITLE,
-    submit: str | None = None,
-    callback_id: str = REQUEST_MODAL,
-    close: str = CLOSE,
-) -> View:
-    return check_view(
-        View(
-            type="modal",
-            callback_id=callback_id,
-            title=plain(title, TITLE_LIMIT),
-            submit=PlainTextObject(text=submit) if submit else None,
-            close=PlainTextObject(text=close),
-            private_metadata=metadata,
-            blocks=list(blocks),
-        )
-    )
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=mrkdwn(text))
+def _modal(*, blocks: Sequence[Block], metadata: str | None, title: str = TITLE, submit: str | None = None) -> View:
+    return modal_view(blocks, callback_id=REQUEST_MODAL, title=title, metadata=metadata, submit=submit)
 
 
 def render_loading_modal(order_id: str, store_label: str, metadata: ModalMetadata) -> View:
     """The modal opened at once with the trigger id, while the bot asks Lazada about the order."""
     return _modal(
         blocks=[
-            _section(
+            section(
                 f"⏳ Asking Lazada about order *{escape(oneline(order_id))}* in store *{escape(oneline(store_label))}*…"
             ),
             ContextBlock(elements=[mrkdwn("This takes a few seconds. The form appears here when Lazada answers.")]),
@@ -158,7 +130,7 @@ def render_order_prompt_modal(metadata: ModalMetadata, *, error: str | None = No
     """The modal asking for an order number (or a pasted list of them), when ``/cancel-order`` was run without."""
     blocks: list[Block] = []
     if error:
-        blocks.append(_section(f"⛔ {escape(error)}"))
+        blocks.append(section(f"⛔ {escape(error)}"))
     blocks.append(
         InputBlock(
             block_id=ORDER_ID_BLOCK,
@@ -183,7 +155,7 @@ def render_order_prompt_modal(metadata: ModalMetadata, *, error: str | None = No
 def render_modal_message(title: str, text: str, *, kind: MessageKind = "error") -> View:
     """A modal that only says something (an error, a note, a success), with nothing to submit."""
     return _modal(
-        blocks=[_section(f"{_KIND_ICONS[kind]} {escape(text)}")],
+        blocks=[section(f"{_KIND_ICONS[kind]} {escape(text)}")],
         metadata=None,
         title=title,
     )
@@ -225,16 +197,16 @@ def render_cannot_reject(sentence: str) -> View:
 def render_submitting_modal(order_id: str) -> View:
     """The modal shown while the request is stored and posted for approval."""
     return _modal(
-        blocks=[_section(f"⏳ Sending the request for order *{escape(oneline(order_id))}* for approval…")],
+        blocks=[section(f"⏳ Sending the request for order *{escape(oneline(order_id))}* for approval…")],
         metadata=None,
     )
 
 
 def render_reject_modal(metadata: RejectMetadata) -> View:
     """The small modal in which an approver gives the reason for rejecting a request."""
-    return _modal(
-        blocks=[
-            _section(f"Rejecting request *{escape(metadata.request_id)}*. The requester sees your reason."),
+    return modal_view(
+        [
+            section(f"Rejecting request *{escape(metadata.request_id)}*. The requester sees your reason."),
             InputBlock(
                 block_id=REJECT_REASON_BLOCK,
                 label=PlainTextObject(text="Reason"),
@@ -309,7 +281,7 @@ def _items_input(draft: OrderDraft) -> InputBlock:
 def _listing(title: str, items: Sequence[Item]) -> list[Block]:
     lines = [f"• {item_text(i)}" for i in items]
     texts = pack_lines([f"*{title}*", *lines], LISTING_BLOCKS, noun="more items")
-    return [_section(t) for t in texts]
+    return [section(t) for t in texts]
 
 
 def _package_warning(conflicts: Sequence[PackageConflict]) -> list[Block]:
@@ -318,89 +290,28 @@ def _package_warning(conflicts: Sequence[PackageConflict]) -> list[Block]:
         "Lazada cancels the whole package unless it is repacked first."
         for c in conflicts
     ]
-    return [_section(t) for t in pack_lines(lines, 3, noun="more packages")]
+    return [section(t) for t in pack_lines(lines, 3, noun="more packages")]
 
 
 def _package_choice(conflicts: Sequence[PackageConflict]) -> InputBlock:
     others = [i for c in conflicts for i in c.others]
     whole_package = "whole package" if len(conflicts) == 1 else "packages in full"
-    repack = Option(value=PackageChoice.REPACK_FIRST.value, text=plain("Repack first (cancel only the selected items)"))
     whole = Option(
         value=PackageChoice.WHOLE_PACKAGE.value,
         text=plain(f"Cancel the {whole_package} (also cancels {plural(len(others), 'more item')})"),
         description=plain("Also cancels: " + ", ".join(oneline(i.name) for i in others), OPTION_TEXT_LIMIT),
     )
-    return InputBlock(
-        block_id=PACKAGE_CHOICE_BLOCK,
-        label=PlainTextObject(text="Shared package"),
-        element=RadioButtonsElement(action_id=MODAL_PACKAGE_CHOICE, options=[repack, whole], initial_option=repack),
+    return package_choice_input(
+        "Shared package", repack_text="Repack first (cancel only the selected items)", whole=whole
     )
-
-
-def _warnings(draft: OrderDraft) -> list[Block]:
-    blocks: list[Block] = []
-    zeroing = [r for r in draft.reasons if r.zeroes_stock]
-    if zeroing:
-        reasons = " or ".join(f"“{escape(oneline(r.reason_name))}”" for r in zeroing)
-        blocks.append(
-            _section(
-                f"⚠️ *Stock goes to 0:* choosing {reasons} sets the stock of SKU {joined(draft.stock_zeroing_skus)} "
-                "to 0 on Lazada. Someone has to restore it in Seller Center afterwards."
-            )
-        )
-    if draft.package_conflicts:
-        blocks += _package_warning(draft.package_conflicts)
-    ready = draft.ready_to_ship_selected
-    if ready:
-        blocks.append(
-            _section(
-                f"🚚 *Ready to ship:* {item_names(ready)}. A courier pickup may already be arranged; "
-                "make sure the parcel is not handed over."
-            )
-        )
-    if draft.rate is not None:
-        blocks.append(_section(rate_text(draft.rate)))
-    return blocks
 
 
 def _form(draft: OrderDraft) -> list[Block]:
     blocks: list[Block] = []
     if draft.package_conflicts:
         blocks.append(_package_choice(draft.package_conflicts))
-    reasons = [Option(value=r.reason_id, text=plain(oneline(r.reason_name), OPTION_TEXT_LIMIT)) for r in draft.reasons]
-    if len(reasons) <= SELECT_OPTION_LIMIT:
-        select = StaticSelectElement(
-            action_id=MODAL_REASON, placeholder=PlainTextObject(text="Choose a reason"), options=reasons
-        )
-    else:
-        select = StaticSelectElement(
-            action_id=MODAL_REASON,
-            placeholder=PlainTextObject(text="Choose a reason"),
-            option_groups=[
-                OptionGroup(label=PlainTextObject(text="Reasons"), options=reasons[s : s + SELECT_OPTION_LIMIT])
-                for s in range(0, len(reasons), SELECT_OPTION_LIMIT)
-            ],
-        )
-    blocks.append(
-        InputBlock(
-            block_id=REASON_BLOCK,
-            label=PlainTextObject(text="Reason (as Lazada offers it)"),
-            element=select,
-        )
-    )
-    blocks.append(
-        InputBlock(
-            block_id=JUSTIFICATION_BLOCK,
-            label=PlainTextObject(text="Justification"),
-            element=PlainTextInputElement(
-                action_id=MODAL_JUSTIFICATION,
-                multiline=True,
-                max_length=JUSTIFICATION_MAX_LENGTH,
-                placeholder=PlainTextObject(text="Why must these items be cancelled? The approver reads this."),
-            ),
-            hint=PlainTextObject(text=f"Required, at most {JUSTIFICATION_MAX_LENGTH} characters."),
-        )
-    )
+    blocks.append(reason_input(draft.reasons, "Reason (as Lazada offers it)"))
+    blocks.append(justification_input("Why must these items be cancelled? The approver reads this."))
     return blocks
 
 
@@ -412,18 +323,18 @@ def render_request_modal(draft: OrderDraft, metadata: ModalMetadata) -> View:
     ]
 
     if draft.tip_content and draft.tip_content != draft.refusal:
-        blocks.append(_section(tip_text(draft.tip_content, draft.tip_type)))
+        blocks.append(section(tip_text(draft.tip_content, draft.tip_type)))
     cancellable = draft.cancellable
     if draft.refusal is not None:
-        blocks.append(_section(f"⛔ *Lazada refuses this cancellation:* {escape(draft.refusal)}"))
+        blocks.append(section(f"⛔ *Lazada refuses this cancellation:* {escape(draft.refusal)}"))
     elif not cancellable:
         blocks.append(
-            _section("🚫 No item of this order can be cancelled: they have shipped, been delivered or been cancelled.")
+            section("🚫 No item of this order can be cancelled: they have shipped, been delivered or been cancelled.")
         )
     elif not draft.selected_ids:
-        blocks.append(_section("☝️ Nothing is selected. Select at least one item to cancel."))
+        blocks.append(section("☝️ Nothing is selected. Select at least one item to cancel."))
     elif not draft.reasons:
-        blocks.append(_section("⛔ Lazada offers no cancellation reason for these items, so they cannot be cancelled."))
+        blocks.append(section("⛔ Lazada offers no cancellation reason for these items, so they cannot be cancelled."))
 
     if cancellable:
         blocks += _listing(f"Cancellable items ({len(cancellable)})", cancellable)
@@ -434,13 +345,13 @@ def render_request_modal(draft: OrderDraft, metadata: ModalMetadata) -> View:
             f"*Not cancellable ({len(others)})*: Lazada only cancels items that are pending, packed or ready to ship."
         )
         texts = pack_lines([title, *lines], LISTING_BLOCKS, noun="more items")
-        blocks += [_section(t) for t in texts]
+        blocks += [section(t) for t in texts]
     if cancellable:
         blocks.append(_items_input(draft))
 
     if draft.submittable:
         blocks.append(DividerBlock())
-        blocks += _warnings(draft)
+        blocks += request_warnings(draft, _package_warning(draft.package_conflicts))
         blocks += _form(draft)
         submit: str | None = SUBMIT
     else:

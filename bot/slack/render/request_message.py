@@ -43,6 +43,7 @@ from bot.slack.render.text import (
     plain,
     plural,
     rate_text,
+    section,
     tip_icon,
     tip_text,
     truncate,
@@ -99,10 +100,6 @@ _ACTIVE = frozenset({RequestStatus.PENDING, RequestStatus.EXECUTING})
 _SIBLING_BLOCKS = 3
 _TIP_BLOCKS = 2
 _NOTE_LIMIT = 1500
-
-
-def _section(text: str) -> SectionBlock:
-    return SectionBlock(text=mrkdwn(text))
 
 
 def order_scope(card: RequestCard) -> str:
@@ -249,9 +246,9 @@ def _outcome_summary(card: RequestCard) -> str:
 def _single_outcome(order: OrderLine) -> list[Block]:
     blocks: list[Block] = []
     if order.outcome_tip_content:
-        blocks.append(_section(tip_text(order.outcome_tip_content, order.outcome_tip_type)))
+        blocks.append(section(tip_text(order.outcome_tip_content, order.outcome_tip_type)))
     if order.error:
-        blocks.append(_section(f"❌ {escape(order.error.strip())}"))
+        blocks.append(section(f"❌ {escape(order.error.strip())}"))
     return blocks
 
 
@@ -262,7 +259,7 @@ def _siblings(card: RequestCard) -> list[Block]:
     count = sum(len(o.siblings) for o in with_siblings)
     if card.repack_first:
         return [
-            _section(
+            section(
                 f"📦 *Will repack first:* the {plural(count, 'other item')} sharing a package with the selected ones "
                 "are repacked before the cancellation, so they stay in the order."
             )
@@ -276,7 +273,7 @@ def _siblings(card: RequestCard) -> list[Block]:
     else:
         lines = [title]
         lines += [f"• *{escape(oneline(o.order_id))}*: {item_names(o.siblings, shown=5)}" for o in with_siblings]
-    return [_section(t) for t in pack_lines(lines, _SIBLING_BLOCKS, noun="more orders")]
+    return [section(t) for t in pack_lines(lines, _SIBLING_BLOCKS, noun="more orders")]
 
 
 class TippedOrder(Protocol):
@@ -303,13 +300,13 @@ def order_tips(orders: Sequence[TippedOrder], *, width: int = 400) -> list[Block
     distinct = {(text, o.tip_type) for o, text in tips}
     if len(distinct) == 1:
         text, tip_type = next(iter(distinct))
-        return [_section(tip_text(text, tip_type))]
+        return [section(tip_text(text, tip_type))]
     lines = ["*Lazada says:*"]
     lines += [
         f"• *{escape(oneline(o.order_id))}*: {tip_icon(o.tip_type)} {escape(truncate(oneline(text), width))}"
         for o, text in tips
     ]
-    return [_section(t) for t in pack_lines(lines, _TIP_BLOCKS, noun="more orders")]
+    return [section(t) for t in pack_lines(lines, _TIP_BLOCKS, noun="more orders")]
 
 
 def _stock_warning(card: RequestCard) -> list[Block]:
@@ -317,7 +314,7 @@ def _stock_warning(card: RequestCard) -> list[Block]:
         return []
     skus = list(dict.fromkeys(i.sku or i.name for o in card.orders for i in o.items))
     return [
-        _section(
+        section(
             f"⚠️ *Stock goes to 0:* “{escape(oneline(card.reason.reason_name))}” makes Lazada set the stock of "
             f"SKU {joined(skus)} to 0. Restore it in Seller Center after the cancellation."
         )
@@ -329,7 +326,7 @@ def _ready_to_ship(card: RequestCard) -> list[Block]:
     if not ready:
         return []
     return [
-        _section(
+        section(
             f"🚚 *Ready to ship:* {item_names(ready, shown=10)}. A courier pickup may already be arranged; "
             "make sure the parcel is not handed over."
         )
@@ -381,25 +378,25 @@ def _fallback(card: RequestCard) -> str:
 def render_request_message(card: RequestCard, *, now: datetime) -> Message:
     """The approval message for a request in any state; buttons only while it is pending."""
     top: list[Block] = [HeaderBlock(text=plain(f"Cancellation request {card.request_id}", HEADER_LIMIT))]
-    top += [_section(status_text(card)), _fields(card, now)]
+    top += [section(status_text(card)), _fields(card, now)]
 
     bottom: list[Block] = []
     if card.status in _RAN and len(card.orders) > 1:
-        bottom.append(_section(_outcome_summary(card)))
+        bottom.append(section(_outcome_summary(card)))
         shared = _shared_outcome_tip(card)
         if shared is not None:
-            bottom.append(_section(tip_text(*shared)))
+            bottom.append(section(tip_text(*shared)))
     elif card.status in _RAN:
         bottom += _single_outcome(card.orders[0])
     bottom += _siblings(card)
     if card.status in _ACTIVE or card.status is RequestStatus.EXECUTED:
         bottom += _stock_warning(card)
-    bottom.append(_section(f"*Justification*\n{escape(card.justification.strip())}"))
+    bottom.append(section(f"*Justification*\n{escape(card.justification.strip())}"))
     bottom += order_tips(card.orders)
     if card.status in _ACTIVE:
         bottom += _ready_to_ship(card)
         if card.rate is not None:
-            bottom.append(_section(rate_text(card.rate)))
+            bottom.append(section(rate_text(card.rate)))
     footer = f"Requested by {user(card.requester_id)} {when(card.created_at)}"
     bottom.append(ContextBlock(elements=[mrkdwn(footer)]))
     if card.status is RequestStatus.PENDING:
@@ -408,6 +405,6 @@ def render_request_message(card: RequestCard, *, now: datetime) -> Message:
     # One block stays free for the banner the gateway adds on the sandbox (bot.slack.gateway).
     room = MESSAGE_BLOCK_LIMIT - 1 - len(top) - len(bottom) - 2
     noun = "more items" if len(card.orders) == 1 else "more orders"
-    listing = [_section(t) for t in pack_lines(_item_lines(card), room, noun=noun)]
+    listing = [section(t) for t in pack_lines(_item_lines(card), room, noun=noun)]
     blocks = [*top, DividerBlock(), *listing, DividerBlock(), *bottom]
     return Message(text=_fallback(card), blocks=blocks)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from slack_sdk.models.blocks import Block, MarkdownTextObject, PlainTextObject
+from slack_sdk.models.blocks import Block, MarkdownTextObject, PlainTextObject, SectionBlock
 from slack_sdk.models.views import View
 
 from bot.domain import Item
@@ -55,6 +55,7 @@ __all__ = [
     "rate_text",
     "relative",
     "sandbox_banner",
+    "section",
     "status_label",
     "tip_icon",
     "tip_text",
@@ -125,6 +126,11 @@ def plain(text: str, limit: int = SECTION_TEXT_LIMIT) -> PlainTextObject:
 def mrkdwn(text: str, limit: int = SECTION_TEXT_LIMIT) -> MarkdownTextObject:
     """A ``mrkdwn`` object for text we composed (user parts already escaped), verbatim and cut to ``limit``."""
     return MarkdownTextObject(text=truncate(text, limit) if text.strip() else "-", verbatim=True)
+
+
+def section(text: str) -> SectionBlock:
+    """A section of ``mrkdwn`` text we composed (user parts already escaped)."""
+    return SectionBlock(text=mrkdwn(text))
 
 
 def oneline(text: str) -> str:
