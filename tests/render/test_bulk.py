@@ -292,3 +292,14 @@ def test_the_same_outcome_tip_of_many_orders_is_shown_once() -> None:
     )
     assert f"{tip} (0)" in text
     assert f"{tip} (2)" in text
+
+
+def test_bulk_modal_offers_every_reason_past_the_hundredth_in_groups() -> None:
+    reasons = tuple(Reason(reason_id=str(n), reason_name=f"Reason {n}") for n in range(150))
+    draft = _bulk(included=2, left_out=0, reasons=reasons)
+    view = check_view(render_bulk_modal(draft, _metadata(draft)))
+    select = _block(view, REASON_BLOCK)
+    assert select is not None
+    groups = select["element"]["option_groups"]
+    assert [o["value"] for g in groups for o in g["options"]] == [str(n) for n in range(150)]
+    assert all(len(g["options"]) <= 100 for g in groups)
