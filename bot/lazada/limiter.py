@@ -6,7 +6,6 @@ import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable
-from types import TracebackType
 
 __all__ = ["SLACK", "Clock", "RateLimiter", "Sleep", "UnlimitedRateLimiter"]
 
@@ -79,12 +78,7 @@ class RateLimiter:
                 self._in_flight.release()
             raise
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         """Free the call's place in flight; the rate's capacity drains with time."""
         if self._in_flight is not None:
             self._in_flight.release()
