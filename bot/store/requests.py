@@ -208,23 +208,16 @@ class RequestStore:
     async def set_message(self, request_id: str, channel_id: str, ts: str, *, now: datetime | None = None) -> bool:
         """Record where the approval message was posted (at `now`, default: the clock); False if no such request."""
         now = now or datetime.now(UTC)
+        update = (
+            sa.update(cancel_requests)
+            .where(_R.id == request_id)
+            .values(channel_id=channel_id, message_ts=ts, updated_at=now, version=_R.version + 1)
+        )
         async with self._db.begin() as conn:
-            result = await conn.execute(
-                sa.update(cancel_requests)
-                .where(_R.id == request_id)
-                .values(channel_id=channel_id, message_ts=ts, updated_at=now, version=_R.version + 1)
+            details = {"channel_id": channel_id, "message_ts": ts}
+            return await _update_by_bot(
+                conn, update, request_id=request_id, action="message_posted", now=now, details=details
             )
-            if result.rowcount != 1:
-                return False
-            await write_audit(
-                conn,
-                request_id=request_id,
-                actor=SYSTEM_ACTOR,
-                action="message_posted",
-                now=now,
-                details={"channel_id": channel_id, "message_ts": ts},
-            )
-        return True
 
     async def approve(self, request_id: str, approver_id: str, *, now: datetime, lease: timedelta) -> ApproveOutcome:
         """Record `approver_id`'s approval; the click that completes the approvals moves the request to `executing`.
@@ -475,28 +468,15 @@ class RequestStore:
 
     async def mark_reminded(self, request_id: str, now: datetime) -> bool:
         """Set `reminded_at` (CAS on it being unset while pending); True for the one caller that should remind."""
+        update = (
+            sa.update(cancel_requests)
+            .where(_R.id == request_id, _R.status == RequestStatus.PENDING.value, _R.reminded_at.is_(None))
+            .values(reminded_at=now, updated_at=now, version=_R.version + 1)
+        )
         async with self._db.begin() as conn:
-            result = await conn.execute(
-                sa.update(cancel_requests)
-                .where(
-                    _R.id == request_id,
-                    _R.status == RequestStatus.PENDING.value,
-                    _R.reminded_at.is_(None),
-                )
-                .values(reminded_at=now, updated_at=now, version=_R.version + 1)
+            return await _update_by_bot(
+                conn, update, request_id=request_id, action="reminded", now=now, status=RequestStatus.PENDING
             )
-            if result.rowcount != 1:
-                return False
-            await write_audit(
-                conn,
-                request_id=request_id,
-                actor=SYSTEM_ACTOR,
-                action="reminded",
-                now=now,
-                from_status=RequestStatus.PENDING,
-                to_status=RequestStatus.PENDING,
-            )
-        return True
 
     async def expire_due(self, *, now: datetime) -> list[CancelRequest]:
         """Expire every pending request whose `expires_at` has passed; return those this call expired."""
@@ -572,6 +552,33 @@ class RequestStore:
                 for request in await _load(conn, sa.select(cancel_requests).where(_R.id.in_(request_ids)))
             }
         return [found[request_id] for request_id in request_ids]
+
+
+async def _update_by_bot(
+    conn: AsyncConnection,
+    update: sa.Update,
+    *,
+    request_id: str,
+    action: str,
+    now: datetime,
+    status: RequestStatus | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> bool:
+    """Run the bot's own compare-and-set ``update`` of one request and audit it as ``action``; False if none matched."""
+    result = await conn.execute(update)
+    if result.rowcount != 1:
+        return False
+    await write_audit(
+        conn,
+        request_id=request_id,
+        actor=SYSTEM_ACTOR,
+        action=action,
+        now=now,
+        from_status=status,
+        to_status=status,
+        details=details,
+    )
+    return True
 
 
 async def _load(conn: AsyncConnection, query: sa.Select[Any]) -> list[CancelRequest]:
