@@ -71,3 +71,13 @@ async def request_cancel(
         justification=justification,
     )
     return await bot.request_for(str(order_id))
+
+
+def told(bot: Harness, user: str) -> str:
+    """Every ephemeral text ``user`` was shown, as one string."""
+    return " ".join(str(m.get("text", "")) for m in bot.slack.ephemerals(user))
+
+
+async def stored_count(bot: Harness) -> int:
+    """How many requests the store holds."""
+    return len(await bot.services.requests.list_requests(limit=100))

@@ -10,15 +10,11 @@ from cancel_order_bot.demo.harness import Harness
 from cancel_order_bot.demo.slack_payloads import Action, Delivery
 from cancel_order_bot.sandbox import FaultKind, SandboxWorld
 from cancel_order_bot.sandbox.showcase import Showcase
-from tests.flow.conftest import ALICE, CREATE, request_cancel
+from tests.flow.conftest import ALICE, CREATE, request_cancel, stored_count, told
 
 
 def _modal_text(bot: Harness) -> str:
     return str(bot.open_modal(ALICE)["blocks"])
-
-
-async def _stored(bot: Harness) -> int:
-    return len(await bot.services.requests.list_requests(limit=100))
 
 
 @pytest.mark.parametrize(
@@ -36,7 +32,7 @@ async def test_bad_command_text_is_answered_at_once(bot: Harness, text: str, wor
     assert response.status_code == 200
     assert words in response.json()["text"]
     assert bot.slack.calls_to("views.open") == []
-    assert await _stored(bot) == 0
+    assert await stored_count(bot) == 0
 
 
 async def test_help(bot: Harness) -> None:
@@ -60,7 +56,7 @@ async def test_unknown_order_shows_lazadas_answer_in_the_modal(bot: Harness) -> 
     text = _modal_text(bot)
     assert "does not know this order" in text
     assert not bot.open_modal(ALICE).get("submit")
-    assert await _stored(bot) == 0
+    assert await stored_count(bot) == 0
 
 
 async def test_shipped_order_offers_nothing_to_submit(bot: Harness, showcase: Showcase) -> None:
@@ -88,7 +84,7 @@ async def test_lazada_errors_while_filling_the_modal(
     text = _modal_text(bot)
     assert words.lower() in text.lower(), text
     assert "Traceback" not in text
-    assert await _stored(bot) == 0
+    assert await stored_count(bot) == 0
 
 
 async def test_missing_inputs_are_reported_inline(bot: Harness, showcase: Showcase) -> None:
@@ -99,7 +95,7 @@ async def test_missing_inputs_are_reported_inline(bot: Harness, showcase: Showca
     assert set(errors) == {ids.ITEMS_BLOCK, ids.REASON_BLOCK, ids.JUSTIFICATION_BLOCK}
     too_long = await bot.submit(ALICE, modal, item_ids=["1"], reason_id="10000019", justification="x" * 501)
     assert ids.JUSTIFICATION_BLOCK in too_long.json()["errors"]
-    assert await _stored(bot) == 0
+    assert await stored_count(bot) == 0
 
 
 async def test_items_shipped_before_submit_are_refused(bot: Harness, world: SandboxWorld, showcase: Showcase) -> None:
@@ -109,14 +105,13 @@ async def test_items_shipped_before_submit_are_refused(bot: Harness, world: Sand
     world.set_item_status(item.order_item_id, "shipped")
     await bot.submit(ALICE, modal, item_ids=[str(item.order_item_id)], reason_id="10000019")
     assert "can no longer be cancelled" in _modal_text(bot)
-    assert await _stored(bot) == 0
+    assert await stored_count(bot) == 0
 
 
 async def test_expired_trigger_is_explained(bot: Harness, showcase: Showcase) -> None:
     bot.slack.fail("views.open", "expired_trigger_id")
     await bot.command(ALICE, str(showcase.pending))
-    told = " ".join(str(m.get("text", "")) for m in bot.slack.ephemerals(ALICE))
-    assert "run the command again" in told
+    assert "run the command again" in told(bot, ALICE)
 
 
 async def test_request_that_cannot_be_posted_is_withdrawn_and_explained(bot: Harness, showcase: Showcase) -> None:

@@ -11,18 +11,14 @@ from cancel_order_bot.demo.harness import Harness
 from cancel_order_bot.demo.slack_payloads import Delivery
 from cancel_order_bot.sandbox import SandboxWorld
 from cancel_order_bot.sandbox.showcase import Showcase
-from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, DAVE, request_cancel
-
-
-def _ephemeral_texts(bot: Harness, user: str) -> str:
-    return " ".join(str(m.get("text", "")) for m in bot.slack.ephemerals(user))
+from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, DAVE, request_cancel, told
 
 
 async def test_requester_cannot_approve_own_request(bot: Harness, world: SandboxWorld, showcase: Showcase) -> None:
     request = await request_cancel(bot, showcase.pending, user=BOB)
     await bot.click(BOB, ids.REQUEST_APPROVE, request)
     assert (await bot.refreshed(request)).status is RequestStatus.PENDING
-    assert "can't approve your own request" in _ephemeral_texts(bot, BOB)
+    assert "can't approve your own request" in told(bot, BOB)
     assert world.call_count(CREATE) == 0
     trail = await bot.services.requests.audit_trail(request.id)
     assert [e.action for e in trail] == ["requested", "message_posted"]
@@ -32,7 +28,7 @@ async def test_non_approver_cannot_approve(bot: Harness, world: SandboxWorld, sh
     request = await request_cancel(bot, showcase.pending)
     await bot.click(DAVE, ids.REQUEST_APPROVE, request)
     assert (await bot.refreshed(request)).status is RequestStatus.PENDING
-    assert "Only an approver" in _ephemeral_texts(bot, DAVE)
+    assert "Only an approver" in told(bot, DAVE)
     assert world.call_count(CREATE) == 0
 
 
@@ -48,9 +44,9 @@ async def test_double_click_cancels_once_and_tells_the_second_click(
     await bot.settle()
     assert (await bot.refreshed(request)).status is RequestStatus.EXECUTED
     assert world.call_count(CREATE) == 1
-    told = _ephemeral_texts(bot, BOB) + _ephemeral_texts(bot, CAROL)
-    assert "already approved by <@U0" in told, "the winner is named with a working mention"
-    assert "&lt;" not in told
+    seen = told(bot, BOB) + told(bot, CAROL)
+    assert "already approved by <@U0" in seen, "the winner is named with a working mention"
+    assert "&lt;" not in seen
 
 
 async def test_slack_retry_of_the_same_click_has_one_effect(
@@ -108,7 +104,7 @@ async def test_requester_withdraws_and_others_cannot(bot: Harness, world: Sandbo
     request = await request_cancel(bot, showcase.pending)
     await bot.click(BOB, ids.REQUEST_WITHDRAW, request)
     assert (await bot.refreshed(request)).status is RequestStatus.PENDING
-    assert "Only the person who made the request" in _ephemeral_texts(bot, BOB)
+    assert "Only the person who made the request" in told(bot, BOB)
 
     await bot.click(ALICE, ids.REQUEST_WITHDRAW, request)
     withdrawn = await bot.refreshed(request)
@@ -116,7 +112,7 @@ async def test_requester_withdraws_and_others_cannot(bot: Harness, world: Sandbo
     assert "Approve" not in bot.message_json(withdrawn)
 
     await bot.click(BOB, ids.REQUEST_APPROVE, withdrawn)
-    assert "already withdrawn" in _ephemeral_texts(bot, BOB)
+    assert "already withdrawn" in told(bot, BOB)
     assert world.call_count(CREATE) == 0
 
 
@@ -142,7 +138,7 @@ async def test_reminder_at_half_time_then_expiry(bot: Harness, world: SandboxWor
 
     await bot.click(BOB, ids.REQUEST_APPROVE, expired)
     assert world.call_count(CREATE) == 0
-    assert "expired" in _ephemeral_texts(bot, BOB)
+    assert "expired" in told(bot, BOB)
 
 
 async def test_approver_group_lookup_failure_is_explained(
@@ -152,6 +148,6 @@ async def test_approver_group_lookup_failure_is_explained(
     bot.services.approvers.forget()
     bot.slack.fail("usergroups.users.list", "ratelimited", times=5)
     await bot.click(BOB, ids.REQUEST_APPROVE, request)
-    assert "couldn't check who may approve" in _ephemeral_texts(bot, BOB)
+    assert "couldn't check who may approve" in told(bot, BOB)
     assert (await bot.refreshed(request)).status is RequestStatus.PENDING
     assert world.call_count(CREATE) == 0

@@ -8,11 +8,7 @@ from cancel_order_bot.demo.harness import Harness
 from cancel_order_bot.demo.slack_payloads import Action
 from cancel_order_bot.sandbox import SandboxWorld
 from cancel_order_bot.sandbox.showcase import Showcase
-from tests.flow.conftest import ALICE, BOB, CREATE, DAVE, request_cancel
-
-
-def _told(bot: Harness, user: str) -> str:
-    return " ".join(str(m.get("text", "")) for m in bot.slack.ephemerals(user))
+from tests.flow.conftest import ALICE, BOB, CREATE, DAVE, request_cancel, told
 
 
 async def test_approve_by_an_approver_cancels_on_lazada(bot: Harness, world: SandboxWorld, showcase: Showcase) -> None:
@@ -28,7 +24,7 @@ async def test_approve_by_the_requester_is_refused_privately(
 ) -> None:
     request = await request_cancel(bot, showcase.pending)
     await bot.click(ALICE, ids.REQUEST_APPROVE, request)
-    assert "can't approve your own request" in _told(bot, ALICE)
+    assert "can't approve your own request" in told(bot, ALICE)
     assert (await bot.refreshed(request)).status is RequestStatus.PENDING
     assert world.call_count(CREATE) == 0
 
@@ -72,7 +68,7 @@ async def test_withdraw_by_the_requester(bot: Harness, showcase: Showcase) -> No
 async def test_withdraw_by_someone_else_is_refused(bot: Harness, showcase: Showcase) -> None:
     request = await request_cancel(bot, showcase.pending)
     await bot.click(BOB, ids.REQUEST_WITHDRAW, request)
-    assert "Only the person who made the request can withdraw it" in _told(bot, BOB)
+    assert "Only the person who made the request can withdraw it" in told(bot, BOB)
     assert (await bot.refreshed(request)).status is RequestStatus.PENDING
 
 

@@ -9,11 +9,7 @@ from bot.store.models import CancelRequest, RequestStatus
 from cancel_order_bot.demo.harness import Harness
 from cancel_order_bot.sandbox import SandboxWorld
 from cancel_order_bot.sandbox.showcase import Showcase
-from tests.flow.conftest import ALICE, BOB, request_cancel
-
-
-async def _stored(bot: Harness) -> int:
-    return len(await bot.services.requests.list_requests(limit=100))
+from tests.flow.conftest import ALICE, BOB, request_cancel, stored_count
 
 
 async def test_a_complete_request_form_is_stored_and_posted(bot: Harness, showcase: Showcase) -> None:
@@ -35,7 +31,7 @@ async def test_missing_inputs_are_answered_inline_and_nothing_is_stored(bot: Har
             ids.JUSTIFICATION_BLOCK: "Say briefly why these items must be cancelled.",
         },
     }
-    assert await _stored(bot) == 0
+    assert await stored_count(bot) == 0
 
 
 async def test_someone_elses_form_is_expired(bot: Harness, showcase: Showcase) -> None:
@@ -43,7 +39,7 @@ async def test_someone_elses_form_is_expired(bot: Harness, showcase: Showcase) -
     response = await bot.submit(BOB, bot.open_modal(ALICE), item_ids=["1"], reason_id="10000019")
     assert response.json()["response_action"] == "update"
     assert response.json()["view"]["title"]["text"] == "Form expired"
-    assert await _stored(bot) == 0
+    assert await stored_count(bot) == 0
 
 
 async def test_the_bulk_form_goes_through_the_same_listener(bot: Harness, showcase: Showcase) -> None:

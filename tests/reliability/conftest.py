@@ -15,7 +15,20 @@ from bot.store.models import CancelRequest, OrderStatus, RequestStatus
 from bot.workflow.execution import final_status
 from cancel_order_bot.demo.harness import Harness
 from cancel_order_bot.sandbox import SandboxWorld
-from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, DAVE, bot, clock, request_cancel, showcase, world
+from tests.flow.conftest import (
+    ALICE,
+    BOB,
+    CAROL,
+    CREATE,
+    DAVE,
+    bot,
+    clock,
+    request_cancel,
+    showcase,
+    stored_count,
+    told,
+    world,
+)
 
 __all__ = [
     "ALICE",
@@ -34,6 +47,8 @@ __all__ = [
     "settle_later",
     "showcase",
     "shown",
+    "stored_count",
+    "told",
     "world",
 ]
 

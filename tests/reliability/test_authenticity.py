@@ -22,7 +22,7 @@ from cancel_order_bot.demo.harness import SIGNING_SECRET, Harness
 from cancel_order_bot.demo.slack_payloads import Action, Delivery, SignedRequest, SlackRequests
 from cancel_order_bot.sandbox import SandboxWorld
 from cancel_order_bot.sandbox.showcase import Showcase
-from tests.reliability.conftest import ALICE, BOB, CREATE, assert_audit_consistent, request_cancel
+from tests.reliability.conftest import ALICE, BOB, CREATE, assert_audit_consistent, request_cancel, told
 
 FIVE_MINUTES = 5 * 60
 
@@ -186,10 +186,6 @@ async def test_replayed_click_within_the_window_has_no_second_effect(
     await assert_audit_consistent(bot, scene.request)
 
 
-def _told(bot: Harness, user: str) -> str:
-    return " ".join(str(m.get("text", "")) for m in bot.slack.ephemerals(user))
-
-
 async def test_buttons_of_an_expired_request_do_nothing(bot: Harness, world: SandboxWorld, showcase: Showcase) -> None:
     request = await request_cancel(bot, showcase.pending)
     bot.clock.advance(timedelta(hours=13))
@@ -203,8 +199,8 @@ async def test_buttons_of_an_expired_request_do_nothing(bot: Harness, world: San
     assert after.status is RequestStatus.EXPIRED
     assert after.version == expired.version
     assert world.call_count(CREATE) == 0
-    assert "expired" in _told(bot, BOB)
-    assert "expired" in _told(bot, ALICE)
+    assert "expired" in told(bot, BOB)
+    assert "expired" in told(bot, ALICE)
     assert "Can't reject" in str(bot.open_modal(BOB))
 
 
@@ -230,7 +226,7 @@ async def test_buttons_naming_a_request_the_bot_does_not_have_do_nothing(
         )
         assert (await bot.send(click)).status_code == 200
         await bot.settle()
-        assert "request does not exist" in _told(bot, user)
+        assert "request does not exist" in told(bot, user)
     after = await assert_audit_consistent(bot, request)
     assert after.status is RequestStatus.PENDING
     assert after.version == request.version

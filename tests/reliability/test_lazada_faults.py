@@ -35,6 +35,7 @@ from tests.reliability.conftest import (
     request_cancel,
     settle_later,
     shown,
+    stored_count,
 )
 
 ITEMS = "/order/items/get"
@@ -117,10 +118,6 @@ def _good_refreshes(world: SandboxWorld) -> int:
     return sum(1 for c in world.calls if c.path == REFRESH and c.fault is None and c.code == "0")
 
 
-async def _stored(bot: Harness) -> int:
-    return len(await bot.services.requests.list_requests(limit=100))
-
-
 async def _approve(bot: Harness, request: CancelRequest) -> str:
     """Bob approves; return everything people were shown from the click on."""
     since = len(bot.slack.calls)
@@ -173,7 +170,7 @@ async def test_fault_while_filling_the_modal(
     else:
         assert fault.words.lower() in text.lower(), text
         assert not modal.get("submit"), "a modal Lazada did not fill offers nothing to submit"
-    assert await _stored(bot) == 0
+    assert await stored_count(bot) == 0
     assert world.call_count(CREATE) == 0
 
 
