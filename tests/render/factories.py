@@ -164,6 +164,16 @@ def walk_texts(node: Any) -> Iterator[tuple[str, str]]:
             yield from walk_texts(value)
 
 
+def view_text(view: dict[str, Any]) -> str:
+    """Every text of a rendered view, one per line."""
+    return "\n".join(text for _, text in walk_texts(view["blocks"]))
+
+
+def block_with_id(view: dict[str, Any], block_id: str) -> dict[str, Any] | None:
+    """The view's block with ``block_id``, if any."""
+    return next((b for b in view["blocks"] if b.get("block_id") == block_id), None)
+
+
 def check_message(message: Message) -> list[dict[str, Any]]:
     """Slack-validate every block (``to_dict``) and the extra limits the SDK does not check."""
     assert message.text.strip()

@@ -32,7 +32,19 @@ from bot.workflow.models import (
     PackageConflict,
     Reason,
 )
-from tests.render.factories import HOSTILE, NOW, RATE, REASONS, card, check_message, check_view, order_line, walk_texts
+from tests.render.factories import (
+    HOSTILE,
+    NOW,
+    RATE,
+    REASONS,
+    block_with_id,
+    card,
+    check_message,
+    check_view,
+    order_line,
+    view_text,
+    walk_texts,
+)
 
 _OUR_MARKUP = re.compile(r"<@[UW][A-Z0-9]+>")
 
@@ -85,14 +97,6 @@ def _metadata(draft: BulkDraft) -> BulkMetadata:
     return packed
 
 
-def _text(view: dict[str, Any]) -> str:
-    return "\n".join(text for _, text in walk_texts(view["blocks"]))
-
-
-def _block(view: dict[str, Any], block_id: str) -> dict[str, Any] | None:
-    return next((b for b in view["blocks"] if b.get("block_id") == block_id), None)
-
-
 def test_fifty_orders_fit_one_view_with_their_metadata() -> None:
     draft = _bulk(included=50, left_out=0)
     metadata = _metadata(draft)
@@ -104,7 +108,7 @@ def test_fifty_orders_fit_one_view_with_their_metadata() -> None:
     assert BulkMetadata.unpack(view["private_metadata"]) == metadata
     assert metadata.order_ids == [o.order_id for o in draft.orders]
     assert metadata.digests == [o.selection_digest for o in draft.orders]
-    text = _text(view)
+    text = view_text(view)
     assert "One request for *50 orders* (150 items)" in text
     assert all(f"*{o.order_id}* — 3 items" in text or "more orders" in text for o in draft.orders)
 
@@ -112,7 +116,7 @@ def test_fifty_orders_fit_one_view_with_their_metadata() -> None:
 def test_included_and_left_out_orders_are_summarised_in_compact_lines() -> None:
     view = check_view(render_bulk_modal(_bulk(included=30, left_out=20), _metadata(_bulk(30, 20))))
     assert len(view["blocks"]) <= 100
-    text = _text(view)
+    text = view_text(view)
     assert "*In this request (30)*" in text
     assert "*Left out (20)*: not part of this request." in text
     assert "*300000000000000* — Nothing in it can be cancelled" in text
@@ -121,17 +125,17 @@ def test_included_and_left_out_orders_are_summarised_in_compact_lines() -> None:
 def test_the_form_offers_only_the_common_reasons_and_asks_for_a_justification() -> None:
     draft = _bulk(3, 0, reasons=REASONS[:2])
     view = check_view(render_bulk_modal(draft, _metadata(draft)))
-    reason = _block(view, REASON_BLOCK)
+    reason = block_with_id(view, REASON_BLOCK)
     assert reason is not None
     assert [o["value"] for o in reason["element"]["options"]] == [r.reason_id for r in REASONS[:2]]
-    assert _block(view, JUSTIFICATION_BLOCK) is not None
-    assert _block(view, PACKAGE_CHOICE_BLOCK) is None, "no shared package, no choice"
+    assert block_with_id(view, JUSTIFICATION_BLOCK) is not None
+    assert block_with_id(view, PACKAGE_CHOICE_BLOCK) is None, "no shared package, no choice"
 
 
 def test_stock_zeroing_and_ready_to_ship_are_warned_about_for_all_orders() -> None:
     orders = (_order(1), _order(2, status="ready_to_ship"))
     draft = _bulk(orders=orders, left_out=0)
-    text = _text(check_view(render_bulk_modal(draft, _metadata(draft))))
+    text = view_text(check_view(render_bulk_modal(draft, _metadata(draft))))
     assert "Stock goes to 0" in text
     assert "TSHIRT_RED_1_0" in text
     assert "TSHIRT_RED_2_0" in text
@@ -147,11 +151,11 @@ def test_shared_packages_get_one_repack_choice_for_the_whole_request() -> None:
     )
     draft = _bulk(orders=(with_conflict, second), left_out=0)
     view = check_view(render_bulk_modal(draft, _metadata(draft)))
-    choice = _block(view, PACKAGE_CHOICE_BLOCK)
+    choice = block_with_id(view, PACKAGE_CHOICE_BLOCK)
     assert choice is not None
     assert [o["value"] for o in choice["element"]["options"]] == ["repack_first", "whole_package"]
     assert choice["element"]["initial_option"]["value"] == "repack_first"
-    assert "Phone Case" in _text(view)
+    assert "Phone Case" in view_text(view)
 
 
 def test_nothing_to_submit_carries_no_metadata_and_says_why() -> None:
@@ -160,7 +164,7 @@ def test_nothing_to_submit_carries_no_metadata_and_says_why() -> None:
     view = check_view(render_bulk_modal(draft, None))
     assert "submit" not in view
     assert "private_metadata" not in view or not view["private_metadata"]
-    assert "None of these orders can be cancelled" in _text(view)
+    assert "None of these orders can be cancelled" in view_text(view)
 
 
 def test_orders_without_a_common_reason_say_so() -> None:
@@ -170,15 +174,15 @@ def test_orders_without_a_common_reason_say_so() -> None:
     )
     draft = BulkDraft(store_code="sg-main", store_label="SG Main", orders=(), left_out=left)
     view = check_view(render_bulk_modal(draft, None))
-    assert "cannot go in one request: no reason is offered for all of them" in _text(view)
+    assert "cannot go in one request: no reason is offered for all of them" in view_text(view)
 
 
 def test_differing_lazada_tips_are_listed_per_order_and_equal_ones_once() -> None:
     same = _bulk(3, 0)
-    text = _text(check_view(render_bulk_modal(same, _metadata(same))))
+    text = view_text(check_view(render_bulk_modal(same, _metadata(same))))
     assert text.count("SKU stock may be set to 0") == 1
     differing = _bulk(orders=(_order(1), _order(2, text="Order two is in a campaign")), left_out=0)
-    text = _text(check_view(render_bulk_modal(differing, _metadata(differing))))
+    text = view_text(check_view(render_bulk_modal(differing, _metadata(differing))))
     assert "*Lazada says:*" in text
     assert "*200000000000002*" in text
 
@@ -203,13 +207,13 @@ def test_hostile_lazada_and_user_text_is_escaped_in_the_bulk_modal() -> None:
 
 def test_loading_and_submitting_modals_name_the_orders() -> None:
     loading = check_view(render_bulk_loading_modal([str(100000 + n) for n in range(12)], "SG <Main>"))
-    text = _text(loading)
+    text = view_text(loading)
     assert "12 orders" in text
     assert "100000" in text
     assert "and 2 more" in text
     assert "SG &lt;Main&gt;" in text
     assert "submit" not in loading
-    assert "3 orders" in _text(check_view(render_bulk_submitting_modal(3)))
+    assert "3 orders" in view_text(check_view(render_bulk_submitting_modal(3)))
 
 
 @pytest.mark.parametrize(
@@ -298,7 +302,7 @@ def test_bulk_modal_offers_every_reason_past_the_hundredth_in_groups() -> None:
     reasons = tuple(Reason(reason_id=str(n), reason_name=f"Reason {n}") for n in range(150))
     draft = _bulk(included=2, left_out=0, reasons=reasons)
     view = check_view(render_bulk_modal(draft, _metadata(draft)))
-    select = _block(view, REASON_BLOCK)
+    select = block_with_id(view, REASON_BLOCK)
     assert select is not None
     groups = select["element"]["option_groups"]
     assert [o["value"] for g in groups for o in g["options"]] == [str(n) for n in range(150)]

@@ -9,7 +9,7 @@ from bot.domain import RequestStatus
 from bot.slack.render.home import render_home
 from bot.slack.render.ids import REQUEST_APPROVE, REQUEST_REJECT, REQUEST_WITHDRAW, ButtonValue
 from bot.workflow.models import RateProjection, RequestCard
-from tests.render.factories import NOW, RATE, card, check_view, decided_card, walk_texts
+from tests.render.factories import NOW, RATE, card, check_view, decided_card, view_text
 
 
 def _home(**overrides: Any) -> dict[str, Any]:
@@ -37,10 +37,6 @@ def _buttons(view: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
-def _text(view: dict[str, Any]) -> str:
-    return "\n".join(text for _, text in walk_texts(view["blocks"]))
-
-
 def test_approver_sees_pending_requests_with_approve_and_reject() -> None:
     buttons = _buttons(_home())
     assert (REQUEST_APPROVE, "CR-PEND1") in buttons
@@ -51,13 +47,13 @@ def test_approver_sees_pending_requests_with_approve_and_reject() -> None:
 def test_non_approver_sees_no_approval_buttons() -> None:
     view = _home(is_approver=False)
     assert not [b for b in _buttons(view) if b[0] != REQUEST_WITHDRAW]
-    assert "Waiting for your approval" not in _text(view)
+    assert "Waiting for your approval" not in view_text(view)
 
 
 def test_everyone_sees_their_requests_and_can_withdraw_pending_ones() -> None:
     view = _home(is_approver=False)
     assert _buttons(view) == [(REQUEST_WITHDRAW, "CR-MINE1")]
-    text = _text(view)
+    text = view_text(view)
     assert "Your requests (2)" in text
     assert "CR-7K2Q9" in text
     assert "cancelled" in text
@@ -65,20 +61,20 @@ def test_everyone_sees_their_requests_and_can_withdraw_pending_ones() -> None:
 
 def test_recent_outcomes_show_at_most_twenty() -> None:
     recent = [decided_card(RequestStatus.EXECUTED).model_copy(update={"request_id": f"CR-R{n:02d}"}) for n in range(30)]
-    text = _text(_home(recent=recent))
+    text = view_text(_home(recent=recent))
     assert "CR-R19" in text
     assert "CR-R20" not in text
 
 
 def test_store_rates_show_the_rate_or_not_computed_yet() -> None:
-    text = _text(_home())
+    text = view_text(_home())
     assert "*SG Main*: 2.10% seller-fault cancellations (warning 3.00%, limit 5.00%)" in text
     assert "*MY Shop*: not computed yet" in text
 
 
 def test_empty_home_is_still_valid() -> None:
     view = _home(pending_for_approver=[], my_requests=[], recent=[], store_rates=[])
-    text = _text(view)
+    text = view_text(view)
     assert "Nothing is waiting for you" in text
     assert "You have no cancellation requests" in text
 
@@ -96,4 +92,4 @@ def test_a_busy_home_stays_within_a_hundred_blocks_with_unique_block_ids() -> No
     assert len(view["blocks"]) <= 100
     ids = Counter(b["block_id"] for b in view["blocks"] if "block_id" in b)
     assert all(count == 1 for count in ids.values())
-    assert "more in the approval channel" in _text(view)
+    assert "more in the approval channel" in view_text(view)
