@@ -1,4 +1,4 @@
-"""Digest fixtures: a sandbox seller on a manual clock in Bangkok time, its client, and services on the test DB."""
+"""Digest fixtures: a Bangkok sandbox seller on a manual clock, its client, a fake Slack, services on the test DB."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from bot.settings import StoreConfig, Thresholds
 from bot.slack.digest_poster import DigestPoster
 from bot.slack.gateway import SlackGateway
 from bot.store import Database
+from cancel_order_bot.demo import FakeSlack
 from cancel_order_bot.sandbox import SANDBOX_BASE_URL, SandboxTransport, SandboxWorld
 from tests.sandbox.support import ManualClock
 
@@ -101,6 +102,13 @@ def make_client(world: SandboxWorld, http: httpx.AsyncClient, clock: Callable[[]
 def client(world: SandboxWorld, http: httpx.AsyncClient, clock: ManualClock) -> LazadaClient:
     """The store's Lazada client."""
     return make_client(world, http, clock)
+
+
+@pytest.fixture
+async def slack(clock: ManualClock) -> AsyncIterator[FakeSlack]:
+    """A fake Slack whose message timestamps follow the test clock."""
+    async with FakeSlack(clock=lambda: clock().timestamp()) as fake:
+        yield fake
 
 
 @dataclass

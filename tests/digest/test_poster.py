@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -25,13 +24,6 @@ from tests.sandbox.support import ManualClock
 CHANNEL = "C0DIGEST"
 KEY = "th-main/2026-11-20"
 UPLOAD_STEPS = ["files.getUploadURLExternal", FILE_UPLOAD, "files.completeUploadExternal"]
-
-
-@pytest.fixture
-async def slack(clock: ManualClock) -> AsyncIterator[FakeSlack]:
-    """A fake Slack whose message timestamps follow the test clock."""
-    async with FakeSlack(clock=lambda: clock().timestamp()) as fake:
-        yield fake
 
 
 @pytest.fixture

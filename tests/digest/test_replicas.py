@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
-import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest.claims import CLAIM_KIND
@@ -18,13 +16,6 @@ from tests.digest.test_poster import add_history
 from tests.sandbox.support import ManualClock
 
 REPLICAS = 4
-
-
-@pytest.fixture
-async def slack(clock: ManualClock) -> AsyncIterator[FakeSlack]:
-    """A fake Slack whose message timestamps follow the test clock."""
-    async with FakeSlack(clock=lambda: clock().timestamp()) as fake:
-        yield fake
 
 
 async def test_replicas_ticking_in_the_same_minute_post_one_digest(
