@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from pydantic import ValidationError
 
 from bot.slack.render import ids
-from bot.slack.render.ids import ButtonValue, ModalMetadata, PackageChoice, RejectMetadata
+from bot.slack.render.ids import ButtonValue, ModalMetadata, RejectMetadata
 
 
-def test_action_and_callback_ids_are_the_agreed_dotted_constants() -> None:
-    assert (ids.REQUEST_APPROVE, ids.REQUEST_REJECT, ids.REQUEST_WITHDRAW) == (
-        "request.approve",
-        "request.reject",
-        "request.withdraw",
-    )
-    assert (ids.MODAL_ITEMS, ids.MODAL_REASON, ids.MODAL_PACKAGE_CHOICE) == (
-        "modal.items",
-        "modal.reason",
-        "modal.package_choice",
-    )
-    assert (ids.MODAL_JUSTIFICATION, ids.MODAL_ORDER_ID) == ("modal.justification", "modal.order_id")
-    assert (ids.REQUEST_MODAL, ids.REJECT_MODAL) == ("request_modal", "reject_modal")
+def test_action_ids_are_distinct_dotted_names_and_callback_ids_are_distinct() -> None:
+    actions = [
+        ids.REQUEST_APPROVE,
+        ids.REQUEST_REJECT,
+        ids.REQUEST_WITHDRAW,
+        ids.MODAL_ITEMS,
+        ids.MODAL_REASON,
+        ids.MODAL_PACKAGE_CHOICE,
+        ids.MODAL_JUSTIFICATION,
+        ids.MODAL_ORDER_ID,
+        ids.REJECT_REASON,
+    ]
+    callbacks = [ids.REQUEST_MODAL, ids.BULK_MODAL, ids.REJECT_MODAL]
+    assert len(set(actions)) == len(actions)
+    assert all(re.fullmatch(r"[a-z]+\.[a-z_]+", action) for action in actions)
+    assert len(set(callbacks)) == len(callbacks)
 
 
 def test_block_ids_are_distinct() -> None:
@@ -37,10 +41,6 @@ def test_block_ids_are_distinct() -> None:
         ids.REQUEST_ACTIONS_BLOCK,
     ]
     assert len(set(blocks)) == len(blocks)
-
-
-def test_package_choice_values() -> None:
-    assert [c.value for c in PackageChoice] == ["repack_first", "whole_package"]
 
 
 def test_button_value_round_trips_as_compact_json() -> None:
