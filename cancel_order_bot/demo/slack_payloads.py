@@ -15,7 +15,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypedDict, Unpack
 
 from pydantic import SecretStr
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -27,6 +27,7 @@ __all__ = [
     "STALE_AFTER_SECONDS",
     "UNSET_RESPONSE_URL",
     "Action",
+    "ChannelClick",
     "Delivery",
     "SignatureMode",
     "SignedRequest",
@@ -70,6 +71,17 @@ class Delivery:
 
 
 _DEFAULT_DELIVERY = Delivery()
+
+
+class ChannelClick(TypedDict, total=False):
+    """The optional parts of a click in a channel: names, input state, trigger, response URL and how it arrives."""
+
+    channel_name: str | None
+    user_name: str | None
+    state_values: Mapping[str, Mapping[str, Any]] | None
+    trigger_id: str | None
+    response_url: str | None
+    delivery: Delivery
 
 
 def _plain_text(text: str) -> Json:
@@ -268,30 +280,10 @@ class SlackRequests:
         user_id: str,
         channel_id: str,
         message: Mapping[str, Any],
-        channel_name: str | None = None,
-        user_name: str | None = None,
-        state_values: Mapping[str, Mapping[str, Any]] | None = None,
-        trigger_id: str | None = None,
-        response_url: str | None = None,
-        delivery: Delivery = _DEFAULT_DELIVERY,
+        **click: Unpack[ChannelClick],
     ) -> SignedRequest:
         """Return a signed block_actions from a channel message (``message`` as Slack stores it, with ``ts``)."""
-        action_ts = self._action_ts()
-        payload = self._interaction_base("block_actions", user_id, user_name, trigger_id)
-        payload.update(
-            container={
-                "type": "message",
-                "message_ts": message["ts"],
-                "channel_id": channel_id,
-                "is_ephemeral": False,
-            },
-            channel={"id": channel_id, "name": channel_name or channel_id.lower()},
-            message=dict(message),
-            state={"values": _values(state_values)},
-            response_url=response_url or UNSET_RESPONSE_URL,
-            actions=[a.to_payload(action_ts) for a in actions],
-        )
-        return self._interactive(payload, delivery)
+        return self._channel_block_actions(actions, user_id, channel_id, str(message["ts"]), message, click)
 
     def block_actions_from_ephemeral(
         self,
@@ -300,24 +292,32 @@ class SlackRequests:
         user_id: str,
         channel_id: str,
         message_ts: str,
-        channel_name: str | None = None,
-        user_name: str | None = None,
-        state_values: Mapping[str, Mapping[str, Any]] | None = None,
-        trigger_id: str | None = None,
-        response_url: str | None = None,
-        delivery: Delivery = _DEFAULT_DELIVERY,
+        **click: Unpack[ChannelClick],
     ) -> SignedRequest:
         """Return a signed block_actions from an ephemeral message: ``is_ephemeral`` and no ``message`` object."""
+        return self._channel_block_actions(actions, user_id, channel_id, message_ts, None, click)
+
+    def _channel_block_actions(
+        self,
+        actions: Sequence[Action],
+        user_id: str,
+        channel_id: str,
+        message_ts: str,
+        message: Mapping[str, Any] | None,
+        click: ChannelClick,
+    ) -> SignedRequest:
         action_ts = self._action_ts()
-        payload = self._interaction_base("block_actions", user_id, user_name, trigger_id)
+        payload = self._interaction_base("block_actions", user_id, click.get("user_name"), click.get("trigger_id"))
+        container = {"type": "message", "message_ts": message_ts, "channel_id": channel_id}
         payload.update(
-            container={"type": "message", "message_ts": message_ts, "channel_id": channel_id, "is_ephemeral": True},
-            channel={"id": channel_id, "name": channel_name or channel_id.lower()},
-            state={"values": _values(state_values)},
-            response_url=response_url or UNSET_RESPONSE_URL,
+            container={**container, "is_ephemeral": message is None},
+            channel={"id": channel_id, "name": click.get("channel_name") or channel_id.lower()},
+            **({} if message is None else {"message": dict(message)}),
+            state={"values": _values(click.get("state_values"))},
+            response_url=click.get("response_url") or UNSET_RESPONSE_URL,
             actions=[a.to_payload(action_ts) for a in actions],
         )
-        return self._interactive(payload, delivery)
+        return self._interactive(payload, click.get("delivery", _DEFAULT_DELIVERY))
 
     def block_actions_from_view(
         self,

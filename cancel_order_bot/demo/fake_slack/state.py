@@ -219,6 +219,17 @@ class SlackState:
     def _find_message(channel: _Channel, ts: str) -> Json | None:
         return channel.by_ts.get(ts)
 
+    def _own_message(self, channel: str, ts: str, *, refusal: str) -> tuple[_Channel, Json]:
+        """The bot's own message ``ts`` in a channel it may write to; ``refusal`` when it is someone else's."""
+        self._require_scope("chat:write")
+        target = self._check_writable(self._channel(channel))
+        message = self._find_message(target, ts)
+        if message is None:
+            raise SlackError("message_not_found")
+        if message.get("bot_id") != self.workspace.bot_id:
+            raise SlackError(refusal)
+        return target, message
+
     # ----- auth ---------------------------------------------------------------------------------------------
 
     def token_is_valid(self, token: str | None) -> bool:
@@ -335,13 +346,7 @@ class SlackState:
         metadata: Mapping[str, Any] | None,
     ) -> Json:
         """Answer chat.update: only the bot's own, still existing messages; omitted blocks are kept."""
-        self._require_scope("chat:write")
-        target = self._check_writable(self._channel(channel))
-        message = self._find_message(target, ts)
-        if message is None:
-            raise SlackError("message_not_found")
-        if message.get("bot_id") != self.workspace.bot_id:
-            raise SlackError("cant_update_message")
+        target, message = self._own_message(channel, ts, refusal="cant_update_message")
         self._check_content(text, blocks, attachments, needs_content=False)
         if text is not None:
             message["text"] = text
@@ -363,13 +368,7 @@ class SlackState:
 
     def delete_message_as_bot(self, *, channel: str, ts: str) -> Json:
         """Answer chat.delete: the bot may delete only its own messages."""
-        self._require_scope("chat:write")
-        target = self._check_writable(self._channel(channel))
-        message = self._find_message(target, ts)
-        if message is None:
-            raise SlackError("message_not_found")
-        if message.get("bot_id") != self.workspace.bot_id:
-            raise SlackError("cant_delete_message")
+        target, _ = self._own_message(channel, ts, refusal="cant_delete_message")
         self.remove_message(channel, ts)
         return {"ok": True, "channel": target.id, "ts": ts}
 
