@@ -30,34 +30,23 @@ def test_retry_after_from_message(message: str | None, expected: float) -> None:
     assert retry_after_from_message(message) == expected
 
 
-@pytest.mark.parametrize(
-    "error_class",
-    [
-        LazadaTransportError,
-        LazadaRateLimitedError,
-        LazadaAuthError,
-        LazadaBusinessError,
-        LazadaServerError,
-        LazadaDecodeError,
-    ],
+_ERRORS: tuple[type[LazadaError], ...] = (
+    LazadaTransportError,
+    LazadaRateLimitedError,
+    LazadaAuthError,
+    LazadaBusinessError,
+    LazadaServerError,
+    LazadaDecodeError,
 )
+
+
+@pytest.mark.parametrize("error_class", _ERRORS)
 def test_errors_share_the_base(error_class: type[LazadaError]) -> None:
     assert issubclass(error_class, LazadaError)
 
 
 def test_errors_say_which_are_retryable() -> None:
-    retryable = {
-        cls.__name__
-        for cls in (
-            LazadaTransportError,
-            LazadaRateLimitedError,
-            LazadaAuthError,
-            LazadaBusinessError,
-            LazadaServerError,
-            LazadaDecodeError,
-        )
-        if cls.retryable
-    }
+    retryable = {cls.__name__ for cls in _ERRORS if cls.retryable}
 
     assert retryable == {"LazadaTransportError", "LazadaRateLimitedError", "LazadaServerError"}
 
