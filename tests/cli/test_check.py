@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import structlog
 import yaml
 from pydantic import SecretStr
 
@@ -46,24 +44,6 @@ ALL_NAMES = [
     "approver U0CAROL",
     "lazada store main",
 ]
-
-
-# The third-party loggers `configure_logging` turns down.
-_QUIETED_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "apscheduler.executors.default")
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """The command configures logging for a process; give the next test the configuration it found."""
-    root = logging.getLogger()
-    handlers = list(root.handlers)
-    loggers = [root, *(logging.getLogger(name) for name in _QUIETED_LOGGERS)]
-    levels = [logger.level for logger in loggers]
-    yield
-    root.handlers[:] = handlers
-    for logger, level in zip(loggers, levels, strict=True):
-        logger.setLevel(level)
-    structlog.reset_defaults()
 
 
 @dataclass

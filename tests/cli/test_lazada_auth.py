@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import structlog
 from pydantic import SecretStr
 
 from bot.lazada.tokens import StoredTokens
@@ -30,24 +28,6 @@ from cancel_order_bot.sandbox import (
 from cancel_order_bot.sandbox.world import ACCESS_TOKEN_LIFETIME, REFRESH_TOKEN_LIFETIME
 
 REDIRECT_URI = "https://ops.example.com/lazada/callback"
-
-
-# The third-party loggers `configure_logging` turns down.
-_QUIETED_LOGGERS = ("httpx", "httpcore", "aiohttp.access", "apscheduler.executors.default")
-
-
-@pytest.fixture(autouse=True)
-def _restore_logging() -> Iterator[None]:
-    """The command configures logging for a process; give the next test the configuration it found."""
-    root = logging.getLogger()
-    handlers = list(root.handlers)
-    loggers = [root, *(logging.getLogger(name) for name in _QUIETED_LOGGERS)]
-    levels = [logger.level for logger in loggers]
-    yield
-    root.handlers[:] = handlers
-    for logger, level in zip(loggers, levels, strict=True):
-        logger.setLevel(level)
-    structlog.reset_defaults()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -23,22 +22,6 @@ VALIDATE = "/order/reverse/cancel/validate"
 CREATE = "/order/reverse/cancel/create"
 REPACK = "/order/package/repack"
 SG_REASONS = {option.reason_name: option.reason_id for option in REASON_OPTIONS["sg"]}
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def world(clock: ManualClock) -> SandboxWorld:
-    return SandboxWorld(now=clock)
-
-
-@pytest.fixture
-async def caller(world: SandboxWorld) -> AsyncIterator[SandboxCaller]:
-    async with httpx.AsyncClient(transport=SandboxTransport(world), base_url=SANDBOX_BASE_URL) as http:
-        yield SandboxCaller(http, world)
 
 
 def _ids(*item_ids: int) -> str:

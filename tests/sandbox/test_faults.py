@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -12,11 +11,9 @@ import pytest
 
 from cancel_order_bot.sandbox import (
     REASON_OPTIONS,
-    SANDBOX_BASE_URL,
     FaultKind,
     ItemSpec,
     Order,
-    SandboxTransport,
     SandboxWorld,
 )
 from tests.sandbox.support import ManualClock, SandboxCaller, signed_params
@@ -24,27 +21,6 @@ from tests.sandbox.support import ManualClock, SandboxCaller, signed_params
 CREATE = "/order/reverse/cancel/create"
 VALIDATE = "/order/reverse/cancel/validate"
 OUT_OF_STOCK = next(option.reason_id for option in REASON_OPTIONS["sg"] if option.reason_name == "Out of Stock")
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def world(clock: ManualClock) -> SandboxWorld:
-    return SandboxWorld(now=clock)
-
-
-@pytest.fixture
-async def http(world: SandboxWorld) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=SandboxTransport(world), base_url=SANDBOX_BASE_URL) as client:
-        yield client
-
-
-@pytest.fixture
-def caller(http: httpx.AsyncClient, world: SandboxWorld) -> SandboxCaller:
-    return SandboxCaller(http, world)
 
 
 @pytest.fixture

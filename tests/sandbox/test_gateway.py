@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -25,27 +25,6 @@ ILLEGAL_TOKEN = {
     "code": "IllegalAccessToken",
     "message": "The specified access token is invalid or expired",
 }
-
-
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def world(clock: ManualClock) -> SandboxWorld:
-    return SandboxWorld(now=clock)
-
-
-@pytest.fixture
-async def http(world: SandboxWorld) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(transport=SandboxTransport(world), base_url=SANDBOX_BASE_URL) as client:
-        yield client
-
-
-@pytest.fixture
-def caller(http: httpx.AsyncClient, world: SandboxWorld) -> SandboxCaller:
-    return SandboxCaller(http, world)
 
 
 def _params(world: SandboxWorld, path: str, **extra: str) -> dict[str, str]:

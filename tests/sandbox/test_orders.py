@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
 import pytest
 
-from cancel_order_bot.sandbox import SANDBOX_BASE_URL, ItemSpec, Order, SandboxTransport, SandboxWorld
+from cancel_order_bot.sandbox import ItemSpec, Order, SandboxWorld
 from tests.sandbox.support import ManualClock, SandboxCaller
 
 SGT = ZoneInfo("Asia/Singapore")
@@ -20,17 +18,6 @@ START = datetime(2026, 11, 1, 0, 0, tzinfo=SGT)
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2026, 11, 20, 2, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-def world(clock: ManualClock) -> SandboxWorld:
-    return SandboxWorld(now=clock)
-
-
-@pytest.fixture
-async def caller(world: SandboxWorld) -> AsyncIterator[SandboxCaller]:
-    async with httpx.AsyncClient(transport=SandboxTransport(world), base_url=SANDBOX_BASE_URL) as http:
-        yield SandboxCaller(http, world)
 
 
 @pytest.fixture
