@@ -81,7 +81,7 @@ async def test_changing_the_selection_asks_lazada_again(bot: Harness, showcase: 
     await bot.send(bot.payloads.block_actions_from_view([action], user_id=ALICE, view=form))
     await bot.settle()
     assert len(bot.slack.calls_to("views.update")) == updates + 1
-    assert "also holds items you did not select" in str(bot.open_modal(ALICE)["blocks"])
+    assert "also holds an item you did not select" in str(bot.open_modal(ALICE)["blocks"])
 
 
 async def test_a_selection_by_someone_else_is_ignored(bot: Harness, showcase: Showcase) -> None:

@@ -156,6 +156,7 @@ def test_shared_packages_get_one_repack_choice_for_the_whole_request() -> None:
     assert [o["value"] for o in choice["element"]["options"]] == ["repack_first", "whole_package"]
     assert choice["element"]["initial_option"]["value"] == "repack_first"
     assert "Phone Case" in view_text(view)
+    assert "package FP1, also holds an item that is not in the request: Phone Case" in view_text(view)
 
 
 def test_nothing_to_submit_carries_no_metadata_and_says_why() -> None:

@@ -175,7 +175,7 @@ def test_request_modal_offers_repack_or_whole_package_for_a_package_conflict() -
     assert radios["options"][0]["text"]["text"] == "Repack first (cancel only the selected items)"
     assert radios["options"][1]["text"]["text"] == "Cancel the whole package (also cancels 2 more items)"
     assert "Cotton T-shirt 2" in radios["options"][1]["description"]["text"]
-    assert "Package PKG1* also holds items you did not select: Cotton T-shirt 2" in view_text(view)
+    assert "Package PKG1* also holds 2 items you did not select: Cotton T-shirt 2" in view_text(view)
 
 
 def test_request_modal_has_no_package_choice_without_a_conflict() -> None:
@@ -305,3 +305,11 @@ def test_request_modal_groups_more_than_a_hundred_reasons() -> None:
     assert block is not None
     groups = block["element"]["option_groups"]
     assert [o["value"] for g in groups for o in g["options"]] == [str(n) for n in range(150)]
+
+
+def test_request_modal_says_an_item_when_one_item_shares_the_package() -> None:
+    items = (item(1, "packed"), item(2, "packed"))
+    conflicts = (PackageConflict(package_id="PKG1", selected=items[:1], others=items[1:]),)
+    text = view_text(_request(items=items, selected_ids=("900001",), package_conflicts=conflicts))
+    assert "*Package PKG1* also holds an item you did not select: Cotton T-shirt 2" in text
+    assert "(also cancels 1 more item)" in text

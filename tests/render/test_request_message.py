@@ -209,3 +209,16 @@ def test_fallback_text_names_request_state_and_order() -> None:
         "Cancellation request CR-7K2Q9 (waiting for approval): 2 items of order 123456789 in SG Main, "
         "reason Out of Stock"
     )
+
+
+@pytest.mark.parametrize(
+    ("siblings", "sentence"),
+    [
+        (1, "Lazada cancels 1 item that was not selected, because it shares a package with the selected ones"),
+        (2, "Lazada cancels 2 items that were not selected, because they share a package with the selected ones"),
+    ],
+)
+def test_the_also_cancelled_sentence_agrees_with_the_count(siblings: int, sentence: str) -> None:
+    others = tuple(item(7 + n, "packed") for n in range(siblings))
+    text = _text(check_message(render_request_message(card(orders=(order_line("123", siblings=others),)), now=NOW)))
+    assert sentence in text

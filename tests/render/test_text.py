@@ -14,6 +14,7 @@ from slack_sdk.models.views import View
 
 from bot.slack.render.text import (
     Message,
+    agree,
     check_view,
     escape,
     group,
@@ -263,3 +264,8 @@ def test_check_view_allows_at_most_a_hundred_blocks() -> None:
     check_view(View(type="home", blocks=[DividerBlock() for _ in range(100)]))
     with pytest.raises(ValueError, match="101 blocks"):
         check_view(View(type="home", blocks=[DividerBlock() for _ in range(101)]))
+
+
+@pytest.mark.parametrize(("count", "word"), [(0, "are"), (1, "is"), (2, "are"), (50, "are")])
+def test_agree_picks_the_word_for_the_count(count: int, word: str) -> None:
+    assert agree(count, "is", "are") == word

@@ -106,7 +106,8 @@ def _left_out(draft: BulkDraft) -> list[Block]:
 def _package_warning(draft: BulkDraft) -> list[Block]:
     lines = [
         f"📦 *{text.escape(text.oneline(order_id))}*, package {text.escape(text.oneline(c.package_id))}, also holds "
-        f"items that are not in the request: {text.item_names(c.others, shown=5)}."
+        f"{text.agree(len(c.others), 'an item that is', f'{len(c.others)} items that are')} not in the request: "
+        f"{text.item_names(c.others, shown=5)}."
         for order_id, c in draft.package_conflicts
     ]
     if lines:

@@ -47,6 +47,7 @@ from bot.slack.render.ids import (
 from bot.slack.render.text import (
     HEADER_LIMIT,
     OPTION_TEXT_LIMIT,
+    agree,
     escape,
     item_names,
     item_text,
@@ -286,7 +287,8 @@ def _listing(title: str, items: Sequence[Item]) -> list[Block]:
 
 def _package_warning(conflicts: Sequence[PackageConflict]) -> list[Block]:
     lines = [
-        f"📦 *Package {escape(oneline(c.package_id))}* also holds items you did not select: {item_names(c.others)}. "
+        f"📦 *Package {escape(oneline(c.package_id))}* also holds "
+        f"{agree(len(c.others), 'an item', f'{len(c.others)} items')} you did not select: {item_names(c.others)}. "
         "Lazada cancels the whole package unless it is repacked first."
         for c in conflicts
     ]

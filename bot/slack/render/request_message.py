@@ -33,6 +33,7 @@ from bot.slack.render.text import (
     HEADER_LIMIT,
     MESSAGE_BLOCK_LIMIT,
     Message,
+    agree,
     escape,
     item_names,
     item_text,
@@ -261,12 +262,14 @@ def _siblings(card: RequestCard) -> list[Block]:
         return [
             section(
                 f"📦 *Will repack first:* the {plural(count, 'other item')} sharing a package with the selected ones "
-                "are repacked before the cancellation, so they stay in the order."
+                f"{agree(count, 'is', 'are')} repacked before the cancellation, so "
+                f"{agree(count, 'it stays', 'they stay')} in the order."
             )
         ]
     title = (
-        f"⚠️ *Also cancelled — same package:* Lazada cancels {plural(count, 'item')} that were not selected, "
-        "because they share a package with the selected ones:"
+        f"⚠️ *Also cancelled — same package:* Lazada cancels {plural(count, 'item')} that "
+        f"{agree(count, 'was not selected, because it shares', 'were not selected, because they share')} a package "
+        "with the selected ones:"
     )
     if len(with_siblings) == 1:
         lines = [title, f"• {item_names(with_siblings[0].siblings)}"]

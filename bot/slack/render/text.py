@@ -37,6 +37,7 @@ __all__ = [
     "SECTION_TEXT_LIMIT",
     "VIEW_BLOCK_LIMIT",
     "Message",
+    "agree",
     "check_blocks",
     "check_view",
     "escape",
@@ -264,6 +265,11 @@ def joined(values: Sequence[str], shown: int = 20) -> str:
 def plural(count: int, noun: str) -> str:
     """``1 item``, ``2 items``."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def agree(count: int, one: str, many: str) -> str:
+    """The word that agrees with ``count``: ``agree(1, "is", "are")`` is ``is``, ``agree(2, "it", "they")`` ``they``."""
+    return one if count == 1 else many
 
 
 def tip_icon(tip_type: str | None) -> str:
