@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 import textwrap
 import time
@@ -16,6 +17,7 @@ from bot.slack.render import ids
 from bot.store.db import default_sqlite_url
 from cancel_order_bot.demo.blocks_text import as_seen, blocks_to_text, view_to_text
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
+from cancel_order_bot.demo.slack_payloads import Action
 from cancel_order_bot.sandbox import SandboxWorld, generate_history
 from cancel_order_bot.sandbox.showcase import SHOWCASE, add_showcase_orders
 
@@ -40,6 +42,18 @@ def _indent(text: str, prefix: str = "    │ ") -> str:
     return textwrap.indent(text, prefix, lambda _: True)
 
 
+def _shown_params(params: Mapping[str, str]) -> dict[str, str]:
+    """A call's parameters as the transcript shows them: the repack request's JSON becomes the package ids."""
+    shown = dict(params)
+    if "rePackReq" in shown:
+        try:
+            packages = json.loads(shown.pop("rePackReq")).get("packages") or []
+            shown["packages"] = ",".join(str(p.get("package_id")) for p in packages)
+        except (ValueError, AttributeError):
+            shown["packages"] = "?"
+    return shown
+
+
 class _Transcript:
     """Prints the story: headings, what people do, what Slack shows, and the Lazada calls in between."""
 
@@ -62,7 +76,7 @@ class _Transcript:
         calls = self.bot.world.calls[self.seen_calls :]
         self.seen_calls += len(calls)
         for call in calls:
-            shown = ", ".join(f"{k}={v}" for k, v in call.params.items() if k not in {"rePackReq"})
+            shown = ", ".join(f"{k}={v}" for k, v in _shown_params(call.params).items())
             outcome = "ok" if call.code == "0" else f"error {call.code}"
             self.write(f"  lazada  GET {call.path} ({shown}) → {outcome}")
 
@@ -82,6 +96,13 @@ async def _story(bot: Harness, t: _Transcript) -> None:
     order = SHOWCASE.packed
     mouse, cable, _case = world.order_items(order)
 
+    t.heading("0. The bot has read the store's orders, as it does every morning for the digest")
+    stats = await bot.services.digest.sync("main")
+    calls = ", ".join(f"{count} × {path}" for path, count in sorted(stats.calls.items()))
+    t.write(f"  lazada  read the store's last {len(world.orders_by_created())} orders with {calls}")
+    t.write("  bot     so the form and the approval card can show the cancellation rate now and after")
+    t.seen_calls = len(world.calls)
+
     t.heading(f"1. Alice asks to cancel the Wireless Mouse of order {order} (packed with a USB-C cable)")
     t.says(ALICE, f"/cancel-order {order}")
     started = time.perf_counter()
@@ -93,8 +114,15 @@ async def _story(bot: Harness, t: _Transcript) -> None:
     t.lazada()
     modal = bot.open_modal(ALICE)
     t.shows("Slack shows alice a form:", as_seen(view_to_text(modal, NAMES)))
+    t.says(ALICE, f"unticks {cable.name}")
+    untick = Action.checkboxes(ids.MODAL_ITEMS, [str(mouse.order_item_id)], block_id=ids.ITEMS_BLOCK)
+    await bot.send(bot.payloads.block_actions_from_view([untick], user_id=ALICE, view=modal))
+    await bot.settle()
+    t.lazada()
+    modal = bot.open_modal(ALICE)
+    t.shows("the form now asks about the shared package:", as_seen(view_to_text(modal, NAMES)))
 
-    t.heading("2. Alice keeps only the mouse, picks “Out of Stock”, asks to repack first, and submits")
+    t.heading("2. Alice keeps “Repack first”, picks “Out of Stock”, explains, and submits")
     await bot.submit(
         ALICE,
         modal,
@@ -145,7 +173,7 @@ async def _digest(bot: Harness, t: _Transcript, workdir: Path) -> Path:
     bot.clock.advance(timedelta(minutes=1))
     stats = await bot.services.digest.sync("main")
     calls = ", ".join(f"{count} × {path}" for path, count in sorted(stats.calls.items()))
-    t.write(f"  lazada  read the store's last {len(bot.world.orders_by_created())} orders with {calls}")
+    t.write(f"  lazada  read the orders updated since step 0 with {calls}")
     t.seen_calls = len(bot.world.calls)
     report = await bot.services.digest.report("main")
     posted = await bot.services.digest.post("main", report)

@@ -47,6 +47,43 @@ def test_the_transcript_reads_like_slack_without_mrkdwn_marks(transcript: str) -
     assert "Lazada says:" in transcript
 
 
+def _step(transcript: str, heading: str) -> str:
+    return transcript.split(heading)[1].split("━━")[0]
+
+
+def test_the_repack_choice_is_in_the_form_once_the_sibling_is_unticked(transcript: str) -> None:
+    step = _step(transcript, "1. Alice asks to cancel")
+    first, updated = step.split("alice> unticks USB-C Cable 1 m")
+    assert "Shared package" not in first, "with both items ticked nothing is left behind in the package"
+    assert "GET /order/reverse/cancel/validate" in updated, "the new selection is checked with Lazada"
+    assert "also holds an item you did not select: USB-C Cable 1 m" in updated
+    assert "Shared package:\n    │     [x] Repack first (cancel only the selected items)" in updated
+    assert "[ ] Cancel the whole package (also cancels 1 more item)" in updated
+
+
+def test_repacking_is_announced_then_reported_with_its_package(transcript: str) -> None:
+    posted = _step(transcript, "2. Alice keeps “Repack first”")
+    assert (
+        "Repack first: the 1 other item sharing a package with the selected ones is repacked before the "
+        "cancellation, so it stays in the order."
+    ) in posted
+    assert "• package FP" in posted
+    package = re.search(r"• package (FP\d+): USB-C Cable 1 m", posted)
+    assert package is not None
+    approved = _step(transcript, "4. Bob, an approver, approves")
+    assert f"GET /order/package/repack (packages={package.group(1)}) → ok" in approved
+    assert "Repacked first, then cancelled: the 1 other item sharing a package with the cancelled ones was" in approved
+    assert f"• package {package.group(1)}: USB-C Cable 1 m" in approved
+    assert "Will repack" not in transcript
+    assert "are repacked" not in transcript
+
+
+def test_the_form_and_the_card_show_the_rate_now_and_after(transcript: str) -> None:
+    rate = re.compile(r"Seller-fault cancellation rate: \d+\.\d\d% now → \d+\.\d\d% after this cancellation")
+    assert len(rate.findall(_step(transcript, "1. Alice asks to cancel"))) == 2, "both forms show it"
+    assert rate.search(_step(transcript, "2. Alice keeps “Repack first”")), "the approval card shows it"
+
+
 def test_self_approval_is_refused(transcript: str) -> None:
     step = transcript.split("3. Alice tries to approve her own request")[1].split("━━")[0]
     assert "can't approve your own request" in step

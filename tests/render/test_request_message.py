@@ -146,7 +146,7 @@ def test_siblings_are_announced_unless_repacking_first() -> None:
     assert "Also cancelled — same package" in cancels
     assert "Blue mug" in cancels
     repack = _text(check_message(render_request_message(card(orders=lines, repack_first=True), now=NOW)))
-    assert "Will repack first" in repack
+    assert "Repack first:" in repack
     assert "Also cancelled" not in repack
 
 
@@ -222,3 +222,48 @@ def test_the_also_cancelled_sentence_agrees_with_the_count(siblings: int, senten
     others = tuple(item(7 + n, "packed") for n in range(siblings))
     text = _text(check_message(render_request_message(card(orders=(order_line("123", siblings=others),)), now=NOW)))
     assert sentence in text
+
+
+def test_repack_first_names_the_packages_and_says_what_was_done_once_cancelled() -> None:
+    sibling = item(7, "packed", name="Blue mug", package="FP0001")
+    lines = (order_line("123", siblings=(sibling,)),)
+    pending = _text(check_message(render_request_message(card(orders=lines, repack_first=True), now=NOW)))
+    assert (
+        "*Repack first:* the 1 other item sharing a package with the selected ones is repacked before the "
+        "cancellation, so it stays in the order."
+    ) in pending
+    assert "• package FP0001: Blue mug (TSHIRT_RED_7)" in pending
+    executed = card(
+        RequestStatus.EXECUTED,
+        orders=(order_line("123", siblings=(sibling,), status=OrderStatus.EXECUTED),),
+        repack_first=True,
+        approver_ids=("U0APP",),
+    )
+    done = _text(check_message(render_request_message(executed, now=NOW)))
+    assert "*Repacked first, then cancelled:* the 1 other item sharing a package with the cancelled ones was" in done
+    assert "• package FP0001: Blue mug" in done
+    assert "Repack first:" not in done
+
+
+def test_repack_first_over_several_orders_names_each_orders_packages() -> None:
+    lines = (
+        order_line("111", siblings=(item(7, "packed", package="FP1"), item(8, "packed", package="FP2"))),
+        order_line("222", siblings=(item(9, "packed", package="FP3"),)),
+    )
+    text = _text(check_message(render_request_message(card(orders=lines, repack_first=True), now=NOW)))
+    assert "the 3 other items sharing a package with the selected ones are repacked" in text
+    assert "• *111*, packages FP1, FP2:" in text
+    assert "• *222*, package FP3:" in text
+
+
+def test_repack_first_on_a_request_that_never_ran_says_it_was_only_asked() -> None:
+    lines = (order_line("123", siblings=(item(7, "packed"),)),)
+    text = _text(
+        check_message(
+            render_request_message(
+                decided_card(RequestStatus.REJECTED).model_copy(update={"orders": lines, "repack_first": True}), now=NOW
+            )
+        )
+    )
+    assert "*Repack first* was asked for the 1 other item" in text
+    assert "Repacked" not in text

@@ -253,19 +253,47 @@ def _single_outcome(order: OrderLine) -> list[Block]:
     return blocks
 
 
+def _packages(order: OrderLine) -> str:
+    ids = list(dict.fromkeys(i.package_id for i in order.siblings if i.package_id))
+    return f"{agree(len(ids), 'package', 'packages')} {joined(ids)}"
+
+
+def _repack_lines(card: RequestCard, orders: Sequence[OrderLine]) -> list[str]:
+    """What repacking first does (or, once cancelled, did) to the packages, naming them and the items kept."""
+    count = sum(len(o.siblings) for o in orders)
+    if card.status is RequestStatus.EXECUTED:
+        title = (
+            f"📦 *Repacked first, then cancelled:* the {plural(count, 'other item')} sharing a package with the "
+            f"cancelled ones {agree(count, 'was', 'were')} repacked before the cancellation, so "
+            f"{agree(count, 'it stays', 'they stay')} "
+            "in the order."
+        )
+    elif card.status in _ACTIVE:
+        title = (
+            f"📦 *Repack first:* the {plural(count, 'other item')} sharing a package with the selected ones "
+            f"{agree(count, 'is', 'are')} repacked before the cancellation, so {agree(count, 'it stays', 'they stay')} "
+            "in the order."
+        )
+    else:
+        title = (
+            f"📦 *Repack first* was asked for the {plural(count, 'other item')} sharing a package with the selected "
+            "ones."
+        )
+    if len(orders) == 1:
+        return [title, f"• {_packages(orders[0])}: {item_names(orders[0].siblings)}"]
+    return [
+        title,
+        *(f"• *{escape(oneline(o.order_id))}*, {_packages(o)}: {item_names(o.siblings, shown=5)}" for o in orders),
+    ]
+
+
 def _siblings(card: RequestCard) -> list[Block]:
     with_siblings = [o for o in card.orders if o.siblings]
     if not with_siblings:
         return []
     count = sum(len(o.siblings) for o in with_siblings)
     if card.repack_first:
-        return [
-            section(
-                f"📦 *Will repack first:* the {plural(count, 'other item')} sharing a package with the selected ones "
-                f"{agree(count, 'is', 'are')} repacked before the cancellation, so "
-                f"{agree(count, 'it stays', 'they stay')} in the order."
-            )
-        ]
+        return [section(t) for t in pack_lines(_repack_lines(card, with_siblings), _SIBLING_BLOCKS, noun="more orders")]
     title = (
         f"⚠️ *Also cancelled — same package:* Lazada cancels {plural(count, 'item')} that "
         f"{agree(count, 'was not selected, because it shares', 'were not selected, because they share')} a package "
