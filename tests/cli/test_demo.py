@@ -84,6 +84,20 @@ def test_the_form_and_the_card_show_the_rate_now_and_after(transcript: str) -> N
     assert rate.search(_step(transcript, "2. Alice keeps “Repack first”")), "the approval card shows it"
 
 
+def _shown_messages(transcript: str) -> list[str]:
+    """Each message or form the transcript shows, as its lines of ``│`` text."""
+    return [m for m in re.split(r"\n(?!    │)", transcript) if "    │" in m]
+
+
+def test_lazada_says_once_per_message(transcript: str) -> None:
+    shown = _shown_messages(transcript)
+    assert len(shown) >= 8
+    assert [m for m in shown if m.count("Lazada says") > 1] == []
+    card = _step(transcript, "4. Bob, an approver, approves").split("in the thread:")[0]
+    assert "Lazada says: The order has been cancelled" in card
+    assert "SKU stock may be set to 0∗ after cancellation" not in card
+
+
 def test_self_approval_is_refused(transcript: str) -> None:
     step = transcript.split("3. Alice tries to approve her own request")[1].split("━━")[0]
     assert "can't approve your own request" in step

@@ -267,3 +267,25 @@ def test_repack_first_on_a_request_that_never_ran_says_it_was_only_asked() -> No
     )
     assert "*Repack first* was asked for the 1 other item" in text
     assert "Repacked" not in text
+
+
+@pytest.mark.parametrize("orders", [1, 3])
+@pytest.mark.parametrize("status", list(RequestStatus))
+def test_lazada_says_is_shown_once_per_message(status: RequestStatus, orders: int) -> None:
+    text = _text(check_message(render_request_message(decided_card(status, orders=orders), now=NOW)))
+    assert text.count("Lazada says") == 1
+
+
+def test_lazadas_answer_to_the_cancellation_stands_for_what_it_said_when_asked() -> None:
+    done = _text(check_message(render_request_message(decided_card(RequestStatus.EXECUTED), now=NOW)))
+    assert "*Lazada says:* The order has been cancelled" in done
+    assert "SKU stock may be set to 0 after cancellation" not in done
+    failed = _text(check_message(render_request_message(decided_card(RequestStatus.FAILED), now=NOW)))
+    assert "*Lazada says:* SKU stock may be set to 0 after cancellation" in failed, "no answer: the tip stays"
+
+
+def test_different_tips_per_order_are_listed_under_one_lazada_says() -> None:
+    lines = tuple(order_line(f"1000{n}", tip_content=f"Tip {n}") for n in range(3))
+    text = _text(check_message(render_request_message(card(orders=lines), now=NOW)))
+    assert text.count("Lazada says") == 1
+    assert all(f"Tip {n}" in text for n in range(3))

@@ -244,6 +244,11 @@ def _outcome_summary(card: RequestCard) -> str:
     return "*Outcome:* " + ", ".join(parts)
 
 
+def _answered(card: RequestCard) -> bool:
+    """Whether Lazada answered the cancellation itself: its answer then stands for what it said when asked."""
+    return card.status in _RAN and any(o.outcome_tip_content and o.outcome_tip_content.strip() for o in card.orders)
+
+
 def _single_outcome(order: OrderLine) -> list[Block]:
     blocks: list[Block] = []
     if order.outcome_tip_content:
@@ -423,7 +428,8 @@ def render_request_message(card: RequestCard, *, now: datetime) -> Message:
     if card.status in _ACTIVE or card.status is RequestStatus.EXECUTED:
         bottom += _stock_warning(card)
     bottom.append(section(f"*Justification*\n{escape(card.justification.strip())}"))
-    bottom += order_tips(card.orders)
+    if not _answered(card):
+        bottom += order_tips(card.orders)
     if card.status in _ACTIVE:
         bottom += _ready_to_ship(card)
         if card.rate is not None:
