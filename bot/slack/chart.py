@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
 from bot.digest.models import DigestReport
 
-__all__ = ["PNG_SIGNATURE", "chart_filename", "render_chart"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["PNG_SIGNATURE", "chart_figure", "chart_filename", "render_chart"]
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -21,10 +25,20 @@ def chart_filename(report: DigestReport) -> str:
 
 
 def render_chart(report: DigestReport) -> bytes:
-    """Draw the chart with matplotlib's Agg canvas (no pyplot, no global state) and return the PNG bytes.
+    """Draw the chart and return the PNG bytes.
 
-    CPU-bound: call it through ``asyncio.to_thread`` from async code. Only the store code (letters, digits,
-    ``-`` and ``_``) and numbers are drawn, so no user text can reach matplotlib's text parser.
+    CPU-bound: call it through ``asyncio.to_thread`` from async code.
+    """
+    buffer = io.BytesIO()
+    chart_figure(report).savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def chart_figure(report: DigestReport) -> Figure:
+    """The chart as a matplotlib figure on its own Agg canvas (no pyplot, no global state), laid out.
+
+    Only the store code (letters, digits, ``-`` and ``_``) and numbers are drawn, so no user text can reach
+    matplotlib's text parser.
     """
     # Imported here: matplotlib is slow to import and only the poster and the CLI draw charts.
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -51,8 +65,7 @@ def render_chart(report: DigestReport) -> bytes:
     axes.grid(True, axis="y", alpha=0.3)
     axes.set_title(f"Seller-fault cancellation rate (estimate), store {report.store_code}", fontsize=11)
     axes.set_ylabel("cancelled / ordered items")
-    axes.legend(loc="upper left", fontsize=8, frameon=False)
+    # Below the plot, in one row: inside it, a corner is wherever a threshold line happens to run.
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, fontsize=8, frameon=False)
     figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()
+    return figure
