@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from slack_sdk.models.blocks import DividerBlock
 from slack_sdk.models.views import View
 
+from bot.domain import Item
 from bot.slack.render.text import (
     Message,
     agree,
@@ -24,6 +25,7 @@ from bot.slack.render.text import (
     pack_lines,
     percent,
     plain,
+    ready_to_ship_text,
     relative,
     sandbox_banner,
     tip_icon,
@@ -269,3 +271,13 @@ def test_check_view_allows_at_most_a_hundred_blocks() -> None:
 @pytest.mark.parametrize(("count", "word"), [(0, "are"), (1, "is"), (2, "are"), (50, "are")])
 def test_agree_picks_the_word_for_the_count(count: int, word: str) -> None:
     assert agree(count, "is", "are") == word
+
+
+def test_ready_to_ship_text_speaks_of_one_parcel_per_package() -> None:
+    shirt = Item(order_item_id="1", name="Shirt", status="ready_to_ship", package_id="FP1")
+    same_parcel = ready_to_ship_text([shirt, shirt.model_copy(update={"order_item_id": "2", "name": "Socks"})])
+    assert same_parcel.endswith(
+        "Shirt, Socks. A courier pickup may already be arranged; make sure the parcel is not handed over."
+    )
+    two_parcels = ready_to_ship_text([shirt, shirt.model_copy(update={"order_item_id": "2", "package_id": "FP2"})])
+    assert two_parcels.endswith("make sure the parcels are not handed over.")

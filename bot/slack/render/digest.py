@@ -86,7 +86,7 @@ def _pipeline(report: DigestReport) -> str:
     return (
         f"*In the pipeline* — orders created {_span(pipeline)}, which Lazada has not counted yet\n"
         f"{plural(pipeline.cancelled_items, 'seller-fault cancelled item')} of {pipeline.ordered_items} ordered. "
-        f"Once they are counted the rate will be about *{percent(report.projected.rate)}* "
+        f"Once these orders are counted the rate will be about *{percent(report.projected.rate)}* "
         f"({_STATUS_ICONS[report.projected_status]} {report.projected_status.label}), if nothing else changes."
     )
 

@@ -29,11 +29,11 @@ from bot.slack.render.text import (
     OPTION_TEXT_LIMIT,
     check_view,
     escape,
-    item_names,
     joined,
     oneline,
     plain,
     rate_text,
+    ready_to_ship_text,
     section,
 )
 from bot.workflow.models import BulkDraft, OrderDraft, Reason
@@ -97,13 +97,7 @@ def request_warnings(draft: OrderDraft | BulkDraft, packages: Sequence[Block]) -
     blocks += packages
     ready = draft.ready_to_ship_selected
     if ready:
-        parcels = "the parcels are" if several else "the parcel is"
-        blocks.append(
-            section(
-                f"🚚 *Ready to ship:* {item_names(ready, shown=10 if several else 20)}. A courier pickup may already "
-                f"be arranged; make sure {parcels} not handed over."
-            )
-        )
+        blocks.append(section(ready_to_ship_text(ready, shown=10 if several else 20)))
     if draft.rate is not None:
         blocks.append(section(rate_text(draft.rate)))
     return blocks

@@ -44,6 +44,7 @@ from bot.slack.render.text import (
     plain,
     plural,
     rate_text,
+    ready_to_ship_text,
     section,
     tip_icon,
     tip_text,
@@ -361,12 +362,7 @@ def _ready_to_ship(card: RequestCard) -> list[Block]:
     ready = [i for o in card.orders for i in o.items if i.status == "ready_to_ship"]
     if not ready:
         return []
-    return [
-        section(
-            f"🚚 *Ready to ship:* {item_names(ready, shown=10)}. A courier pickup may already be arranged; "
-            "make sure the parcel is not handed over."
-        )
-    ]
+    return [section(ready_to_ship_text(ready, shown=10))]
 
 
 def render_request_actions(

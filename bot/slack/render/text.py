@@ -54,6 +54,7 @@ __all__ = [
     "plain",
     "plural",
     "rate_text",
+    "ready_to_ship_text",
     "relative",
     "sandbox_banner",
     "section",
@@ -270,6 +271,15 @@ def plural(count: int, noun: str) -> str:
 def agree(count: int, one: str, many: str) -> str:
     """The word that agrees with ``count``: ``agree(1, "is", "are")`` is ``is``, ``agree(2, "it", "they")`` ``they``."""
     return one if count == 1 else many
+
+
+def ready_to_ship_text(items: Sequence[Item], shown: int = 20) -> str:
+    """The warning for selected items that are ready to ship: a courier may come for their parcel(s)."""
+    parcels = len({i.package_id or i.order_item_id for i in items})
+    return (
+        f"🚚 *Ready to ship:* {item_names(items, shown)}. A courier pickup may already be arranged; "
+        f"make sure {agree(parcels, 'the parcel is', 'the parcels are')} not handed over."
+    )
 
 
 def tip_icon(tip_type: str | None) -> str:
