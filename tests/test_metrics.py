@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
@@ -102,7 +102,7 @@ def _assert_series(text: str) -> None:
 
 
 async def test_metrics_in_http_mode_and_on_the_socket_mode_side_port(sqlite_url: str) -> None:
-    clock = MovableClock()
+    clock = MovableClock(datetime(2026, 11, 30, 3, 0, tzinfo=UTC))  # 11:00 in Singapore, past the digest time
     world = SandboxWorld(now=clock)
     add_showcase_orders(world)
     overrides = {"lazada_calls_per_second": 5}
