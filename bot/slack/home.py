@@ -1,7 +1,12 @@
-"""The App Home tab: what each person sees, gathered from the store and published to Slack."""
+"""The App Home tab: what each person sees, gathered from the store and published to Slack.
+
+A change to a request refreshes the tabs of the people it concerns in the background, a few at a time, so a
+cancellation never waits for hundreds of `views.publish` calls (slack_sdk's retry handler waits out a 429).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
@@ -15,15 +20,21 @@ from bot.workflow.errors import ApproverLookupError
 from bot.workflow.models import RateProjection
 from bot.workflow.service import CancellationService
 
-__all__ = ["HomeService", "RateNow"]
+__all__ = ["HOME_CONCURRENCY", "HomeService", "RateNow"]
 
 log = structlog.get_logger(__name__)
 
 RateNow = Callable[[StoreConfig], Awaitable[RateProjection | None]]
 
+HOME_CONCURRENCY = 4
+"""Home tabs published at once: views.publish is Tier 4 (100+ a minute), so a few in flight keep well within it."""
+
+_PENDING_SHOWN = 20
+_RECENT_SHOWN = 20
+
 
 class HomeService:
-    """Builds and publishes a person's Home tab."""
+    """Builds and publishes a person's Home tab; refreshes after a change run in the background."""
 
     def __init__(
         self,
@@ -32,55 +43,85 @@ class HomeService:
         workflow: CancellationService,
         slack: SlackGateway,
         rate_now: RateNow | None = None,
+        concurrency: int = HOME_CONCURRENCY,
     ) -> None:
         self.requests = requests
         self.workflow = workflow
         self.slack = slack
         self.rate_now = rate_now
+        self._gate = asyncio.Semaphore(concurrency)
+        # People whose tab is queued but not yet being built: a second change before then needs no second publish.
+        self._queued: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    async def _is_approver(self, user_id: str) -> bool:
+    async def _approved_stores(self, user_id: str) -> list[StoreConfig]:
+        """The stores `user_id` approves for (a store whose approvers cannot be looked up is left out)."""
+        stores: list[StoreConfig] = []
         for store in self.workflow.stores.values():
             try:
                 if await self.workflow.approvers.is_approver(user_id, self.workflow.approver_ids(store)):
-                    return True
+                    stores.append(store)
             except ApproverLookupError:
-                log.warning("home_approver_lookup_failed", user=user_id)
-        return False
+                log.warning("home_approver_lookup_failed", user=user_id, store=store.code)
+        return stores
+
+    async def _latest(
+        self, stores: Sequence[StoreConfig], status: list[RequestStatus], limit: int
+    ) -> list[CancelRequest]:
+        found: list[CancelRequest] = []
+        for store in stores:
+            found += await self.requests.list_requests(status=status, store_code=store.code, limit=limit)
+        found.sort(key=lambda r: (r.created_at, r.id), reverse=True)
+        return found[:limit]
 
     async def publish(self, user_id: str) -> None:
-        """Publish the Home tab of `user_id`."""
-        is_approver = await self._is_approver(user_id)
-        pending = await self.requests.list_requests(status=RequestStatus.PENDING, limit=20) if is_approver else []
+        """Publish the Home tab of `user_id`: an approver sees only the stores they approve for."""
+        stores = await self._approved_stores(user_id)
+        pending = await self._latest(stores, [RequestStatus.PENDING], _PENDING_SHOWN)
         mine = await self.requests.list_requests(requester_id=user_id, limit=10)
-        recent = await self.requests.list_requests(
-            status=[*FINAL_REQUEST_STATUSES, RequestStatus.NEEDS_ATTENTION], limit=20
-        )
+        recent = await self._latest(stores, [*FINAL_REQUEST_STATUSES, RequestStatus.NEEDS_ATTENTION], _RECENT_SHOWN)
         rates: list[tuple[str, RateProjection | None]] = []
-        for store in self.workflow.stores.values():
+        for store in stores:
             rates.append((store.label, await self.rate_now(store) if self.rate_now else None))
         view = render_home(
             pending_for_approver=[self.workflow.card(r) for r in pending if r.requester_id != user_id],
             my_requests=[self.workflow.card(r) for r in mine],
             recent=[self.workflow.card(r) for r in recent],
             store_rates=rates,
-            is_approver=is_approver,
+            is_approver=bool(stores),
             now=self.workflow.clock(),
         )
         await self.slack.publish_home(user_id, view)
 
-    async def publish_many(self, user_ids: Sequence[str]) -> None:
-        """Refresh several people's Home tabs (after a transition that concerns them)."""
-        for user_id in dict.fromkeys(user_ids):
-            await self.publish(user_id)
+    async def _publish_queued(self, user_id: str) -> None:
+        async with self._gate:
+            self._queued.discard(user_id)
+            try:
+                await self.publish(user_id)
+            except Exception:
+                # One person's stale tab must not stop the others' (nor the workflow, which is long gone).
+                log.exception("home_publish_failed", user=user_id)
 
-    async def request_changed(self, request: CancelRequest) -> None:
-        """Refresh the Home tabs a request appears on: its requester's, its deciders' and the approvers'."""
+    def _spawn(self, work: Awaitable[None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def publish_later(self, user_ids: Sequence[str]) -> None:
+        """Queue a refresh of these people's Home tabs; at most `concurrency` are published at once."""
+        for user_id in dict.fromkeys(user_ids):
+            if user_id in self._queued:
+                continue
+            self._queued.add(user_id)
+            self._spawn(self._publish_queued(user_id))
+
+    async def concerned(self, request: CancelRequest) -> list[str]:
+        """The people a change to `request` concerns: its requester, its deciders and the approvers of its store."""
         people = [request.requester_id, *request.approver_ids]
         if request.decided_by:
             people.append(request.decided_by)
         store = self.workflow.stores.get(request.store_code)
-        ids = self.workflow.approver_ids(store) if store else self.workflow.default_approvers
-        for approver in ids:
+        for approver in self.workflow.approver_ids(store) if store else self.workflow.default_approvers:
             if approver.startswith("S"):
                 try:
                     people.extend(sorted(await self.workflow.approvers.group_members(approver)))
@@ -88,4 +129,26 @@ class HomeService:
                     log.warning("home_refresh_group_unknown", usergroup=approver)
             else:
                 people.append(approver)
-        await self.publish_many([p for p in people if p[:1] in "UW"])
+        return [p for p in dict.fromkeys(people) if p[:1] in "UW"]
+
+    def request_changed(self, request: CancelRequest) -> None:
+        """Refresh, in the background, the Home tabs of the people `request`'s change concerns."""
+
+        async def refresh() -> None:
+            try:
+                self.publish_later(await self.concerned(request))
+            except Exception:
+                log.exception("home_refresh_failed", request_id=request.id)
+
+        self._spawn(refresh())
+
+    async def idle(self, within: float | None = None) -> bool:
+        """Wait until every queued refresh is published (at most `within` s); False when some are still running."""
+        loop = asyncio.get_running_loop()
+        deadline = None if within is None else loop.time() + within
+        while self._tasks:
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                return False
+            await asyncio.wait(set(self._tasks), timeout=left)
+        return True

@@ -75,7 +75,7 @@ class RequestAnnouncer:
         if not delivery.ok or not delivery.ts:
             raise NotPostedError(request.id, request.channel_id, delivery.error)
         await self.requests.set_message(request.id, delivery.channel or request.channel_id, delivery.ts)
-        await self._home(await self.workflow.get(request.id))
+        self.home.request_changed(await self.workflow.get(request.id))
 
     async def on_changed(self, event: RequestChanged) -> None:
         """Show the request as it now stands, on its card and on the App Home tabs."""
@@ -109,17 +109,11 @@ class RequestAnnouncer:
     def _card(self, request: CancelRequest) -> RequestCard:
         return self.workflow.card(request)
 
-    async def _home(self, request: CancelRequest) -> None:
-        """Refresh the App Home tabs the request appears on; a failure there never stops the workflow."""
-        try:
-            await self.home.request_changed(request)
-        except Exception:
-            log.exception("observer_failed", request_id=request.id)
-
     async def _refresh(self, request: CancelRequest) -> bool:
-        """The App Home tabs and the card; True when Slack now shows the card (or there is none to show)."""
-        await self._home(request)
-        return await self._update_card(request)
+        """The card, then the App Home tabs in the background; True when Slack now shows the card (or there is none)."""
+        shown = await self._update_card(request)
+        self.home.request_changed(request)
+        return shown
 
     async def _update_card(self, request: CancelRequest) -> bool:
         if not request.message_ts:

@@ -67,9 +67,12 @@ class Harness:
         current = asyncio.current_task()
         while True:
             pending = [t for t in asyncio.all_tasks() if t is not current and not t.done() and _is_bot_task(t)]
-            if not pending:
-                return
             remaining = loop_deadline - asyncio.get_running_loop().time()
+            if not pending:
+                # App Home tabs are refreshed in the background after the listener is done.
+                if await self.services.home.idle(max(remaining, 0.0)):
+                    return
+                raise TimeoutError("App Home refreshes still running")
             if remaining <= 0:
                 raise TimeoutError(f"{len(pending)} background task(s) still running")
             await asyncio.wait(pending, timeout=remaining)
