@@ -210,13 +210,16 @@ class Metrics:
         """`inner` counted per Lazada API and outcome."""
         return MeteredTransport(inner, self.lazada_calls)
 
-    def rate_limiter(self, calls_per_second: float, *, max_in_flight: int | None = None) -> MeteredRateLimiter:
-        """The app-wide Lazada pace, counting the calls that had to wait for it."""
+    def rate_limiter(
+        self, calls_per_second: float, *, max_in_flight: int | None = None, **options: Any
+    ) -> MeteredRateLimiter:
+        """The app-wide Lazada pace (`options` as `RateLimiter` takes them), counting the calls that had to wait."""
         return MeteredRateLimiter(
             calls_per_second,
             max_in_flight=max_in_flight,
             waits=self.rate_limit_waits,
             seconds=self.rate_limit_wait_seconds,
+            **options,
         )
 
     def slack_client(self, **options: Any) -> MeteredWebClient:
@@ -266,16 +269,22 @@ class MeteredRateLimiter(RateLimiter):
     """The Lazada pace, counting each call that had to wait for it and how long it waited."""
 
     def __init__(
-        self, calls_per_second: float, *, max_in_flight: int | None = None, waits: Counter, seconds: Counter
+        self,
+        calls_per_second: float,
+        *,
+        max_in_flight: int | None = None,
+        waits: Counter,
+        seconds: Counter,
+        **options: Any,
     ) -> None:
-        super().__init__(calls_per_second, max_in_flight=max_in_flight)
+        super().__init__(calls_per_second, max_in_flight=max_in_flight, **options)
         self._waits = waits
         self._seconds = seconds
 
-    async def acquire(self) -> None:
+    async def acquire(self, api: str = "") -> None:
         """Wait until one more call fits within the rate, counting the wait."""
         started = time.perf_counter()
-        await super().acquire()
+        await super().acquire(api)
         waited = time.perf_counter() - started
         if waited >= 0.001:
             self._waits.inc()

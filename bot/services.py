@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 
 import aiohttp
 import httpx
@@ -36,6 +38,7 @@ from bot.slack.gateway import SlackGateway
 from bot.slack.home import HomeService
 from bot.slack.requests import RequestAnnouncer
 from bot.slack.tokens import TokenAlertPoster
+from bot.store.budget import DbRateBudget
 from bot.store.claims import ClaimStore
 from bot.store.db import Database
 from bot.store.events import EventStore
@@ -47,7 +50,15 @@ from bot.token_keeper import TokenKeeper
 from bot.workflow.execution import Executor
 from bot.workflow.service import CancellationService
 
-__all__ = ["LAZADA_CONNECTIONS", "LazadaTarget", "Services", "lazada_clients", "lazada_target", "open_services"]
+__all__ = [
+    "LAZADA_CONNECTIONS",
+    "LazadaTarget",
+    "Services",
+    "lazada_clients",
+    "lazada_target",
+    "open_services",
+    "shared_budget",
+]
 
 LAZADA_CONNECTIONS = 32
 """Connections to Lazada kept open (and calls in flight at most), shared by every store's client."""
@@ -161,6 +172,18 @@ def lazada_clients(
     }
 
 
+def shared_budget(settings: Settings, db: Database, app_key: str) -> dict[str, Any]:
+    """The limiter's options for the app's Lazada budget: on PostgreSQL, in the database, shared by every replica."""
+    shared = db.dialect_name == "postgresql"
+    return {
+        "bucket": app_key,
+        "per_api": settings.lazada_rate_per_api,
+        "budget": DbRateBudget(db) if shared else None,
+        # Replicas share wall time only; one process paces on the monotonic clock.
+        "clock": time.time if shared else time.monotonic,
+    }
+
+
 _OTHER_KIND_FIX = MappingProxyType(
     {
         DatabaseKind.LAZADA: "a --sandbox run wrote it; give the real bot a database of its own",
@@ -244,7 +267,11 @@ async def open_services(
                 timeout=settings.lazada_timeout_seconds,
             )
         )
-        limiter = metrics.rate_limiter(settings.lazada_calls_per_second, max_in_flight=LAZADA_CONNECTIONS)
+        limiter = metrics.rate_limiter(
+            settings.lazada_calls_per_second,
+            max_in_flight=LAZADA_CONNECTIONS,
+            **shared_budget(settings, db, lazada.app_key),
+        )
         metrics.watch(db, clock)
         clients = lazada_clients(
             settings,

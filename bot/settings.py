@@ -186,6 +186,8 @@ class Settings(BaseSettings):
     lazada_redirect_uri: str | None = None
     lazada_calls_per_second: float = Field(default=10.0, gt=0, le=1000)
     lazada_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    # Lazada's gateway counts calls per app and API; the default paces all of an app's calls together (stricter).
+    lazada_rate_per_api: bool = False
 
     database_url: str = DEFAULT_DATABASE_URL
     sandbox_database_url: str | None = None
@@ -211,6 +213,10 @@ class Settings(BaseSettings):
     ]
     digest_skip_quiet_days: bool = False
     usergroup_cache_seconds: float = Field(default=300.0, ge=0)
+    # When Slack cannot list a user group, its cached members are trusted only this long, then approval fails closed.
+    usergroup_cache_max_age_seconds: float = Field(default=900.0, ge=0)
+    # On SIGTERM, how long executions in flight may run on before the process closes anyway.
+    shutdown_deadline_seconds: float = Field(default=30.0, ge=0, le=600)
 
     log_level: str = "INFO"
     log_format: str = Field(default="auto", pattern="^(auto|console|json)$")

@@ -20,7 +20,7 @@ from pydantic import SecretStr
 from bot.lazada.auth import LazadaAuth
 from bot.lazada.countries import AUTH_GATEWAY
 from bot.lazada.envelope import FlatLazadaResponse, LazadaResponse, decode, transport_error
-from bot.lazada.errors import LazadaAuthError, LazadaBusinessError, LazadaError
+from bot.lazada.errors import LazadaAuthError, LazadaBusinessError, LazadaError, LazadaRateLimitedError
 from bot.lazada.limiter import RateLimiter
 from bot.lazada.models import (
     CancelAccepted,
@@ -277,6 +277,13 @@ class LazadaClient:
         """Refresh when the access token expires within ``margin`` of ``now``; returns whether it refreshed."""
         return await self._tokens.ensure_fresh(now, margin)
 
+    async def wait_out(self, limited: LazadaRateLimitedError) -> None:
+        """Wait out the ban an ``ApiCallLimit`` announced (every replica waits it out with a shared budget)."""
+        self._log.info(
+            "lazada.rate_limit_wait", store_code=self._store_code, path=limited.api_path, seconds=limited.retry_after
+        )
+        await self._limiter.pause(limited.retry_after, limited.api_path)
+
     async def _send_refresh(self, refresh_token: SecretStr) -> TokenGrant:
         """RefreshAccessToken itself, for the token refresher."""
         params = {"refresh_token": refresh_token.get_secret_value()}
@@ -361,7 +368,7 @@ class LazadaClient:
         ):
             if ban > 0:
                 self._log.info("lazada.rate_limit_wait", store_code=self._store_code, path=path, seconds=ban)
-                await self._limiter.pause(ban)
+                await self._limiter.pause(ban, path)
             ban = 0.0
             with attempt:
                 return await send_once(attempt.num)
@@ -391,7 +398,7 @@ class LazadaClient:
                 *(params.get(name) for name in SECRET_PARAMS),
             ]
         )
-        async with self._limiter:
+        async with self._limiter.calling(path):
             started = time.perf_counter()
             try:
                 response = await self._http.get(f"{base_url}{path}", params=params, auth=auth, timeout=self._timeout)

@@ -1,21 +1,43 @@
-"""The app-wide pace of Lazada calls: at most N per second over any one-second window, and M at once."""
+"""The app-wide pace of Lazada calls: at most N per second over any one-second window, and M at once.
+
+One process paces on its own; replicas share the pace through a ``RateBudget`` (the database's, on PostgreSQL),
+so N replicas together still send N calls a second, not N times as many.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Protocol
 
-__all__ = ["SLACK", "Clock", "RateLimiter", "Sleep", "UnlimitedRateLimiter"]
+__all__ = ["LATE", "SHARED_SLACK", "SLACK", "Clock", "RateBudget", "RateLimiter", "Sleep", "UnlimitedRateLimiter"]
 
 SLACK = 1.05
 """Calls are spaced this much wider than 1/N seconds."""
+SHARED_SLACK = 1.10
+"""The spacing when replicas share a budget: a database round trip more between booking and sending."""
+LATE = 0.02
+"""A shared slot that came back this many seconds past is left empty and another is booked."""
 
 Clock = Callable[[], float]
 """Monotonic seconds."""
 Sleep = Callable[[float], Awaitable[None]]
 """Waits that many seconds."""
+
+
+class RateBudget(Protocol):
+    """Call slots shared by every replica: each booking takes the next free slot of a bucket, atomically."""
+
+    async def book(self, bucket: str, *, now: float, interval: float) -> float:
+        """Take the bucket's next free slot at or after ``now`` and return its time; the next is ``interval`` later."""
+        ...
+
+    async def hold(self, bucket: str, *, until: float) -> None:
+        """Let no slot of the bucket start before ``until`` (a ban Lazada announced applies to every replica)."""
+        ...
 
 
 class RateLimiter:
@@ -27,6 +49,10 @@ class RateLimiter:
     httpcore's pool, whose queue costs time quadratic in its length (a burst of hundreds of calls spent
     more CPU choosing connections than sending requests). ``clock`` and ``sleep`` are the time it paces
     on, injectable so tests need not wait.
+
+    ``bucket`` names what Lazada counts together: the app key, and the API path too with ``per_api``.
+    With a ``budget`` the slots are booked there, so every replica's limiter paces one shared budget; its
+    ``clock`` must then be wall time (seconds since the epoch), the one time replicas share.
     """
 
     def __init__(
@@ -36,6 +62,9 @@ class RateLimiter:
         max_in_flight: int | None = None,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        bucket: str = "app",
+        per_api: bool = False,
+        budget: RateBudget | None = None,
     ) -> None:
         if not (calls_per_second > 0 and math.isfinite(calls_per_second)):
             raise ValueError(f"calls_per_second must be a positive finite number, not {calls_per_second!r}")
@@ -48,27 +77,57 @@ class RateLimiter:
         # drains (2N in one second). The 5% slack keeps call N+1 clear of the server's one-second window when
         # arrivals jitter: at 1%, a 50 ms round trip and two busy event loops packed 21 calls into one second
         # now and then (the bulk benchmark saw a cancel refused that way).
-        self._interval = SLACK / calls_per_second
-        self._next_slot = -math.inf
+        self._interval = (SHARED_SLACK if budget is not None else SLACK) / calls_per_second
+        self._next_slots: dict[str, float] = {}
         self._clock = clock
         self._sleep = sleep
+        self._bucket = bucket
+        self._per_api = per_api
+        self._budget = budget
 
-    async def acquire(self) -> None:
-        """Wait until one more call fits within the rate."""
+    def _bucket_of(self, api: str) -> str:
+        return f"{self._bucket}{api}" if self._per_api else self._bucket
+
+    async def acquire(self, api: str = "") -> None:
+        """Wait until one more call (to ``api``, when counted per API) fits within the rate."""
         # Each caller books the next free slot before waiting, so waiters go in arrival order.
+        bucket = self._bucket_of(api)
         now = self._clock()
-        slot = max(now, self._next_slot)
-        self._next_slot = slot + self._interval
+        if self._budget is not None:
+            slot = await self._budget.book(bucket, now=now, interval=self._interval)
+            # The booking took a database round trip: wait from the time it came back, not from before it. A
+            # slot already well past by then would crowd the next replica's call: leave it empty, book another.
+            now = self._clock()
+            if slot < now - LATE:
+                slot = await self._budget.book(bucket, now=now, interval=self._interval)
+                now = self._clock()
+        else:
+            slot = max(now, self._next_slots.get(bucket, -math.inf))
+            self._next_slots[bucket] = slot + self._interval
         if slot > now:
             await self._sleep(slot - now)
 
-    async def pause(self, seconds: float) -> None:
-        """Wait ``seconds`` on the limiter's time: how a client waits out a ban Lazada announced."""
+    async def pause(self, seconds: float, api: str = "") -> None:
+        """Wait out a ban Lazada announced, on the limiter's time; with a budget, every replica waits it out."""
+        if self._budget is not None:
+            await self._budget.hold(self._bucket_of(api), until=self._clock() + seconds)
         await self._sleep(seconds)
+
+    @asynccontextmanager
+    async def calling(self, api: str = "") -> AsyncIterator[None]:
+        """Hold a place among the calls in flight and a slot of the rate for one call to ``api``."""
+        # The place first: a paced slot taken while still queueing for a place would bunch calls up later.
+        if self._in_flight is not None:
+            await self._in_flight.acquire()
+        try:
+            await self.acquire(api)
+            yield
+        finally:
+            if self._in_flight is not None:
+                self._in_flight.release()
 
     async def __aenter__(self) -> None:
         """Wait for a free place among the calls in flight, then until one more call fits within the rate."""
-        # The place first: a paced slot taken while still queueing for a place would bunch calls up later.
         if self._in_flight is not None:
             await self._in_flight.acquire()
         try:
@@ -91,5 +150,5 @@ class UnlimitedRateLimiter(RateLimiter):
         super().__init__(1.0, sleep=sleep)
         self.calls_per_second = math.inf
 
-    async def acquire(self) -> None:
+    async def acquire(self, api: str = "") -> None:
         """Never wait."""

@@ -182,6 +182,15 @@ scheduler_claims = sa.Table(
     sa.CheckConstraint(_in("status", CLAIM_STATUSES), name="status"),
 )
 
+# The Lazada call budget shared by replicas (PostgreSQL): per bucket (app, or app and API), the time in epoch seconds
+# before which no further call may start. Each call books a slot with one UPSERT … RETURNING (bot/store/budget.py).
+lazada_rate_budget = sa.Table(
+    "lazada_rate_budget",
+    metadata,
+    sa.Column("bucket", sa.String(255), primary_key=True),
+    sa.Column("next_at", sa.Float(precision=53), nullable=False),
+)
+
 # The digest's cache of Lazada orders, one row per order (bot/digest). `cancelled_by` counts the order's cancelled
 # items per `cancel_return_initiator` ('' when Lazada gives none); NULL until the items are read. `items_version` is
 # the order's `updated_at` when its items were read, so a later change shows as a mismatch.

@@ -210,9 +210,20 @@ class Executor:
             return
         await self.checkpoint("before_cancel")
         try:
-            accepted = await client.init_cancel(
-                order_id=order.order_id, order_item_ids=item_ids, reason_id=request.reason_id
-            )
+            try:
+                accepted = await client.init_cancel(
+                    order_id=order.order_id, order_item_ids=item_ids, reason_id=request.reason_id
+                )
+            except LazadaRateLimitedError as limited:
+                # Refused at Lazada's gateway, before the API ran: the one case where a cancel is sent again,
+                # once, after the ban and only while the items are still cancellable.
+                await client.wait_out(limited)
+                items = await client.get_order_items(order_id=order.order_id)
+                if _changes(order, items):
+                    raise
+                accepted = await client.init_cancel(
+                    order_id=order.order_id, order_item_ids=item_ids, reason_id=request.reason_id
+                )
         except _DEFINITE_REFUSALS as exc:
             await self.requests.set_order_status(
                 request.id,

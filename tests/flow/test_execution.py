@@ -78,7 +78,8 @@ async def test_packed_siblings_whole_package_cancels_both(
     assert world.item(case.order_item_id).status == "shipped"
 
 
-# (fault, applied before the fault?, expected request status, words the person sees)
+# (fault, applied before the fault?, expected request status, words the person sees). ApiCallLimit is the one
+# refusal after which the cancel is sent again: tests/flow/test_rate_budget.py.
 FAULTS = [
     (FaultKind.TIMEOUT, False, RequestStatus.NEEDS_ATTENTION, "check Seller Center"),
     (FaultKind.TIMEOUT, True, RequestStatus.EXECUTED, "cancel"),
@@ -87,7 +88,6 @@ FAULTS = [
     (FaultKind.HTTP_502, False, RequestStatus.NEEDS_ATTENTION, "check Seller Center"),
     (FaultKind.MALFORMED_JSON, True, RequestStatus.EXECUTED, "cancel"),
     (FaultKind.SERVICE_TIMEOUT, False, RequestStatus.NEEDS_ATTENTION, "check Seller Center"),
-    (FaultKind.API_CALL_LIMIT, False, RequestStatus.FAILED, "Lazada refused"),
     (FaultKind.ILLEGAL_ACCESS_TOKEN, False, RequestStatus.FAILED, "Lazada refused"),
     (FaultKind.CAMPAIGN_DISABLED, False, RequestStatus.NEEDS_ATTENTION, "check Seller Center"),
     (FaultKind.TIP_ERROR, False, RequestStatus.FAILED, "Lazada refused"),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.lazada.sandbox import SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.home import HOME_CONCURRENCY
 from bot.slack.render import ids
 from bot.store.models import RequestStatus
 from cancel_order_bot.demo.fake_slack import FakeWorkspace
 from cancel_order_bot.demo.harness import MovableClock, running_bot
+from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, DAVE, request_cancel
 from tests.store.factories import new_request
 
