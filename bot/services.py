@@ -29,6 +29,7 @@ from bot.events import EventBus
 from bot.lazada.client import LazadaClient, RetryPolicy
 from bot.lazada.countries import COUNTRIES
 from bot.lazada.limiter import RateLimiter
+from bot.lazada.refresh import RefreshClaims
 from bot.lazada.tokens import StoredTokens, TokenStore
 from bot.metrics import Metrics
 from bot.settings import Settings, SettingsError, StoreConfig
@@ -45,7 +46,7 @@ from bot.store.events import EventStore
 from bot.store.facts import DatabaseKind, DatabaseKindError, FactStore, token_fingerprint
 from bot.store.migrate import current_revision, head_revision, upgrade_to_head
 from bot.store.requests import RequestStore
-from bot.store.tokens import DbTokenStore
+from bot.store.tokens import DbRefreshClaims, DbTokenStore
 from bot.token_keeper import TokenKeeper
 from bot.workflow.execution import Executor
 from bot.workflow.service import CancellationService
@@ -151,6 +152,7 @@ def lazada_clients(
     limiter: RateLimiter,
     retry: RetryPolicy,
     clock: Callable[[], float] | None = None,
+    refresh_claims: RefreshClaims | None = None,
 ) -> dict[str, LazadaClient]:
     """One Lazada client per store of `lazada`, sharing the HTTP pool and the rate limiter."""
     extra = {"clock": clock} if clock is not None else {}
@@ -166,6 +168,7 @@ def lazada_clients(
             limiter=limiter,
             retry=retry,
             timeout=settings.lazada_timeout_seconds,
+            refresh_claims=refresh_claims,
             **extra,
         )
         for store in lazada.stores
@@ -281,6 +284,7 @@ async def open_services(
             limiter=limiter,
             retry=retry or RetryPolicy(),
             clock=lambda: clock().timestamp(),
+            refresh_claims=DbRefreshClaims(ClaimStore(db), replica_id, clock=clock),
         )
         if slack_client is None:
             # One session for every Web API call: without it slack_sdk opens a session and a connection per call.

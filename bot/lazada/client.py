@@ -40,7 +40,7 @@ from bot.lazada.paging import (
     iter_orders,
 )
 from bot.lazada.redaction import SECRET_PARAMS, Redactor, RedactQueryFilter, redact_httpx_logs
-from bot.lazada.refresh import REFRESH_PATH, TokenRefresher
+from bot.lazada.refresh import REFRESH_PATH, RefreshClaims, TokenRefresher
 from bot.lazada.retry import RetryPolicy, retry_hint
 from bot.lazada.tokens import TokenStore
 
@@ -124,6 +124,7 @@ class LazadaClient:
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
         timeout: float = 30.0,
+        refresh_claims: RefreshClaims | None = None,
     ) -> None:
         self._http = http
         self._base_url = base_url.rstrip("/")
@@ -136,7 +137,11 @@ class LazadaClient:
         self._clock = clock
         self._timeout = timeout
         self._tokens = TokenRefresher(
-            store_code=store_code, token_store=tokens, clock=clock, send_refresh=self._send_refresh
+            store_code=store_code,
+            token_store=tokens,
+            clock=clock,
+            send_refresh=self._send_refresh,
+            claims=refresh_claims,
         )
         # Unbound on purpose: a lazy proxy picks up the structlog configuration in force at each call.
         self._log = structlog.get_logger(__name__)

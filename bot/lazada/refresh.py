@@ -1,10 +1,15 @@
-"""One store's tokens in memory: loaded from the token store, refreshed single-flight, adopted from other replicas."""
+"""One store's tokens in memory: loaded from the token store, refreshed single-flight, adopted from other replicas.
+
+Single-flight holds across replicas too: a refresh on demand is taken under a claim shared through the database
+(`RefreshClaims`), and a replica that does not get it waits for the winner's token instead of refreshing again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import structlog
 from pydantic import SecretStr
@@ -13,10 +18,27 @@ from bot.lazada.errors import LazadaAuthError
 from bot.lazada.models import TokenGrant
 from bot.lazada.tokens import StoredTokens, TokenStore
 
-__all__ = ["REFRESH_PATH", "SUCCESS_RECORD_INTERVAL", "TokenRefresher"]
+__all__ = ["REFRESH_PATH", "REFRESH_WAIT", "SUCCESS_RECORD_INTERVAL", "RefreshClaims", "TokenRefresher"]
 
 REFRESH_PATH = "/auth/token/refresh"
 SUCCESS_RECORD_INTERVAL = 60.0
+REFRESH_WAIT = 30.0
+"""Seconds a replica waits for another replica's refresh before giving up."""
+REFRESH_POLL = 0.1
+"""Seconds between looks at the token store while another replica refreshes."""
+
+
+class RefreshClaims(Protocol):
+    """Who refreshes a store's token now, across replicas (a claim row in the database)."""
+
+    async def claim(self, store_code: str) -> bool:
+        """True when this replica may refresh the store's token now; False while another one does."""
+        ...
+
+    async def release(self, store_code: str) -> None:
+        """Let the next refresh of the store be claimed."""
+        ...
+
 
 RefreshCall = Callable[[SecretStr], Awaitable[TokenGrant]]
 """Sends RefreshAccessToken with a refresh token and returns Lazada's grant."""
@@ -37,8 +59,12 @@ class TokenRefresher:
         token_store: TokenStore,
         clock: Callable[[], float],
         send_refresh: RefreshCall,
+        claims: RefreshClaims | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._store_code = store_code
+        self._claims = claims
+        self._sleep = sleep
         self._token_store = token_store
         self._clock = clock
         self._send_refresh = send_refresh
@@ -77,11 +103,39 @@ class TokenRefresher:
             if self._refused is not None and self._refused[0] == rejected_value:
                 raise _reauthorize_error(self._refused[1], api_path)
             try:
-                await self._refresh_locked(latest)
+                return await self._refresh_once_everywhere(latest, api_path)
             except LazadaAuthError as exc:
                 self._refused = (rejected_value, exc)
                 raise _reauthorize_error(exc, api_path) from exc
+
+    async def _refresh_once_everywhere(self, stored: StoredTokens, api_path: str) -> StoredTokens:
+        """Refresh `stored` unless another replica does: then wait for its token and use that."""
+        if self._claims is None:
+            await self._refresh_locked(stored)
             return self._require(api_path)
+        rejected = stored.access_token.get_secret_value()
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + REFRESH_WAIT
+        while True:
+            if await self._claims.claim(self._store_code):
+                try:
+                    latest = await self._reload_locked(api_path)
+                    if latest.access_token.get_secret_value() == rejected:
+                        await self._refresh_locked(latest)
+                    return self._require(api_path)
+                finally:
+                    await self._claims.release(self._store_code)
+            if loop.time() >= deadline:
+                raise LazadaAuthError(
+                    "another replica's token refresh did not finish in time",
+                    api_path=api_path,
+                    refreshable=False,
+                )
+            await self._sleep(REFRESH_POLL)
+            latest = await self._reload_locked(api_path)
+            if latest.access_token.get_secret_value() != rejected:
+                self._log.info("lazada.token_adopted", store_code=self._store_code)
+                return latest
 
     async def refresh(self) -> TokenGrant:
         """Refresh with the stored refresh token now; saves and uses the new tokens."""

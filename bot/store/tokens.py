@@ -7,18 +7,19 @@ They leave this module only inside `SecretStr`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
 
 from bot.lazada.tokens import StoredTokens
+from bot.store.claims import ClaimStore
 from bot.store.db import Database
 from bot.store.tables import lazada_tokens
 from bot.store.upsert import insert_or_update
 
-__all__ = ["DbTokenStore", "TokenRecord"]
+__all__ = ["DbRefreshClaims", "DbTokenStore", "TokenRecord"]
 
 _T = lazada_tokens.c
 _TOKEN_COLUMNS = (
@@ -114,3 +115,30 @@ class DbTokenStore:
                 )
                 for row in rows
             ]
+
+
+class DbRefreshClaims:
+    """`RefreshClaims` in the database: a `token_refresh_now` claim per store, held for at most `lease`."""
+
+    KIND = "token_refresh_now"
+
+    def __init__(
+        self,
+        claims: ClaimStore,
+        replica_id: str,
+        *,
+        clock: Callable[[], datetime] = _utcnow,
+        lease: timedelta = timedelta(minutes=1),
+    ) -> None:
+        self._claims = claims
+        self._replica_id = replica_id
+        self._clock = clock
+        self._lease = lease
+
+    async def claim(self, store_code: str) -> bool:
+        """True when this replica may refresh the store's token now (a dead holder's claim runs out with its lease)."""
+        return await self._claims.claim(self.KIND, store_code, self._replica_id, now=self._clock(), lease=self._lease)
+
+    async def release(self, store_code: str) -> None:
+        """Let the next refresh of the store be claimed."""
+        await self._claims.release(self.KIND, store_code, self._replica_id)

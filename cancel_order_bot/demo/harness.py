@@ -22,7 +22,7 @@ from bot.store.models import CancelRequest
 from cancel_order_bot.app import create_app
 from cancel_order_bot.demo.fake_slack import FakeSlack, FakeWorkspace
 from cancel_order_bot.demo.slack_payloads import Action, Delivery, SignedRequest, SlackRequests
-from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox import SandboxTransport, SandboxWorld
 from cancel_order_bot.sandbox.target import sandbox_target
 
 __all__ = ["Harness", "MovableClock", "running_bot"]
@@ -207,11 +207,12 @@ async def running_bot(
     settings_overrides: Mapping[str, Any] | None = None,
     retry: RetryPolicy | None = None,
     slack: FakeSlack | None = None,
+    lazada_rtt_ms: float = 0.0,
 ) -> AsyncIterator[Harness]:
     """Start the fake Slack, build the real services and app on the sandbox, and serve /slack/events in process.
 
     Pass the `slack` of another harness to run a second replica against the same Slack (and the same
-    `database_url` and `world`).
+    `database_url` and `world`). `lazada_rtt_ms` is the sandbox's round trip.
     """
     clock = clock or MovableClock()
     world = world or SandboxWorld(now=clock)
@@ -240,7 +241,9 @@ async def running_bot(
         # No slack_client: the services build production's own (from the settings above), retry handlers included.
         async with open_services(
             settings,
-            lazada=sandbox_target(settings, world, database_url=database_url),
+            lazada=sandbox_target(
+                settings, world, database_url=database_url, transport=SandboxTransport(world, rtt_ms=lazada_rtt_ms)
+            ),
             clock=clock,
             retry=retry or RetryPolicy.off(),
             migrate=True,
