@@ -52,6 +52,7 @@ from bot.workflow.execution import Executor
 from bot.workflow.service import CancellationService
 
 __all__ = [
+    "EVENT_MEMORY",
     "LAZADA_CONNECTIONS",
     "LazadaTarget",
     "Services",
@@ -61,12 +62,18 @@ __all__ = [
     "shared_budget",
 ]
 
+log = structlog.get_logger(__name__)
+
 LAZADA_CONNECTIONS = 32
 """Connections to Lazada kept open (and calls in flight at most), shared by every store's client."""
 
 
 WORKFLOW_LEASE = timedelta(minutes=5)
 """How long an execution holds a request before the reconciler may take it over (renewed after each order)."""
+
+
+EVENT_MEMORY = timedelta(days=1)
+"""How long a Slack event id is remembered for de-duplication."""
 
 
 def _utcnow() -> datetime:
@@ -99,6 +106,11 @@ class Services:
     lazada: LazadaTarget
     metrics: Metrics = field(default_factory=Metrics)
     replica_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+    async def prune_events(self) -> None:
+        """Forget Slack event ids older than a day (a scheduler job): Slack stops retrying an event within minutes."""
+        pruned = await self.events.prune(before=self.clock() - EVENT_MEMORY)
+        log.info("events_pruned", count=pruned)
 
 
 @dataclass(frozen=True)
@@ -299,7 +311,11 @@ async def open_services(
                 ],
             )
         slack = SlackGateway(slack_client, sandbox=lazada.sandbox)
-        approvers = ApproverDirectory(slack_client, ttl_seconds=settings.usergroup_cache_seconds)
+        approvers = ApproverDirectory(
+            slack_client,
+            ttl_seconds=settings.usergroup_cache_seconds,
+            max_age_seconds=settings.usergroup_cache_max_age_seconds,
+        )
         executor = Executor(requests=requests, clients=clients, clock=clock, lease=WORKFLOW_LEASE)
         bus = EventBus()
         DigestPoster(slack).subscribe(bus)

@@ -29,10 +29,14 @@ class ApproverDirectory:
         client: AsyncWebClient,
         *,
         ttl_seconds: float = 300.0,
+        max_age_seconds: float = 900.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._client = client
         self._ttl = ttl_seconds
+        # When Slack fails, a cached membership is trusted this long: someone removed from the group must not
+        # keep approving for as long as Slack stays down.
+        self._max_age = max_age_seconds
         self._clock = clock
         self._groups: dict[str, tuple[float, frozenset[str]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -48,7 +52,7 @@ class ApproverDirectory:
         return False
 
     async def group_members(self, group_id: str) -> frozenset[str]:
-        """The members of a user group, from the cache when fresh; a stale copy is used when Slack fails."""
+        """The members of a user group, from the cache when fresh; when Slack fails, a copy up to the maximum age."""
         cached = self._groups.get(group_id)
         if cached is not None and self._clock() - cached[0] < self._ttl:
             return cached[1]
@@ -62,8 +66,14 @@ class ApproverDirectory:
             except (SlackClientError, aiohttp.ClientError, TimeoutError) as exc:
                 error = str(exc.response.get("error")) if isinstance(exc, SlackApiError) else type(exc).__name__
                 log.warning("usergroup_lookup_failed", usergroup=group_id, error=error)
-                if cached is not None:
+                if cached is not None and self._clock() - cached[0] < self._max_age:
                     return cached[1]
+                if cached is not None:
+                    minutes = max(1, round(self._max_age / 60))
+                    raise ApproverLookupError(
+                        f"I couldn't check who may approve (Slack said {error}), and the list I kept is more than "
+                        f"{minutes} minutes old. Nothing was changed; please try again in a minute."
+                    ) from None
                 raise ApproverLookupError(
                     f"I couldn't check who may approve (Slack said {error}). Nothing was changed; "
                     "please try again in a minute."

@@ -131,6 +131,7 @@ def _ticks(services: Services) -> list[Tick]:
         Tick("requests", services.workflow.tick, seconds=60.0),
         Tick("tokens", services.token_keeper.tick, seconds=600.0),
         Tick("digest", services.digest.tick, seconds=60.0),
+        Tick("events", services.prune_events, seconds=3600.0),
     ]
 
 

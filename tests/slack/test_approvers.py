@@ -51,3 +51,20 @@ async def test_stale_membership_is_used_when_slack_fails_and_missing_membership_
         ticker.now += 61
         slack.fail("usergroups.users.list", "fatal_error")
         assert await directory.is_approver("U0BOB", ["S0APPROVERS"])
+
+
+async def test_a_cached_membership_is_trusted_only_up_to_its_maximum_age_when_slack_fails() -> None:
+    async with FakeSlack() as slack:
+        ticker = Ticker()
+        client = AsyncWebClient(token=slack.bot_token, base_url=slack.api_url)
+        directory = ApproverDirectory(client, ttl_seconds=60, clock=ticker)
+        assert await directory.is_approver("U0BOB", ["S0APPROVERS"])
+
+        ticker.now += 14 * 60
+        slack.fail("usergroups.users.list", "fatal_error")
+        assert await directory.is_approver("U0BOB", ["S0APPROVERS"]), "14 minutes old: still trusted"
+
+        ticker.now += 2 * 60
+        slack.fail("usergroups.users.list", "fatal_error")
+        with pytest.raises(ApproverLookupError, match="more than 15 minutes old"):
+            await directory.is_approver("U0BOB", ["S0APPROVERS"])
