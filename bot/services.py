@@ -107,6 +107,19 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     replica_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
+    async def drain(self, deadline: float) -> bool:
+        """On SIGTERM: take no new work, let executions in flight finish (up to `deadline` s), then App Home.
+
+        True when everything finished; after a False the reconciler of another replica settles what was left.
+        """
+        self.workflow.stop_taking_work()
+        log.info("draining", deadline_seconds=deadline)
+        finished = await self.workflow.idle(deadline)
+        # App Home refreshes are nice to have: a short wait, never the whole deadline again.
+        await self.home.idle(min(deadline, 5.0))
+        log.info("drained", finished=finished)
+        return finished
+
     async def prune_events(self) -> None:
         """Forget Slack event ids older than a day (a scheduler job): Slack stops retrying an event within minutes."""
         pruned = await self.events.prune(before=self.clock() - EVENT_MEMORY)

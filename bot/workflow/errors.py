@@ -16,6 +16,7 @@ __all__ = [
     "RequestNotFoundError",
     "RequestNotPossibleError",
     "SelfApprovalError",
+    "ShuttingDownError",
     "UnknownStoreError",
     "WorkflowError",
 ]
@@ -55,6 +56,13 @@ class SelfApprovalError(WorkflowError):
 
     def __init__(self) -> None:
         super().__init__("You can't approve your own request: a second person has to approve it.")
+
+
+class ShuttingDownError(WorkflowError):
+    """This replica is stopping (a deploy): it takes no new work; another replica, or this one restarted, will."""
+
+    def __init__(self) -> None:
+        super().__init__("The bot is restarting, so nothing was changed. Please click again in a minute.")
 
 
 class NotAnApproverError(WorkflowError):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +33,7 @@ from bot.workflow.errors import (
     NotRequesterError,
     RequestNotPossibleError,
     SelfApprovalError,
+    ShuttingDownError,
     UnknownStoreError,
 )
 from bot.workflow.events import ExecutionProgressed, ReminderDue, RequestChanged, RequestSettled, RequestSubmitted
@@ -169,6 +171,38 @@ class CancellationService:
         self.monotonic = monotonic
         self.sleep = sleep
         self.drafter = Drafter()
+        # Work in flight (approvals that execute, ticks), so a stopping replica can let it finish first.
+        self.draining = False
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    # -- shutdown --------------------------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def _work(self) -> AsyncIterator[None]:
+        if self.draining:
+            raise ShuttingDownError()
+        self._busy += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            if self._busy == 0:
+                self._idle.set()
+
+    def stop_taking_work(self) -> None:
+        """Refuse new approvals and ticks from now on (SIGTERM); work already started runs on."""
+        self.draining = True
+
+    async def idle(self, within: float) -> bool:
+        """Wait up to `within` seconds for the work in flight to finish; False when some is still running."""
+        try:
+            await asyncio.wait_for(self._idle.wait(), within)
+        except TimeoutError:
+            return False
+        return True
 
     # -- lookups ---------------------------------------------------------------------------------------------
 
@@ -365,6 +399,10 @@ class CancellationService:
 
     async def approve(self, request_id: str, user_id: str) -> ApprovalRecorded | CancelRequest:
         """Record an approval; the click that completes the approvals executes the request and returns it."""
+        async with self._work():
+            return await self._approve(request_id, user_id)
+
+    async def _approve(self, request_id: str, user_id: str) -> ApprovalRecorded | CancelRequest:
         await self.check_decider(request_id, user_id)
         outcome = await self.requests.approve(request_id, user_id, now=self.clock(), lease=self.lease)
         current = outcome.request
@@ -449,6 +487,12 @@ class CancellationService:
 
     async def tick(self) -> None:
         """One scheduler tick: expire, remind, and settle interrupted executions. Safe on every replica."""
+        if self.draining:
+            return
+        async with self._work():
+            await self._tick()
+
+    async def _tick(self) -> None:
         now = self.clock()
         for request in await self.requests.expire_due(now=now):
             log.info("request_expired", request_id=request.id)

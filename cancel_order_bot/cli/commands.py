@@ -188,6 +188,7 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             scheduler.shutdown(wait=False)
             await handler.close_async()  # type: ignore[no-untyped-call]
+            await services.drain(settings.shutdown_deadline_seconds)
     if refused is not None:
         raise CliError(refused)
     return 0
@@ -211,6 +212,7 @@ async def serve_http(args: argparse.Namespace, settings: Settings) -> int:
 
         async def shutdown() -> None:
             scheduler.shutdown(wait=False)
+            await services.drain(settings.shutdown_deadline_seconds)
 
         limits = HttpLimits.from_settings(settings)
         asgi = create_http_app(

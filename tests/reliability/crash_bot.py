@@ -100,6 +100,10 @@ def _controls(services: Services, clock: ShiftedClock) -> Starlette:
     )
 
 
+async def _drain(services: Services, deadline: float) -> None:
+    await services.drain(deadline)
+
+
 def _with_controls(bot: ASGIApp, controls: ASGIApp) -> ASGIApp:
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and str(scope["path"]).startswith(CONTROL_PREFIX):
@@ -122,7 +126,12 @@ async def main(environ: Mapping[str, str]) -> int:
     clock = ShiftedClock()
     async with open_services(settings, clock=clock) as services:
         services.executor.checkpoint = crash_checkpoint(crash_at)
-        bot = create_http_app(create_app(services), ping=services.db.ping)
+        # As `serve` does: on SIGTERM, executions in flight finish before the services close.
+        bot = create_http_app(
+            create_app(services),
+            ping=services.db.ping,
+            on_shutdown=lambda: _drain(services, settings.shutdown_deadline_seconds),
+        )
         config = uvicorn.Config(
             _with_controls(bot, _controls(services, clock)),
             log_config=None,
