@@ -17,7 +17,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from benchmarks import ack_latency, bulk, digest, footprint, hostile, lazada_client, modal, replicas
+from benchmarks import ack_latency, approval, budget, bulk, digest, footprint, hostile, lazada_client, modal, replicas
 from benchmarks.findings import FINDINGS
 from benchmarks.report import BenchResult, describe_machine, render_report, write_report
 from benchmarks.stack import BenchContext
@@ -33,6 +33,8 @@ BENCHMARKS: dict[str, Callable[[BenchContext], Awaitable[BenchResult]]] = {
     "footprint": footprint.run,
     "replicas": replicas.run,
     "hostile": hostile.run,
+    "approval": approval.run,
+    "budget": budget.run,
 }
 TITLES = {
     "ack": "Ack latency",
@@ -43,6 +45,8 @@ TITLES = {
     "footprint": "Footprint",
     "replicas": "Load across two replicas",
     "hostile": "Hostile clients",
+    "approval": "Approval click to cancel",
+    "budget": "One Lazada budget across two replicas",
 }
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

@@ -20,7 +20,9 @@ SLACK = 1.05
 SHARED_SLACK = 1.10
 """The spacing when replicas share a budget: a database round trip more between booking and sending."""
 LATE = 0.02
-"""A shared slot that came back this many seconds past is left empty and another is booked."""
+"""A shared slot missed by more than this many seconds is left empty and another is booked."""
+MAX_REBOOKINGS = 4
+"""Bookings tried for one call before it goes out late anyway."""
 
 Clock = Callable[[], float]
 """Monotonic seconds."""
@@ -94,18 +96,27 @@ class RateLimiter:
         bucket = self._bucket_of(api)
         now = self._clock()
         if self._budget is not None:
-            slot = await self._budget.book(bucket, now=now, interval=self._interval)
-            # The booking took a database round trip: wait from the time it came back, not from before it. A
-            # slot already well past by then would crowd the next replica's call: leave it empty, book another.
-            now = self._clock()
-            if slot < now - LATE:
-                slot = await self._budget.book(bucket, now=now, interval=self._interval)
-                now = self._clock()
-        else:
-            slot = max(now, self._next_slots.get(bucket, -math.inf))
-            self._next_slots[bucket] = slot + self._interval
+            await self._shared_slot(bucket, now)
+            return
+        slot = max(now, self._next_slots.get(bucket, -math.inf))
+        self._next_slots[bucket] = slot + self._interval
         if slot > now:
             await self._sleep(slot - now)
+
+    async def _shared_slot(self, bucket: str, now: float) -> None:
+        """Book a slot of the shared budget and wait for it; a slot missed by more than LATE is left empty."""
+        assert self._budget is not None
+        for _ in range(MAX_REBOOKINGS):
+            slot = await self._budget.book(bucket, now=now, interval=self._interval)
+            # Wait from when the booking came back (a database round trip later), not from before it.
+            now = self._clock()
+            if slot > now:
+                await self._sleep(slot - now)
+                now = self._clock()
+            # Sent this late, the call would crowd the next replica's (a busy event loop, a slow booking): the
+            # slot stays empty and another is booked, so the calls that reach Lazada stay 1/N s apart.
+            if now - slot <= LATE:
+                return
 
     async def pause(self, seconds: float, api: str = "") -> None:
         """Wait out a ban Lazada announced, on the limiter's time; with a budget, every replica waits it out."""

@@ -20,7 +20,7 @@ from bot.workflow.errors import ApproverLookupError
 from bot.workflow.models import RateProjection
 from bot.workflow.service import CancellationService
 
-__all__ = ["HOME_CONCURRENCY", "HomeService", "RateNow"]
+__all__ = ["HOME_CONCURRENCY", "HOME_DELAY", "HomeService", "RateNow"]
 
 log = structlog.get_logger(__name__)
 
@@ -28,6 +28,9 @@ RateNow = Callable[[StoreConfig], Awaitable[RateProjection | None]]
 
 HOME_CONCURRENCY = 4
 """Home tabs published at once: views.publish is Tier 4 (100+ a minute), so a few in flight keep well within it."""
+HOME_DELAY = 0.5
+"""Seconds a refresh waits first: the cancel goes out meanwhile, and a change that follows soon (approved, then
+executed) finds its people still queued, so each tab is published once for both."""
 
 _PENDING_SHOWN = 20
 _RECENT_SHOWN = 20
@@ -44,12 +47,14 @@ class HomeService:
         slack: SlackGateway,
         rate_now: RateNow | None = None,
         concurrency: int = HOME_CONCURRENCY,
+        delay: float = HOME_DELAY,
     ) -> None:
         self.requests = requests
         self.workflow = workflow
         self.slack = slack
         self.rate_now = rate_now
         self._gate = asyncio.Semaphore(concurrency)
+        self._delay = delay
         # People whose tab is queued but not yet being built: a second change before then needs no second publish.
         self._queued: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -135,6 +140,7 @@ class HomeService:
         """Refresh, in the background, the Home tabs of the people `request`'s change concerns."""
 
         async def refresh() -> None:
+            await asyncio.sleep(self._delay)
             try:
                 self.publish_later(await self.concerned(request))
             except Exception:

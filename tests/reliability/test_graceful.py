@@ -13,9 +13,9 @@ import signal
 
 import pytest
 
-from bot.lazada.sandbox import ItemSpec
-from bot.lazada.sandbox.faults import FaultKind
 from bot.store.models import RequestStatus
+from cancel_order_bot.sandbox import ItemSpec
+from cancel_order_bot.sandbox.faults import FaultKind
 from tests.reliability.test_crash import CREATE, KETTLE, WAIT, BotProcess, Scene, eventually, scene
 
 __all__ = ["scene"]
