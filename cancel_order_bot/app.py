@@ -7,6 +7,7 @@ arguments (`slash`, `click`, `selection`, `submission`, `opener`) instead of rea
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,6 +16,7 @@ import structlog
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.response import BoltResponse
 
 from bot.services import Services
@@ -52,6 +54,21 @@ def _unreadable(body: object) -> str | None:
     return None
 
 
+class _OwnClientGiven(logging.Filter):
+    """Drop Bolt's "`token` will be unused" warning: we always hand Bolt our own client (with its retry handlers).
+
+    Bolt reads SLACK_BOT_TOKEN from the environment whenever no `token` is passed, and then warns that the `client`
+    wins, although that client holds the very same token: a warning at every start that asks nothing of anyone.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_BOLT_LOGGER = logging.getLogger("slack_bolt.AsyncApp")
+_BOLT_LOGGER.addFilter(_OwnClientGiven())
+
+
 def create_app(services: Services, *, verify_requests: bool = True) -> AsyncApp:
     """Build the AsyncApp; `verify_requests=False` only for Socket Mode, where Slack authenticates the socket."""
     secret = services.settings.slack_signing_secret
@@ -62,7 +79,7 @@ def create_app(services: Services, *, verify_requests: bool = True) -> AsyncApp:
         process_before_response=False,
         raise_error_for_unhandled_request=False,
         ignoring_self_events_enabled=True,
-        logger=None,
+        logger=_BOLT_LOGGER,
     )
 
     async def skip_duplicate_events(body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
