@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 
 from pydantic import SecretStr
 
 from benchmarks.peers import running_peers
 from benchmarks.report import BenchResult, Figure, Goal
 from benchmarks.stack import BenchContext
+from bot.domain import Item
 from bot.lazada.countries import Country
 from bot.services import open_services
 from bot.settings import Settings
-from bot.store.models import NewOrder, NewRequest, OrderItem
+from bot.store.models import NewOrder, NewRequest
 from cancel_order_bot.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SANDBOX_REFRESH_TOKEN
 
 __all__ = ["run"]
@@ -68,18 +68,7 @@ async def run(ctx: BenchContext) -> BenchResult:
             orders = []
             for order_id in order_ids:
                 items = await client.get_order_items(order_id=order_id)
-                lines = tuple(
-                    OrderItem(
-                        order_item_id=i.order_item_id,
-                        name=i.name or "",
-                        sku=i.sku or "",
-                        status=i.status,
-                        package_id=i.package_id,
-                        paid_price=i.paid_price if i.paid_price is not None else Decimal(0),
-                        currency=i.currency or "SGD",
-                    )
-                    for i in items
-                )
+                lines = tuple(Item.from_lazada(i) for i in items)
                 orders.append(NewOrder(order_id=order_id, items=lines, item_ids=tuple(i.order_item_id for i in lines)))
             reason = await client.validate_cancel(order_id=order_ids[0], order_item_ids=[orders[0].item_ids[0]])
             option = reason.reason_options[0]
