@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 import h11
 import structlog
 import uvicorn
-from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler
+from slack_bolt.adapter.starlette.async_handler import AsyncSlackRequestHandler, to_starlette_response
 from slack_bolt.async_app import AsyncApp, AsyncBoltContext
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.response import BoltResponse
@@ -91,11 +91,12 @@ class AckGate:
 
 
 class _Ticket:
-    """One request's place in the gate's count."""
+    """One request's place in the gate's count, and the answer its listener's ``ack()`` gives, once given."""
 
     def __init__(self, gate: AckGate) -> None:
         self.gate = gate
         self.open = True
+        self.acked: asyncio.Future[BoltResponse] = asyncio.get_running_loop().create_future()
 
     def settle(self) -> None:
         """Count the request as answered (once)."""
@@ -112,10 +113,11 @@ class _AckFirst(AsyncAck):
         self._ticket = ticket
 
     async def __call__(self, *args: Any, **kwargs: Any) -> BoltResponse:
-        """Answer, then yield until the other requests have been answered."""
+        """Answer at once, then yield until the other requests have been answered."""
         response = await super().__call__(*args, **kwargs)
-        # Tickets are settled when the answer leaves /slack/events, not at ack(): Bolt notices an ack on its
-        # next 10 ms poll, and work resumed before that would hold the answers still in flight back.
+        if not self._ticket.acked.done():
+            # /slack/events sends this at once; Bolt itself would notice it only on its next 10 ms poll.
+            self._ticket.acked.set_result(response)
         await self._ticket.gate.wait(own=self._ticket)
         return response
 
@@ -273,7 +275,8 @@ def create_http_app(
 
     Bodies are bounded by `limits` (`BoundedBody`) and checked against `signing_secret` (by default the
     secret the Bolt app was built with) before Bolt parses them. Acks go first: a command's or interaction's
-    work after its ack waits while other requests on /slack/events still wait for their answer (see `AckGate`).
+    answer leaves as soon as its listener calls ``ack()``, and its work after the ack waits while other requests
+    on /slack/events still wait for their answer (see `AckGate`).
     """
     handler = AsyncSlackRequestHandler(app)
     metrics = metrics or Metrics()
@@ -282,6 +285,7 @@ def create_http_app(
     signature = _SlackSignature(signing_secret if signing_secret is not None else app._signing_secret)
     gate = AckGate()
     ticket_of_request: ContextVar[_Ticket | None] = ContextVar("slack_request_ticket", default=None)
+    dispatching: set[asyncio.Task[Response]] = set()
 
     async def ack_first(body: dict[str, Any], context: AsyncBoltContext, next: Callable[[], Awaitable[None]]) -> None:
         ticket = ticket_of_request.get()
@@ -297,13 +301,30 @@ def create_http_app(
         ticket = gate.arrived()
         token = ticket_of_request.set(ticket)
         try:
-            response = await _answer(request)
+            response = await _first_answer(request, ticket)
         finally:
             ticket_of_request.reset(token)
             ticket.settle()
         metrics.http_latency.observe(time.perf_counter() - started)
         metrics.http_requests.labels(status=str(response.status_code)).inc()
         return response
+
+    async def _first_answer(request: Request, ticket: _Ticket) -> Response:
+        """The listener's ack as soon as it is given, or whatever Bolt answers (events, refusals, errors)."""
+        dispatch = asyncio.ensure_future(_answer(request))  # carries the ticket: the context is copied
+        await asyncio.wait((dispatch, ticket.acked), return_when=asyncio.FIRST_COMPLETED)
+        if dispatch.done() or not ticket.acked.done():
+            ticket.acked.cancel()
+            return await dispatch
+        # Bolt's dispatch ends on its own once its poll sees the ack; keep it referenced until then.
+        dispatching.add(dispatch)
+        dispatch.add_done_callback(_dispatch_done)
+        return to_starlette_response(ticket.acked.result())
+
+    def _dispatch_done(dispatch: asyncio.Task[Response]) -> None:
+        dispatching.discard(dispatch)
+        if not dispatch.cancelled() and dispatch.exception() is not None:
+            log.error("slack_dispatch_failed", exc_info=dispatch.exception())
 
     async def _answer(request: Request) -> Response:
         body = await request.body()  # already read, within the limits, by BoundedBody
