@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.digest.estimate import seller_fault_items
@@ -19,6 +18,7 @@ from bot.lazada.models import Order
 from bot.store.db import Database
 from bot.store.tables import digest_orders, digest_sync_state
 from bot.store.types import JSONValue, UTCDateTime
+from bot.store.upsert import dialect_insert
 
 __all__ = ["DigestCache", "ItemsRead", "SyncState"]
 
@@ -60,7 +60,7 @@ class ItemsRead(BaseModel):
 
 def _upsert(conn: AsyncConnection, update: Sequence[str], *, newly_cancelled_unread: bool = False) -> Any:
     # Bulk rows need the dialect's INSERT … ON CONFLICT with executemany, which bot.store.upsert (one row) lacks.
-    insert = postgresql.insert(digest_orders) if conn.dialect.name == "postgresql" else sqlite.insert(digest_orders)
+    insert = dialect_insert(conn, digest_orders)
     values: dict[str, Any] = {name: insert.excluded[name] for name in update}
     if newly_cancelled_unread:
         # An order that had no cancelled item until now must have its items read, whatever its versions say.

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import yaml
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
@@ -315,6 +314,8 @@ def find_manifest() -> str | None:
 
 def manifest_bot_scopes(text: str) -> tuple[str, ...]:
     """The scopes under ``oauth_config.scopes.bot`` of a manifest in YAML."""
+    import yaml  # only `check` reads YAML: the serving process never loads it
+
     node: Any = yaml.safe_load(text)
     for key in _MANIFEST_SCOPES_PATH:
         node = node.get(key) if isinstance(node, dict) else None
