@@ -70,7 +70,11 @@ _BOLT_LOGGER.addFilter(_OwnClientGiven())
 
 
 def create_app(services: Services, *, verify_requests: bool = True) -> AsyncApp:
-    """Build the AsyncApp; `verify_requests=False` only for Socket Mode, where Slack authenticates the socket."""
+    """Build the AsyncApp; `verify_requests=False` only where Slack is authenticated before Bolt sees a request.
+
+    That is Socket Mode (Slack authenticates the socket) and `bot.http.create_http_app` (which checks the
+    signature on the raw body): a second check by Bolt would only repeat the work on every request.
+    """
     secret = services.settings.slack_signing_secret
     app = AsyncApp(
         client=services.slack_client,
