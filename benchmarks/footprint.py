@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import statistics
+import sys
 import time
 
 import httpx
@@ -16,12 +19,57 @@ __all__ = ["run"]
 
 WORKERS = 4
 
+BARE_LIBRARIES = ("slack_bolt.adapter.starlette.async_handler", "uvicorn")
+"""What the bare app imports: Bolt (with slack_sdk and aiohttp), its Starlette adapter, uvicorn."""
+
+BOT_LIBRARIES = (
+    *BARE_LIBRARIES,
+    "sqlalchemy.ext.asyncio",
+    "sqlalchemy.dialects.sqlite.aiosqlite",
+    "pydantic_settings",
+    "httpx",
+    "stamina",
+    "apscheduler.schedulers.asyncio",
+    "structlog",
+    "prometheus_client",
+)
+"""The libraries the bot's serving process imports, without a line of the bot: its floor, whatever the bot does."""
+
+_PROBE = """
+import importlib, json, sys, time
+started = time.perf_counter()
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+seconds = time.perf_counter() - started
+rss = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS:")) / 1024
+print(json.dumps({"seconds": seconds, "rss": rss, "modules": len(sys.modules)}))
+"""
+
+
+async def _import_probe(modules: tuple[str, ...], runs: int) -> tuple[float, float, int]:
+    """Median import time (s) and RSS (MiB) of a fresh interpreter that imports `modules` and nothing else."""
+    samples = []
+    for _ in range(runs):
+        child = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _PROBE, *modules, stdout=asyncio.subprocess.PIPE
+        )
+        out, _ = await child.communicate()
+        samples.append(json.loads(out))
+    return (
+        statistics.median(s["seconds"] for s in samples),
+        statistics.median(s["rss"] for s in samples),
+        samples[-1]["modules"],
+    )
+
 
 async def run(ctx: BenchContext) -> BenchResult:
     """Start `python -m cancel_order_bot serve`, wait until ready, then play the mixed load and read its RSS."""
     started = time.perf_counter()
     interactions = ctx.scale(1000, 100)
     warmup = ctx.scale(100, 20)
+    runs = ctx.scale(3, 1)
+    bare_import, bare_import_rss, bare_modules = await _import_probe(BARE_LIBRARIES, runs)
+    libs_import, libs_import_rss, libs_modules = await _import_probe(BOT_LIBRARIES, runs)
     async with local_peers(pending_orders=interactions) as peers:
         bare_argv = ("-m", "benchmarks.bare_app", "--slack-api-url", peers.slack.api_url)
         async with served_bot(
@@ -78,6 +126,20 @@ async def run(ctx: BenchContext) -> BenchResult:
                 goal=Goal(op="<=", target=1.5),
             ),
             Figure(
+                label="RSS of the bot's libraries alone, imported by a process that runs nothing",
+                measured=libs_import_rss,
+                bound=bare_import_rss,
+                unit="MiB",
+                bound_label="the bare app's libraries, the same way",
+            ),
+            Figure(
+                label="import time of the bot's libraries alone",
+                measured=libs_import,
+                bound=bare_import,
+                unit="s",
+                bound_label="the bare app's libraries, the same way",
+            ),
+            Figure(
                 label=f"RSS after {handled:,} more interactions",
                 measured=after,
                 bound=warm,
@@ -99,6 +161,9 @@ async def run(ctx: BenchContext) -> BenchResult:
             "stays out",
             f"the mix, {WORKERS} people at once: a request approved, one rejected with a reason, one approved by two "
             "approvers at the same moment, App Home opens and help; each HTTP request to /slack/events counts once",
+            f"the libraries' floor (median of {runs} fresh interpreters each): the bare app's "
+            f"({', '.join(BARE_LIBRARIES)}) load {bare_modules} modules; the bot's "
+            f"({', '.join(BOT_LIBRARIES[len(BARE_LIBRARIES) :])} on top) load {libs_modules}",
             f"{handled:,} interactions in {load_seconds:.1f} s ({handled / load_seconds:.0f}/s), "
             f"{len(driver.errors)} errors; peak RSS {peak:.0f} MiB",
         ),
