@@ -77,6 +77,8 @@ def create_app(services: Services, *, verify_requests: bool = True) -> AsyncApp:
     """
     secret = services.settings.slack_signing_secret
     app = AsyncApp(
+        # Named, Bolt does not call inspect.stack() to name the app, which reads the source of every caller frame.
+        name="cancel-order-bot",
         client=services.slack_client,
         signing_secret=secret.get_secret_value() if secret else "",
         request_verification_enabled=verify_requests,
