@@ -55,6 +55,9 @@ log = structlog.get_logger(__name__)
 ACK_FIRST_MAX_WAIT = 0.5
 """The longest a listener's work after its ack yields to other acks (a trigger id lasts 3 s from the click)."""
 
+ACK_FIRST_QUIET = 0.01
+"""How long no request may have arrived before work after an ack goes on: a burst still arriving is answered first."""
+
 
 class AckGate:
     """Counts the requests on /slack/events not answered yet, so work after an ack can let them answer first.
@@ -63,15 +66,18 @@ class AckGate:
     otherwise run between the acks of the requests behind it, and push them towards Slack's 3 seconds.
     """
 
-    def __init__(self, max_wait: float = ACK_FIRST_MAX_WAIT) -> None:
+    def __init__(self, max_wait: float = ACK_FIRST_MAX_WAIT, quiet: float = ACK_FIRST_QUIET) -> None:
         self.max_wait = max_wait
+        self.quiet = quiet
         self.unanswered = 0
+        self._last_arrival = 0.0
         self._idle = asyncio.Event()
         self._idle.set()
 
     def arrived(self) -> _Ticket:
         """A request came in; settle its ticket once it is answered."""
         self.unanswered += 1
+        self._last_arrival = time.monotonic()
         self._idle.clear()
         return _Ticket(self)
 
@@ -81,13 +87,20 @@ class AckGate:
             self._idle.set()
 
     async def wait(self, own: _Ticket | None = None) -> None:
-        """Wait until every request has its answer (``own`` aside, if still open), or ``max_wait`` at most."""
+        """Wait until all but ``own`` are answered and none came for ``quiet`` s; ``max_wait`` at most."""
         others = self.unanswered - (1 if own is not None and own.open else 0)
         if others <= 0:
             return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(self.max_wait):
-                await self._idle.wait()
+                while True:
+                    await self._idle.wait()
+                    # Answers now leave at ack() time, so the count can reach zero between two requests of a
+                    # burst still arriving: go on only once the burst has stopped arriving too.
+                    quiet_for = time.monotonic() - self._last_arrival
+                    if quiet_for >= self.quiet:
+                        return
+                    await asyncio.sleep(self.quiet - quiet_for)
 
 
 class _Ticket:

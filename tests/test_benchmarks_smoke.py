@@ -124,6 +124,22 @@ async def test_ack_gate_waits_for_the_other_requests_then_lets_work_go() -> None
     assert gate.unanswered == 0
 
 
+async def test_ack_gate_holds_work_until_requests_stop_arriving() -> None:
+    """Answers leave at ack() time, so an empty count alone does not mean the burst has stopped arriving."""
+    gate = AckGate(max_wait=5.0, quiet=0.2)
+    loop = asyncio.get_running_loop()
+    own, other = gate.arrived(), gate.arrived()
+    arrived = loop.time()
+    waiter = asyncio.create_task(gate.wait(own=own))
+    await asyncio.sleep(0)  # the waiter sees the other request unanswered
+    other.settle()
+    own.settle()
+    await asyncio.sleep(0.05)
+    assert not waiter.done()  # everyone is answered, but the last request arrived only 50 ms ago
+    await asyncio.wait_for(waiter, 1.0)
+    assert loop.time() - arrived >= 0.19
+
+
 async def test_ack_gate_lets_a_lone_request_go_on_at_once() -> None:
     gate = AckGate(max_wait=5.0)
     own = gate.arrived()
