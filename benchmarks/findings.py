@@ -24,7 +24,8 @@ FINDINGS: tuple[str, ...] = (
     "answers have left. The answer now leaves when the listener calls `ack()` (Bolt itself notices an ack "
     "only on its next 10 ms poll, and forgets one whose listener raises before that poll); the count then "
     "empties between two requests of a burst still arriving, so work after an ack also waits until no request "
-    "has arrived for 10 ms (without that, p99 was 2.0× the bare app over two runs). A lone request goes on at once, so a quiet bot's modal is not delayed. "
+    "has arrived for 10 ms (without that, p99 was 2.0× the bare app over two runs). "
+    "A lone request goes on at once, so a quiet bot's modal is not delayed. "
     "Events are left alone, since Bolt acks those itself before their listener starts.",
     "**httpcore's pool spent its time choosing connections.** 13% of the bot's samples under a burst were in "
     "`AsyncConnectionPool._assign_requests_to_connections`, which walks every queued request and every "
