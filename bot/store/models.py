@@ -191,6 +191,8 @@ class ApproveResult(StrEnum):
     """Nothing changed: this person had already approved it."""
     SELF_APPROVAL = "self_approval"
     """Nothing changed: the requester may not approve their own request."""
+    EXPIRED = "expired"
+    """Nothing changed: the request's `expires_at` has passed (it is still `pending` until someone expires it)."""
 
 
 class ApproveOutcome(_Frozen):

@@ -223,7 +223,8 @@ class RequestStore:
         """Record `approver_id`'s approval; the click that completes the approvals moves the request to `executing`.
 
         One transaction inserts the approval (a repeat by the same person inserts nothing) and then bumps
-        `approval_count` with one conditional UPDATE on the still-`pending` row, never the requester's own;
+        `approval_count` with one conditional UPDATE on the still-`pending`, not yet expired row, never the
+        requester's own (an expired one answers `EXPIRED`, whether or not the scheduler has expired it yet);
         the row lock serializes concurrent approvers on PostgreSQL, `BEGIN IMMEDIATE` on SQLite. When the
         count reaches `required_approvals` the same UPDATE sets `executing`, `decided_by`, `decided_at`,
         `attempts + 1` and `lease_until = now + lease`. Only an `EXECUTING` result obliges the caller to
@@ -246,6 +247,7 @@ class RequestStore:
                     .where(
                         _R.id == request_id,
                         _R.status == RequestStatus.PENDING.value,
+                        _R.expires_at > now,
                         _R.requester_id != approver_id,
                     )
                     .values(
@@ -297,8 +299,13 @@ class RequestStore:
             outcome = abort.result
         current = await self._require(request_id)
         if outcome is None:
-            is_self = current.status is RequestStatus.PENDING and current.requester_id == approver_id
-            outcome = ApproveResult.SELF_APPROVAL if is_self else ApproveResult.ALREADY_DECIDED
+            pending = current.status is RequestStatus.PENDING
+            if pending and current.expires_at <= now:
+                outcome = ApproveResult.EXPIRED
+            elif pending and current.requester_id == approver_id:
+                outcome = ApproveResult.SELF_APPROVAL
+            else:
+                outcome = ApproveResult.ALREADY_DECIDED
         return ApproveOutcome(result=outcome, request=current)
 
     async def transition(
@@ -316,7 +323,8 @@ class RequestStore:
         """Move the request from an `expected` status to `to` (CAS) and append the audit row; True if it moved.
 
         Allowed: `pending → rejected | withdrawn | expired` (which default `decided_by` to `actor` and
-        `decided_at` to `now`), `executing → executed | failed | needs_attention` and
+        `decided_at` to `now`; rejected and withdrawn only before `expires_at`, expired only from it on),
+        `executing → executed | failed | needs_attention` and
         `needs_attention → executed | failed` (which clear `lease_until`). `pending → executing` happens
         only through `approve`. The audit row's action defaults to the new status; `details` and the fields
         set are recorded in it. Raises ValueError for a move not listed here.
@@ -331,11 +339,14 @@ class RequestStore:
         else:
             values.update(lease_until=None)
         values.update(fields)
+        # Expiry is a fact of the row, not of the scheduler: a decision after `expires_at` never wins.
+        in_time = (_R.expires_at <= now) if to is RequestStatus.EXPIRED else (_R.expires_at > now)
         async with self._db.begin() as conn:
             for source in sources:
                 result = await conn.execute(
                     sa.update(cancel_requests)
                     .where(_R.id == request_id, _R.status == source.value)
+                    .where(in_time if source is RequestStatus.PENDING else sa.true())
                     .values(status=to.value, updated_at=now, version=_R.version + 1, **values)
                 )
                 if result.rowcount == 1:
@@ -467,10 +478,15 @@ class RequestStore:
             return await _load(conn, query)
 
     async def mark_reminded(self, request_id: str, now: datetime) -> bool:
-        """Set `reminded_at` (CAS on it being unset while pending); True for the one caller that should remind."""
+        """Set `reminded_at` (CAS: unset, pending, not expired); True for the one caller that should remind."""
         update = (
             sa.update(cancel_requests)
-            .where(_R.id == request_id, _R.status == RequestStatus.PENDING.value, _R.reminded_at.is_(None))
+            .where(
+                _R.id == request_id,
+                _R.status == RequestStatus.PENDING.value,
+                _R.reminded_at.is_(None),
+                _R.expires_at > now,
+            )
             .values(reminded_at=now, updated_at=now, version=_R.version + 1)
         )
         async with self._db.begin() as conn:

@@ -412,6 +412,8 @@ class CancellationService:
             raise AlreadyApprovedError(request_id)
         if outcome.result is ApproveResult.SELF_APPROVAL:
             raise SelfApprovalError()
+        if outcome.result is ApproveResult.EXPIRED:
+            raise await self._refuse_expired(current)
         await self.bus.emit(RequestChanged(current))
         if outcome.result is ApproveResult.RECORDED:
             return ApprovalRecorded(request_id, current.approval_count, current.required_approvals)
@@ -478,10 +480,24 @@ class CancellationService:
             decision_note=note,
         )
         current = await self.get(request.id)
+        if not changed and current.status is RequestStatus.PENDING and current.expires_at <= self.clock():
+            raise await self._refuse_expired(current)
         if not changed:
             raise AlreadyDecidedError(request.id, current.status.value, current.decided_by)
         await self.bus.emit(RequestSettled(current))
         return current
+
+    async def _refuse_expired(self, request: CancelRequest) -> AlreadyDecidedError:
+        """Expire a request whose time ran out before any tick did, have its card say so; the refusal to raise."""
+        if await self.requests.transition(
+            request.id, expected=RequestStatus.PENDING, to=RequestStatus.EXPIRED, actor="system", now=self.clock()
+        ):
+            log.info("request_expired", request_id=request.id, on="decision")
+            request = await self.get(request.id)
+            await self.bus.emit(RequestSettled(request))
+        else:
+            request = await self.get(request.id)
+        return AlreadyDecidedError(request.id, request.status.value, request.decided_by)
 
     # -- scheduler -------------------------------------------------------------------------------------------
 

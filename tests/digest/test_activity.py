@@ -38,7 +38,8 @@ def new_request(requester: str, reason: str, *, store: str = "th-main", order_id
 async def test_activity_counts_each_outcome_by_reason_requester_and_approver(database: Database) -> None:
     store = RequestStore(database)
     hour = timedelta(hours=1)
-    old = await store.create_request(new_request("U0ALICE", "Out of Stock"), now=NOW - timedelta(hours=30))
+    old_request = new_request("U0ALICE", "Out of Stock").model_copy(update={"expires_at": NOW - 20 * hour})
+    old = await store.create_request(old_request, now=NOW - timedelta(hours=30))
     executed = await store.create_request(new_request("U0ALICE", "Out of Stock"), now=NOW - 5 * hour)
     rejected = await store.create_request(new_request("U0DAVE", "Sourcing Delay"), now=NOW - 4 * hour)
     withdrawn = await store.create_request(new_request("U0ALICE", "Sourcing Delay"), now=NOW - 3 * hour)

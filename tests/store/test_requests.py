@@ -330,6 +330,31 @@ async def test_approve_after_reject_is_already_decided(store: RequestStore) -> N
     assert outcome.request.approvals == ()
 
 
+async def test_approve_after_expires_at_is_refused_in_the_same_update(store: RequestStore) -> None:
+    created = await store.create_request(new_request(), now=NOW)
+
+    outcome = await store.approve(created.id, "U_BOB", now=NOW + TTL, lease=LEASE)
+
+    assert outcome.result is ApproveResult.EXPIRED
+    assert (outcome.request.status, outcome.request.approval_count) == (RequestStatus.PENDING, 0)
+    assert outcome.request.approver_ids == ()
+
+
+async def test_no_decision_wins_after_expires_at_but_expiry_does(store: RequestStore) -> None:
+    created = await store.create_request(new_request(), now=NOW)
+    late = NOW + TTL + timedelta(seconds=1)
+
+    for to in (RequestStatus.REJECTED, RequestStatus.WITHDRAWN):
+        assert not await store.transition(created.id, expected=RequestStatus.PENDING, to=to, actor="U_BOB", now=late)
+    assert not await store.transition(
+        created.id, expected=RequestStatus.PENDING, to=RequestStatus.EXPIRED, actor="system", now=NOW
+    )
+    assert not await store.mark_reminded(created.id, late)
+    assert await store.transition(
+        created.id, expected=RequestStatus.PENDING, to=RequestStatus.EXPIRED, actor="system", now=late
+    )
+
+
 async def test_approve_unknown_request_raises(store: RequestStore) -> None:
     with pytest.raises(RequestNotFoundError, match="CR-NOPE2"):
         await store.approve("CR-NOPE2", "U_BOSS", now=NOW, lease=LEASE)
