@@ -19,11 +19,18 @@ __all__ = [
     "CANCELLABLE_STATUSES",
     "DomainError",
     "Item",
+    "ItemAlreadyRequestedError",
     "OrderStatus",
     "PackageChoice",
     "RequestNotFoundError",
     "RequestStatus",
+    "order_number",
 ]
+
+
+def order_number(order_id: str) -> str:
+    """An order id as the number it is (no leading zeros), so `0100` and `100` name the same order."""
+    return order_id.lstrip("0") or "0"
 
 
 class RequestStatus(StrEnum):
@@ -104,3 +111,29 @@ class RequestNotFoundError(DomainError, LookupError):
     def __init__(self, request_id: str) -> None:
         super().__init__(f"I can't find request {request_id}: it may belong to another workspace or be gone.")
         self.request_id = request_id
+
+
+class ItemAlreadyRequestedError(DomainError):
+    """An item is already in another open (pending or executing) request: one open request per item.
+
+    Carries where that request's card is (`channel_id`, `message_ts`), so the refusal can link to it.
+    """
+
+    def __init__(
+        self,
+        *,
+        request_id: str,
+        order_id: str,
+        item_id: str,
+        channel_id: str | None = None,
+        message_ts: str | None = None,
+    ) -> None:
+        super().__init__(
+            f"Item {item_id} of order {order_id} is already in request {request_id}, which is still open. "
+            "Nothing was submitted."
+        )
+        self.request_id = request_id
+        self.order_id = order_id
+        self.item_id = item_id
+        self.channel_id = channel_id
+        self.message_ts = message_ts

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain import ItemAlreadyRequestedError, order_number
 from bot.store.audit import SYSTEM_ACTOR, read_trail, write_audit
 from bot.store.db import Database
 from bot.store.errors import RequestNotFoundError, StoreError
@@ -31,7 +32,7 @@ from bot.store.models import (
     OrderStatus,
     RequestStatus,
 )
-from bot.store.tables import cancel_requests, request_approvals, request_orders
+from bot.store.tables import cancel_requests, open_items, request_approvals, request_orders
 from bot.store.types import UTCDateTime
 from bot.store.upsert import insert_ignore
 
@@ -84,6 +85,14 @@ class OrderFields(TypedDict, total=False):
     error: str | None
 
 
+class _ItemTaken(Exception):
+    """Roll the transaction back: another open request holds this item (store, order number, item)."""
+
+    def __init__(self, key: tuple[str, str, str]) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 class _Abort(Exception):
     """Roll the transaction back and report `result` (None: look at the row to say why)."""
 
@@ -111,7 +120,8 @@ class RequestStore:
     async def create_request(self, new: NewRequest, *, now: datetime) -> CancelRequest:
         """Store a `pending` request with its orders (each `pending`) and the audit row `requested`.
 
-        The reminder falls due half-way between `now` and `new.expires_at`.
+        The reminder falls due half-way between `now` and `new.expires_at`. Each item to cancel is claimed in
+        `open_items` in the same transaction; `ItemAlreadyRequestedError` names the open request that holds one.
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be an aware datetime")
@@ -125,6 +135,17 @@ class RequestStore:
                     await self._insert(conn, request_id, new, now=now, remind_at=remind_at)
             except _Abort:
                 continue
+            except _ItemTaken as taken:
+                holder = await self._holder(taken.key)
+                if holder is None:
+                    continue  # it settled meanwhile: try again
+                raise ItemAlreadyRequestedError(
+                    request_id=holder.id,
+                    order_id=taken.key[1],
+                    item_id=taken.key[2],
+                    channel_id=holder.channel_id,
+                    message_ts=holder.message_ts,
+                ) from None
             return await self._require(request_id)
         raise StoreError(f"no free request id after {_ID_ATTEMPTS} attempts")
 
@@ -161,6 +182,16 @@ class RequestStore:
                 for order in new.orders
             ],
         )
+        claimed: set[tuple[str, str, str]] = set()
+        for order in new.orders:
+            for item_id in order.item_ids:
+                key = (new.store_code, order_number(order.order_id), item_id)
+                if key in claimed:
+                    continue
+                row = dict(zip(("store_code", "order_id", "item_id"), key, strict=True), request_id=request_id)
+                if not await insert_ignore(conn, open_items, row, conflict=["store_code", "order_id", "item_id"]):
+                    raise _ItemTaken(key)
+                claimed.add(key)
         await write_audit(
             conn,
             request_id=request_id,
@@ -175,6 +206,19 @@ class RequestStore:
                 "required_approvals": new.required_approvals,
             },
         )
+
+    async def _holder(self, key: tuple[str, str, str]) -> CancelRequest | None:
+        """The open request that holds an item (store, order number, item), if any still does."""
+        store_code, order_id, item_id = key
+        async with self._db.read() as conn:
+            request_id = await conn.scalar(
+                sa.select(open_items.c.request_id).where(
+                    open_items.c.store_code == store_code,
+                    open_items.c.order_id == order_id,
+                    open_items.c.item_id == item_id,
+                )
+            )
+        return None if request_id is None else await self.get_request(request_id)
 
     async def get_request(self, request_id: str) -> CancelRequest | None:
         """The request with its orders and approvals, or None if there is none with this id."""
@@ -325,7 +369,8 @@ class RequestStore:
         Allowed: `pending → rejected | withdrawn | expired` (which default `decided_by` to `actor` and
         `decided_at` to `now`; rejected and withdrawn only before `expires_at`, expired only from it on),
         `executing → executed | failed | needs_attention` and
-        `needs_attention → executed | failed` (which clear `lease_until`). `pending → executing` happens
+        `needs_attention → executed | failed` (which clear `lease_until`); each move frees the request's
+        `open_items`. `pending → executing` happens
         only through `approve`. The audit row's action defaults to the new status; `details` and the fields
         set are recorded in it. Raises ValueError for a move not listed here.
         """
@@ -350,6 +395,8 @@ class RequestStore:
                     .values(status=to.value, updated_at=now, version=_R.version + 1, **values)
                 )
                 if result.rowcount == 1:
+                    # Every move here leaves pending or executing: the request's items are free again.
+                    await conn.execute(sa.delete(open_items).where(open_items.c.request_id == request_id))
                     await write_audit(
                         conn,
                         request_id=request_id,
