@@ -17,6 +17,8 @@ from bot.lazada.models import OrderItem as LazadaOrderItem
 
 __all__ = [
     "CANCELLABLE_STATUSES",
+    "ApprovalBasis",
+    "ApprovalReason",
     "DomainError",
     "Item",
     "ItemAlreadyRequestedError",
@@ -58,6 +60,25 @@ class OrderStatus(StrEnum):
     FAILED = "failed"
     NEEDS_ATTENTION = "needs_attention"
     SKIPPED = "skipped"
+
+
+class ApprovalReason(StrEnum):
+    """Why a request needs the approvals it needs."""
+
+    STORE_DEFAULT = "store_default"
+    """The store's own setting (`required_approvals`), and nothing asks for more."""
+    NEAR_RATE_LIMIT = "near_rate_limit"
+    """This cancellation (with the store's other open ones) takes its seller-fault rate to the warning rate."""
+
+
+class ApprovalBasis(BaseModel):
+    """The reason a request needs its approvals, kept with the request so its card can say why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason: ApprovalReason
+    projected_rate: float | None = None
+    warning_rate: float | None = None
 
 
 class PackageChoice(StrEnum):

@@ -155,6 +155,11 @@ class DigestService:
             await self.sync(config, progress=progress)
         return await self.report(config)
 
+    async def synced_at(self, store: StoreRef) -> datetime | None:
+        """When the store's orders were last read from Lazada (None: never); fits the workflow's ``synced_at`` hook."""
+        state = await self.cache.state(self.store(store).code)
+        return None if state is None else state.last_synced_at
+
     async def projection(self, store: StoreRef, extra_items: int) -> RateProjection | None:
         """The rate now and if ``extra_items`` more seller-fault cancelled items join the window; cache only.
 

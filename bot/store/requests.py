@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.domain import ItemAlreadyRequestedError, order_number
+from bot.domain import ApprovalBasis, ItemAlreadyRequestedError, order_number
 from bot.store.audit import SYSTEM_ACTOR, read_trail, write_audit
 from bot.store.db import Database
 from bot.store.errors import RequestNotFoundError, StoreError
@@ -154,7 +154,8 @@ class RequestStore:
     ) -> None:
         row = {
             "id": request_id,
-            **new.model_dump(exclude={"orders"}),
+            **new.model_dump(exclude={"orders", "approval_basis"}),
+            "approval_basis": new.approval_basis.model_dump(mode="json") if new.approval_basis else None,
             "approval_count": 0,
             "status": RequestStatus.PENDING.value,
             "message_ts": None,
@@ -409,6 +410,67 @@ class RequestStore:
                     )
                     return True
         return False
+
+    async def require_approvals(
+        self, request_id: str, *, approvals: int, basis: ApprovalBasis, now: datetime, actor: str = SYSTEM_ACTOR
+    ) -> bool:
+        """Raise a pending request's `required_approvals` to `approvals` with the reason; True if it was lower.
+
+        Never lowers it. An approval already counted stays counted and the request waits for the rest.
+        """
+        async with self._db.begin() as conn:
+            result = await conn.execute(
+                sa.update(cancel_requests)
+                .where(
+                    _R.id == request_id,
+                    _R.status == RequestStatus.PENDING.value,
+                    _R.required_approvals < approvals,
+                )
+                .values(
+                    required_approvals=approvals,
+                    approval_basis=basis.model_dump(mode="json"),
+                    updated_at=now,
+                    version=_R.version + 1,
+                )
+            )
+            if result.rowcount != 1:
+                return False
+            await write_audit(
+                conn,
+                request_id=request_id,
+                actor=actor,
+                action="approvals_raised",
+                now=now,
+                from_status=RequestStatus.PENDING,
+                to_status=RequestStatus.PENDING,
+                details={"required_approvals": approvals, **basis.model_dump(mode="json")},
+            )
+        return True
+
+    async def items_in_flight(
+        self, store_code: str, *, executed_since: datetime | None, excluding: str | None = None
+    ) -> int:
+        """Items of the store's open requests (but `excluding`) plus those cancelled through the bot since a time.
+
+        What the store's rate will count that the last reading of it did not: for the two-approver rule.
+        """
+        async with self._db.read() as conn:
+            open_query = sa.select(sa.func.count()).where(open_items.c.store_code == store_code)
+            if excluding is not None:
+                open_query = open_query.where(open_items.c.request_id != excluding)
+            count = int(await conn.scalar(open_query) or 0)
+            if executed_since is not None:
+                rows = await conn.execute(
+                    sa.select(_O.item_ids)
+                    .join(cancel_requests, _R.id == _O.request_id)
+                    .where(
+                        _R.store_code == store_code,
+                        _O.status == OrderStatus.EXECUTED.value,
+                        _O.updated_at >= executed_since,  # counted twice rather than missed
+                    )
+                )
+                count += sum(len(item_ids) for item_ids in rows.scalars())
+        return count
 
     async def set_order_status(
         self,

@@ -79,6 +79,7 @@ cancel_requests = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("announced_status", sa.String(20), nullable=True),
     sa.Column("card_status", sa.String(20), nullable=True),
+    sa.Column("approval_basis", JSONValue, nullable=True),
     sa.CheckConstraint(_in("status", REQUEST_STATUSES), name="status"),
     sa.CheckConstraint("required_approvals IN (1, 2)", name="required_approvals"),
     sa.CheckConstraint("approval_count >= 0", name="approval_count"),

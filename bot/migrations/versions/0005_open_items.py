@@ -1,4 +1,5 @@
-"""One open request per item, enforced by the database: the `open_items` claim table (filled for open requests).
+"""One open request per item (the `open_items` claim table, filled for open requests), and why a request needs its
+approvals (`cancel_requests.approval_basis`).
 
 Revision ID: 0005
 Revises: 0004
@@ -9,9 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = "0004"
@@ -19,8 +22,14 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _json() -> sa.types.TypeEngine[Any]:
+    return sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
+
+
 def upgrade() -> None:
     """Create open_items and claim the items of the requests open now (the oldest request keeps a shared item)."""
+    with op.batch_alter_table("cancel_requests") as batch:
+        batch.add_column(sa.Column("approval_basis", _json(), nullable=True))
     table = op.create_table(
         "open_items",
         sa.Column("store_code", sa.String(32), nullable=False),
@@ -56,6 +65,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Drop open_items."""
+    """Drop open_items and cancel_requests.approval_basis."""
     op.drop_index("ix_open_items_request_id", table_name="open_items")
     op.drop_table("open_items")
+    with op.batch_alter_table("cancel_requests") as batch:
+        batch.drop_column("approval_basis")
