@@ -553,11 +553,41 @@ class RequestStore:
                     won.append(request_id)
         return await self._many(won)
 
-    async def renew_lease(self, request_id: str, *, now: datetime, lease: timedelta) -> bool:
+    async def claim_attention_recheck(
+        self, *, now: datetime, every: timedelta, within: timedelta
+    ) -> list[CancelRequest]:
+        """Claim `needs_attention` requests settled within `within` for a read-back, each at most once per `every`.
+
+        For the reconciler, which looks whether Lazada carried out a cancellation late. The claim is a CAS on
+        `lease_until` (cleared when the request settled), so two replicas never read the same one back at once.
+        """
+        due = sa.or_(_R.lease_until.is_(None), _R.lease_until < now)
+        recent = _R.updated_at >= now - within
+        attention = _R.status == RequestStatus.NEEDS_ATTENTION.value
+        async with self._db.read() as conn:
+            rows = await conn.execute(sa.select(_R.id).where(attention, due, recent).order_by(_R.updated_at))
+            candidates = list(rows.scalars())
+        won: list[str] = []
+        for request_id in candidates:
+            async with self._db.begin() as conn:
+                result = await conn.execute(
+                    sa.update(cancel_requests)
+                    .where(_R.id == request_id, attention, due)
+                    .values(lease_until=now + every)
+                )
+                if result.rowcount == 1:
+                    won.append(request_id)
+        return await self._many(won)
+
+    async def renew_lease(
+        self, request_id: str, *, now: datetime, lease: timedelta, attempt: int | None = None
+    ) -> bool:
         """Extend the lease of an `executing` request to `now + lease`, only while it has not run out.
 
-        False means the lease had expired (or the request left `executing`): the reconciler may be taking
-        it over, so stop and let it settle the outcome.
+        `attempt` (the request's `attempts` when this execution began) fences a taken-over lease: the
+        reconciler's takeover bumps `attempts`, so the execution it replaced can no longer renew.
+        False means the lease had expired or was taken over (or the request left `executing`): stop
+        before the next Lazada write and let the holder settle the outcome.
         """
         async with self._db.begin() as conn:
             result = await conn.execute(
@@ -566,6 +596,7 @@ class RequestStore:
                     _R.id == request_id,
                     _R.status == RequestStatus.EXECUTING.value,
                     _R.lease_until >= now,
+                    _R.attempts == attempt if attempt is not None else sa.true(),
                 )
                 .values(lease_until=now + lease)
             )

@@ -472,13 +472,15 @@ class CancellationService:
             )
 
         async def progress() -> None:
-            if not await self.requests.renew_lease(request.id, now=self.clock(), lease=self.lease):
+            if not await self.requests.renew_lease(
+                request.id, now=self.clock(), lease=self.lease, attempt=request.attempts
+            ):
                 log.warning("lease_not_renewed", request_id=request.id)
             if reporter is not None:
                 reporter.changed()
 
         try:
-            return await self.executor.execute(request.id, actor=actor, progress=progress)
+            return await self.executor.execute(request.id, actor=actor, progress=progress, attempt=request.attempts)
         finally:
             if reporter is not None:
                 await reporter.close()
@@ -554,6 +556,9 @@ class CancellationService:
         for request in await self.requests.claim_stale_executing(now=now, lease=self.lease, claimer=self.replica_id):
             log.warning("reconciling_request", request_id=request.id)
             await self.bus.emit(RequestSettled(await self.execute(request, actor="reconciler")))
+        for request in await self.requests.claim_attention_recheck(now=now, every=self.lease, within=timedelta(days=1)):
+            if (settled := await self.executor.recheck(request.id, actor="reconciler")) is not None:
+                await self.bus.emit(RequestSettled(settled))
         for request in await self.requests.unannounced(settled_before=now - timedelta(minutes=1)):
             log.warning("announcing_late", request_id=request.id, status=request.status.value)
             await self.bus.emit(RequestSettled(request))
