@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.domain import ApprovalBasis, ItemAlreadyRequestedError, order_number
 from bot.store.audit import SYSTEM_ACTOR, read_trail, write_audit
+from bot.store.claims import ClaimStore
 from bot.store.db import Database
 from bot.store.errors import RequestNotFoundError, StoreError
 from bot.store.models import (
@@ -116,6 +117,7 @@ class RequestStore:
     def __init__(self, db: Database, *, new_id: Callable[[], str] = new_request_id) -> None:
         self._db = db
         self._new_id = new_id
+        self._claims = ClaimStore(db)
 
     async def create_request(self, new: NewRequest, *, now: datetime) -> CancelRequest:
         """Store a `pending` request with its orders (each `pending`) and the audit row `requested`.
@@ -666,6 +668,26 @@ class RequestStore:
                 .values({column: status.value})
             )
             return bool(result.rowcount == 1)
+
+    async def claim_announcement(
+        self, request_id: str, status: RequestStatus, *, part: str, claimer: str, now: datetime, lease: timedelta
+    ) -> bool:
+        """Claim showing `status` (`part`: "reply" or "card") for `claimer`: True for the one replica that shows it.
+
+        A claim whose holder died is taken over after `lease`; `end_announcement` completes or releases it.
+        """
+        key = f"{request_id}/{status.value}"
+        return await self._claims.claim(f"announce_{part}", key, claimer, now=now, lease=lease)
+
+    async def end_announcement(
+        self, request_id: str, status: RequestStatus, *, part: str, claimer: str, shown: bool
+    ) -> None:
+        """Complete a claim from `claim_announcement` once shown, or release it so a later tick tries again."""
+        key = f"{request_id}/{status.value}"
+        if shown:
+            await self._claims.complete(f"announce_{part}", key, claimer)
+        else:
+            await self._claims.release(f"announce_{part}", key, claimer)
 
     async def unannounced(self, *, settled_before: datetime, limit: int = 20) -> list[CancelRequest]:
         """Settled requests whose outcome Slack has not shown yet (a crash or a Slack failure after the outcome)."""
