@@ -63,6 +63,22 @@ class ClaimStore:
             )
             return result.rowcount == 1
 
+    async def renew(self, kind: str, key: str, claimer: str, *, now: datetime, lease: timedelta) -> bool:
+        """Extend `claimer`'s running claim to `now + lease`; False if it ran out, was taken over or is done."""
+        async with self._db.begin() as conn:
+            updated = await conn.execute(
+                sa.update(scheduler_claims)
+                .where(
+                    _C.kind == kind,
+                    _C.key == key,
+                    _C.claimed_by == claimer,
+                    _C.status == ClaimStatus.CLAIMED.value,
+                    _C.lease_until >= now,
+                )
+                .values(lease_until=now + lease)
+            )
+        return updated.rowcount == 1
+
     async def complete(self, kind: str, key: str, claimer: str, result: Any = None) -> bool:
         """Mark the job `done` with a JSON `result`; False if `claimer` no longer holds it (it was taken over)."""
         async with self._db.begin() as conn:

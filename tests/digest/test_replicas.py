@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AsyncExitStack
+from datetime import timedelta
+from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.digest.claims import CLAIM_KIND
+from bot.digest.service import DigestService
 from bot.store import ClaimStatus, ClaimStore, Database
 from cancel_order_bot.demo import FakeSlack
 from cancel_order_bot.sandbox import SandboxWorld
@@ -82,3 +85,74 @@ async def test_two_replicas_post_each_stores_digest_once_a_day(
         claim = await claims.get(CLAIM_KIND, key)
         assert claim is not None, key
         assert claim.status is ClaimStatus.DONE, key
+
+
+async def _two_replicas(
+    stack: AsyncExitStack, make_service: ServiceFactory, slack: FakeSlack, db_url: str, **options: Any
+) -> list[DigestService]:
+    replicas = []
+    for index in range(2):
+        database = await stack.enter_async_context(Database.from_url(db_url))
+        replicas.append(
+            make_service(
+                slack_client=AsyncWebClient(token=slack.bot_token, base_url=slack.api_url),
+                replica_id=f"replica-{index}",
+                database=database,
+                **options,
+            )
+        )
+    return replicas
+
+
+def _slow_sync(service: DigestService, gate: asyncio.Event) -> None:
+    """Make the replica's sync last until `gate` opens (a long first sync of a big store)."""
+    sync = service.sync
+
+    async def slow(store: Any, **kwargs: Any) -> Any:
+        await gate.wait()
+        return await sync(store, **kwargs)
+
+    service.sync = slow  # type: ignore[method-assign]
+
+
+async def test_a_long_sync_keeps_its_claim_so_no_other_replica_posts_too(
+    world: SandboxWorld, make_service: ServiceFactory, slack: FakeSlack, clock: ManualClock, db_url: str
+) -> None:
+    add_history(world)
+    clock.current = local(2026, 11, 20, 9, 0, 30)
+    async with AsyncExitStack() as stack:
+        slow, other = await _two_replicas(stack, make_service, slack, db_url, claim_renew_every=0.01)
+        gate = asyncio.Event()
+        _slow_sync(slow, gate)
+        first = asyncio.create_task(slow.tick())
+        for _ in range(3):  # 30 minutes of syncing, twice the 15-minute lease, renewed as it goes
+            await asyncio.sleep(0.1)
+            clock.current += timedelta(minutes=10)
+            await asyncio.sleep(0.1)
+            await other.tick()
+        gate.set()
+        await first
+
+    posted = [call for call in slack.calls if call.method == "chat.postMessage"]
+    assert len(posted) == 1
+
+
+async def test_a_replica_that_lost_its_claim_during_the_sync_does_not_post(
+    world: SandboxWorld, make_service: ServiceFactory, slack: FakeSlack, clock: ManualClock, db_url: str
+) -> None:
+    add_history(world)
+    clock.current = local(2026, 11, 20, 9, 0, 30)
+    async with AsyncExitStack() as stack:
+        # This replica stalls without renewing (say its event loop was blocked), and the other takes over.
+        stalled, other = await _two_replicas(stack, make_service, slack, db_url, claim_renew_every=3600)
+        gate = asyncio.Event()
+        _slow_sync(stalled, gate)
+        first = asyncio.create_task(stalled.tick())
+        await asyncio.sleep(0.1)
+        clock.current += timedelta(minutes=20)
+        await other.tick()
+        gate.set()
+        await first
+
+    posted = [call for call in slack.calls if call.method == "chat.postMessage"]
+    assert len(posted) == 1
