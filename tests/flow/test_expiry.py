@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot.lazada.sandbox import SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from bot.store.models import RequestStatus
 from bot.workflow.errors import AlreadyDecidedError
 from cancel_order_bot.demo.harness import Harness
+from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.flow.conftest import BOB, CREATE, request_cancel
 
 

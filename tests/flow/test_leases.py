@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.lazada.sandbox import FaultKind, ItemSpec, SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from bot.store.models import OrderStatus, RequestStatus
 from cancel_order_bot.demo.harness import Harness
+from cancel_order_bot.sandbox import FaultKind, ItemSpec, SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.flow.conftest import ALICE, BOB, CREATE, request_cancel
 
 

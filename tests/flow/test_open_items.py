@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.lazada.sandbox import SandboxWorld
-from bot.lazada.sandbox.showcase import Showcase
 from bot.slack.render import ids
 from bot.store.models import RequestStatus
 from cancel_order_bot.demo.harness import Harness
+from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.showcase import Showcase
 from tests.flow.conftest import BOB, CREATE, DAVE, request_cancel
 
 
