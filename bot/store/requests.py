@@ -413,41 +413,32 @@ class RequestStore:
                     return True
         return False
 
-    async def require_approvals(
-        self, request_id: str, *, approvals: int, basis: ApprovalBasis, now: datetime, actor: str = SYSTEM_ACTOR
-    ) -> bool:
+    async def require_approvals(self, request_id: str, *, approvals: int, basis: ApprovalBasis, now: datetime) -> bool:
         """Raise a pending request's `required_approvals` to `approvals` with the reason; True if it was lower.
 
         Never lowers it. An approval already counted stays counted and the request waits for the rest.
         """
-        async with self._db.begin() as conn:
-            result = await conn.execute(
-                sa.update(cancel_requests)
-                .where(
-                    _R.id == request_id,
-                    _R.status == RequestStatus.PENDING.value,
-                    _R.required_approvals < approvals,
-                )
-                .values(
-                    required_approvals=approvals,
-                    approval_basis=basis.model_dump(mode="json"),
-                    updated_at=now,
-                    version=_R.version + 1,
-                )
+        update = (
+            sa.update(cancel_requests)
+            .where(_R.id == request_id, _R.status == RequestStatus.PENDING.value, _R.required_approvals < approvals)
+            .values(
+                required_approvals=approvals,
+                approval_basis=basis.model_dump(mode="json"),
+                updated_at=now,
+                version=_R.version + 1,
             )
-            if result.rowcount != 1:
-                return False
-            await write_audit(
+        )
+        details = {"required_approvals": approvals, **basis.model_dump(mode="json")}
+        async with self._db.begin() as conn:
+            return await _update_by_bot(
                 conn,
+                update,
                 request_id=request_id,
-                actor=actor,
                 action="approvals_raised",
                 now=now,
-                from_status=RequestStatus.PENDING,
-                to_status=RequestStatus.PENDING,
-                details={"required_approvals": approvals, **basis.model_dump(mode="json")},
+                status=RequestStatus.PENDING,
+                details=details,
             )
-        return True
 
     async def items_in_flight(
         self, store_code: str, *, executed_since: datetime | None, excluding: str | None = None
@@ -523,37 +514,25 @@ class RequestStore:
         audit row `taken_over` naming `claimer`. Another replica calling at the same time gets none of them.
         """
         stale = sa.or_(_R.lease_until.is_(None), _R.lease_until < now)
-        async with self._db.read() as conn:
-            rows = await conn.execute(
-                sa.select(_R.id).where(_R.status == RequestStatus.EXECUTING.value, stale).order_by(_R.lease_until)
-            )
-            candidates = list(rows.scalars())
-        won: list[str] = []
-        for request_id in candidates:
-            async with self._db.begin() as conn:
-                result = await conn.execute(
-                    sa.update(cancel_requests)
-                    .where(_R.id == request_id, _R.status == RequestStatus.EXECUTING.value, stale)
-                    .values(
-                        lease_until=now + lease,
-                        attempts=_R.attempts + 1,
-                        updated_at=now,
-                        version=_R.version + 1,
-                    )
-                )
-                if result.rowcount == 1:
-                    await write_audit(
-                        conn,
-                        request_id=request_id,
-                        actor=claimer,
-                        action="taken_over",
-                        now=now,
-                        from_status=RequestStatus.EXECUTING,
-                        to_status=RequestStatus.EXECUTING,
-                        details={"lease_until": now + lease},
-                    )
-                    won.append(request_id)
-        return await self._many(won)
+        audit = {
+            "actor": claimer,
+            "action": "taken_over",
+            "now": now,
+            "from_status": RequestStatus.EXECUTING,
+            "to_status": RequestStatus.EXECUTING,
+            "details": {"lease_until": now + lease},
+        }
+        return await self._claim_each(
+            sa.and_(_R.status == RequestStatus.EXECUTING.value, stale),
+            order_by=_R.lease_until,
+            values={
+                "lease_until": now + lease,
+                "attempts": _R.attempts + 1,
+                "updated_at": now,
+                "version": _R.version + 1,
+            },
+            audit=audit,
+        )
 
     async def claim_attention_recheck(
         self, *, now: datetime, every: timedelta, within: timedelta
@@ -564,20 +543,33 @@ class RequestStore:
         `lease_until` (cleared when the request settled), so two replicas never read the same one back at once.
         """
         due = sa.or_(_R.lease_until.is_(None), _R.lease_until < now)
-        recent = _R.updated_at >= now - within
-        attention = _R.status == RequestStatus.NEEDS_ATTENTION.value
+        return await self._claim_each(
+            sa.and_(_R.status == RequestStatus.NEEDS_ATTENTION.value, due, _R.updated_at >= now - within),
+            order_by=_R.updated_at,
+            values={"lease_until": now + every},
+        )
+
+    async def _claim_each(
+        self,
+        condition: sa.ColumnElement[bool],
+        *,
+        order_by: sa.ColumnElement[Any],
+        values: Mapping[str, Any],
+        audit: Mapping[str, Any] | None = None,
+    ) -> list[CancelRequest]:
+        """Set `values` on each request matching `condition`, one CAS each (audited with `audit`); those won."""
         async with self._db.read() as conn:
-            rows = await conn.execute(sa.select(_R.id).where(attention, due, recent).order_by(_R.updated_at))
+            rows = await conn.execute(sa.select(_R.id).where(condition).order_by(order_by))
             candidates = list(rows.scalars())
         won: list[str] = []
         for request_id in candidates:
             async with self._db.begin() as conn:
                 result = await conn.execute(
-                    sa.update(cancel_requests)
-                    .where(_R.id == request_id, attention, due)
-                    .values(lease_until=now + every)
+                    sa.update(cancel_requests).where(_R.id == request_id, condition).values(dict(values))
                 )
                 if result.rowcount == 1:
+                    if audit is not None:
+                        await write_audit(conn, request_id=request_id, **audit)
                     won.append(request_id)
         return await self._many(won)
 
