@@ -535,19 +535,27 @@ class RequestStore:
         )
 
     async def claim_attention_recheck(
-        self, *, now: datetime, every: timedelta, within: timedelta
+        self, *, now: datetime, every: timedelta, within: timedelta, claimer: str
     ) -> list[CancelRequest]:
         """Claim `needs_attention` requests settled within `within` for a read-back, each at most once per `every`.
 
-        For the reconciler, which looks whether Lazada carried out a cancellation late. The claim is a CAS on
-        `lease_until` (cleared when the request settled), so two replicas never read the same one back at once.
+        For the reconciler, which looks whether Lazada carried out a cancellation late. The claim is a claim row
+        (kind `recheck`) that runs out after `every`, so two replicas never read the same one back at once, and
+        the request itself is left as it is until the read-back finds something.
         """
-        due = sa.or_(_R.lease_until.is_(None), _R.lease_until < now)
-        return await self._claim_each(
-            sa.and_(_R.status == RequestStatus.NEEDS_ATTENTION.value, due, _R.updated_at >= now - within),
-            order_by=_R.updated_at,
-            values={"lease_until": now + every},
-        )
+        async with self._db.read() as conn:
+            rows = await conn.execute(
+                sa.select(_R.id)
+                .where(_R.status == RequestStatus.NEEDS_ATTENTION.value, _R.updated_at >= now - within)
+                .order_by(_R.updated_at)
+            )
+            candidates = list(rows.scalars())
+        won = [
+            request_id
+            for request_id in candidates
+            if await self._claims.claim("recheck", request_id, claimer, now=now, lease=every)
+        ]
+        return await self._many(won)
 
     async def _claim_each(
         self,

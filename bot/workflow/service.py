@@ -556,7 +556,10 @@ class CancellationService:
         for request in await self.requests.claim_stale_executing(now=now, lease=self.lease, claimer=self.replica_id):
             log.warning("reconciling_request", request_id=request.id)
             await self.bus.emit(RequestSettled(await self.execute(request, actor="reconciler")))
-        for request in await self.requests.claim_attention_recheck(now=now, every=self.lease, within=timedelta(days=1)):
+        rechecks = await self.requests.claim_attention_recheck(
+            now=now, every=self.lease, within=timedelta(days=1), claimer=self.replica_id
+        )
+        for request in rechecks:
             if (settled := await self.executor.recheck(request.id, actor="reconciler")) is not None:
                 await self.bus.emit(RequestSettled(settled))
         for request in await self.requests.unannounced(settled_before=now - timedelta(minutes=1)):
