@@ -188,6 +188,13 @@ class Executor:
         log.info("late_outcome", request_id=request_id, status=to.value)
         return await self.requests.get_request(request_id)
 
+    async def _holds_lease(self, request: CancelRequest, order: RequestOrder) -> bool:
+        """Renew this execution's lease before a Lazada write; False once another execution took the request over."""
+        if await self.requests.renew_lease(request.id, now=self.clock(), lease=self.lease, attempt=request.attempts):
+            return True
+        log.warning("lease_lost", request_id=request.id, order_id=order.order_id)
+        return False
+
     async def _fail(self, request: CancelRequest, order: RequestOrder, message: str) -> None:
         log.info("order_failed", request_id=request.id, order_id=order.order_id, reason=message)
         await self.requests.set_order_status(
@@ -227,10 +234,7 @@ class Executor:
                 f"Lazada no longer offers the reason “{request.reason_name}” for these items. Nothing was cancelled.",
             )
             return
-        if not await self.requests.renew_lease(
-            request.id, now=self.clock(), lease=self.lease, attempt=request.attempts
-        ):
-            log.warning("lease_lost", request_id=request.id, order_id=order.order_id)
+        if not await self._holds_lease(request, order):
             return
         lines = [Item.from_lazada(i) for i in items]
         conflicts = package_conflicts(lines, item_ids)
@@ -268,7 +272,7 @@ class Executor:
                 # once, after the ban and only while the items are still cancellable.
                 await client.wait_out(limited)
                 items = await client.get_order_items(order_id=order.order_id)
-                if _changes(order, items):
+                if _changes(order, items) or not await self._holds_lease(request, order):
                     raise
                 accepted = await client.init_cancel(
                     order_id=order.order_id, order_item_ids=item_ids, reason_id=request.reason_id
