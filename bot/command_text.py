@@ -7,12 +7,14 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.domain import order_number
 from bot.slack.render.text import escape
 
 __all__ = ["MAX_ORDERS", "CommandKind", "ParsedCommand", "parse_command_text"]
 
 MAX_ORDERS = 50
-_ORDER_ID = re.compile(r"^#?(\d{4,20})$")
+# ASCII digits only: `\d` alone also matches other scripts' digits, which Lazada's ids never contain.
+_ORDER_ID = re.compile(r"^#?(\d{4,20})$", re.ASCII)
 _SEPARATORS = re.compile(r"[\s,;]+")
 _MAX_TEXT = 4000
 
@@ -70,7 +72,7 @@ def parse_command_text(text: str, store_codes: Collection[str]) -> ParsedCommand
     for token in tokens:
         match = _ORDER_ID.match(token)
         if match:
-            ids.append(match.group(1))
+            ids.append(order_number(match.group(1)))
         else:
             others.append(token)
     if len(others) == 1 and ids and others[0].lower() in store_codes:

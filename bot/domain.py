@@ -17,13 +17,22 @@ from bot.lazada.models import OrderItem as LazadaOrderItem
 
 __all__ = [
     "CANCELLABLE_STATUSES",
+    "ApprovalBasis",
+    "ApprovalReason",
     "DomainError",
     "Item",
+    "ItemAlreadyRequestedError",
     "OrderStatus",
     "PackageChoice",
     "RequestNotFoundError",
     "RequestStatus",
+    "order_number",
 ]
+
+
+def order_number(order_id: str) -> str:
+    """An order id as the number it is (no leading zeros), so `0100` and `100` name the same order."""
+    return order_id.lstrip("0") or "0"
 
 
 class RequestStatus(StrEnum):
@@ -51,6 +60,25 @@ class OrderStatus(StrEnum):
     FAILED = "failed"
     NEEDS_ATTENTION = "needs_attention"
     SKIPPED = "skipped"
+
+
+class ApprovalReason(StrEnum):
+    """Why a request needs the approvals it needs."""
+
+    STORE_DEFAULT = "store_default"
+    """The store's own setting (`required_approvals`), and nothing asks for more."""
+    NEAR_RATE_LIMIT = "near_rate_limit"
+    """This cancellation (with the store's other open ones) takes its seller-fault rate to the warning rate."""
+
+
+class ApprovalBasis(BaseModel):
+    """The reason a request needs its approvals, kept with the request so its card can say why."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    reason: ApprovalReason
+    projected_rate: float | None = None
+    warning_rate: float | None = None
 
 
 class PackageChoice(StrEnum):
@@ -104,3 +132,29 @@ class RequestNotFoundError(DomainError, LookupError):
     def __init__(self, request_id: str) -> None:
         super().__init__(f"I can't find request {request_id}: it may belong to another workspace or be gone.")
         self.request_id = request_id
+
+
+class ItemAlreadyRequestedError(DomainError):
+    """An item is already in another open (pending or executing) request: one open request per item.
+
+    Carries where that request's card is (`channel_id`, `message_ts`), so the refusal can link to it.
+    """
+
+    def __init__(
+        self,
+        *,
+        request_id: str,
+        order_id: str,
+        item_id: str,
+        channel_id: str | None = None,
+        message_ts: str | None = None,
+    ) -> None:
+        super().__init__(
+            f"Item {item_id} of order {order_id} is already in request {request_id}, which is still open. "
+            "Nothing was submitted."
+        )
+        self.request_id = request_id
+        self.order_id = order_id
+        self.item_id = item_id
+        self.channel_id = channel_id
+        self.message_ts = message_ts

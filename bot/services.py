@@ -366,6 +366,7 @@ async def open_services(
             lease=WORKFLOW_LEASE,
             replica_id=replica_id,
             rates=digest.projection,
+            synced_at=digest.synced_at,
         )
         home = HomeService(
             requests=requests, workflow=workflow, slack=slack, rate_now=lambda store: digest.projection(store, 0)

@@ -57,6 +57,15 @@ class DigestClaims:
         won = await self._claims.claim(CLAIM_KIND, key, self._replica_id, now=self._clock(), lease=self._lease)
         return ClaimOutcome(won=won, taken_over=won and existing is not None)
 
+    @property
+    def lease(self) -> timedelta:
+        """How long a claim holds without renewal."""
+        return self._lease
+
+    async def renew(self, key: str) -> bool:
+        """Extend this replica's claim on ``key`` by a lease; False once it ran out or another replica took it."""
+        return await self._claims.renew(CLAIM_KIND, key, self._replica_id, now=self._clock(), lease=self._lease)
+
     async def complete(self, key: str, result: dict[str, Any]) -> bool:
         """Mark the digest ``key`` done with ``result``; False if another replica took the claim over meanwhile."""
         return await self._claims.complete(CLAIM_KIND, key, self._replica_id, result)

@@ -66,6 +66,7 @@ class DigestService:
         replica_id: str = "local",
         concurrency: int = 16,
         claim_lease: timedelta = timedelta(minutes=15),
+        claim_renew_every: float | None = None,
         chart_days: int = CHART_DAYS,
     ) -> None:
         if not stores:
@@ -82,6 +83,8 @@ class DigestService:
         self.syncer = OrderSync(cache=self.cache, clock=clock, concurrency=concurrency, chart_days=chart_days)
         self.bus = bus
         self.claims = DigestClaims(ClaimStore(db), clock=clock, replica_id=replica_id, lease=claim_lease)
+        # Seconds between renewals of a held digest claim while its sync runs (a third of the lease by default).
+        self.claim_renew_every = claim_renew_every or claim_lease.total_seconds() / 3
 
     def store(self, store: StoreRef | None = None) -> StoreConfig:
         """The store given, by config or code (the first store when None); UnknownStoreError otherwise."""
@@ -155,6 +158,11 @@ class DigestService:
             await self.sync(config, progress=progress)
         return await self.report(config)
 
+    async def synced_at(self, store: StoreRef) -> datetime | None:
+        """When the store's orders were last read from Lazada (None: never); fits the workflow's ``synced_at`` hook."""
+        state = await self.cache.state(self.store(store).code)
+        return None if state is None else state.last_synced_at
+
     async def projection(self, store: StoreRef, extra_items: int) -> RateProjection | None:
         """The rate now and if ``extra_items`` more seller-fault cancelled items join the window; cache only.
 
@@ -212,6 +220,7 @@ class DigestService:
         posted_since = None
         if outcome.taken_over:
             posted_since = scheduled_at(day, store.digest_time or self.digest_time, store.tz) - timedelta(minutes=1)
+        keeper = asyncio.create_task(self._keep_claim(key))
         try:
             await self.sync(store)
             report = await self.report(store, today=day)
@@ -219,15 +228,32 @@ class DigestService:
                 log.info("digest.skipped_quiet", store_code=store.code, day=day.isoformat())
                 await self.claims.complete(key, {"skipped": "quiet"})
                 return
+            keeper.cancel()
+            # Checked last: a replica that lost the claim during a long sync leaves the post to the new holder.
+            if not await self.claims.renew(key):
+                log.warning("digest.claim_lost", store_code=store.code, day=day.isoformat())
+                return
             result = await self._announce(DigestReady(report=report, channel=channel, posted_since=posted_since))
         except Exception:
             log.exception("digest.failed", store_code=store.code, day=day.isoformat())
             await self._release(key)
             return
+        finally:
+            keeper.cancel()
         if not result.ok:
             await self._release(key)
             return
         await self.claims.complete(key, result.model_dump(mode="json"))
+
+    async def _keep_claim(self, key: str) -> None:
+        """Renew the claim on ``key`` while the digest is worked out, so a long sync does not lose it to a takeover."""
+        while True:
+            await asyncio.sleep(self.claim_renew_every)
+            try:
+                if not await self.claims.renew(key):
+                    return
+            except Exception:
+                log.warning("digest.claim_renewal_failed", key=key, exc_info=True)
 
     async def _announce(self, event: DigestReady) -> PostResult:
         """Emit the event and return the presenter's answer; nothing answering means nothing was posted."""

@@ -96,11 +96,31 @@ class RequestAnnouncer:
         status = request.status.value
         # The card and the thread reply are tracked apart: a failed card update is retried by a later tick
         # without posting the reply twice.
-        if request.card_status != status and await self._refresh(request):
-            await self.requests.mark_announced(request.id, request.status, part="card")
-        if request.announced_status != status:
-            await self._reply(request, reply(self._card(request)))
+        # Each is claimed first, so two replicas settling or re-announcing the same outcome show it once.
+        if request.card_status != status and await self._claim(request, "card"):
+            shown = await self._refresh(request)
+            if shown:
+                await self.requests.mark_announced(request.id, request.status, part="card")
+            await self._end_claim(request, "card", shown=shown)
+        if request.announced_status != status and await self._claim(request, "reply"):
+            try:
+                await self._reply(request, reply(self._card(request)))
+            except BaseException:
+                await self._end_claim(request, "reply", shown=False)
+                raise
             await self.requests.mark_announced(request.id, request.status, part="reply")
+            await self._end_claim(request, "reply", shown=True)
+
+    async def _claim(self, request: CancelRequest, part: str) -> bool:
+        now, replica, lease = self.workflow.clock(), self.workflow.replica_id, self.workflow.lease
+        return await self.requests.claim_announcement(
+            request.id, request.status, part=part, claimer=replica, now=now, lease=lease
+        )
+
+    async def _end_claim(self, request: CancelRequest, part: str, *, shown: bool) -> None:
+        await self.requests.end_announcement(
+            request.id, request.status, part=part, claimer=self.workflow.replica_id, shown=shown
+        )
 
     async def on_reminder(self, event: ReminderDue) -> None:
         """Remind the approvers once, in the request's thread."""

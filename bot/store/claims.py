@@ -22,6 +22,11 @@ __all__ = ["ClaimStore"]
 _C = scheduler_claims.c
 
 
+def _held(kind: str, key: str, claimer: str) -> sa.ColumnElement[bool]:
+    """The claim on `(kind, key)` while `claimer` holds it (not done)."""
+    return sa.and_(_C.kind == kind, _C.key == key, _C.claimed_by == claimer, _C.status == ClaimStatus.CLAIMED.value)
+
+
 class ClaimStore:
     """Claims on `(kind, key)` jobs, e.g. `("digest", "main/2026-11-30")`."""
 
@@ -63,17 +68,22 @@ class ClaimStore:
             )
             return result.rowcount == 1
 
+    async def renew(self, kind: str, key: str, claimer: str, *, now: datetime, lease: timedelta) -> bool:
+        """Extend `claimer`'s running claim to `now + lease`; False if it ran out, was taken over or is done."""
+        async with self._db.begin() as conn:
+            updated = await conn.execute(
+                sa.update(scheduler_claims)
+                .where(_held(kind, key, claimer), _C.lease_until >= now)
+                .values(lease_until=now + lease)
+            )
+        return updated.rowcount == 1
+
     async def complete(self, kind: str, key: str, claimer: str, result: Any = None) -> bool:
         """Mark the job `done` with a JSON `result`; False if `claimer` no longer holds it (it was taken over)."""
         async with self._db.begin() as conn:
             updated = await conn.execute(
                 sa.update(scheduler_claims)
-                .where(
-                    _C.kind == kind,
-                    _C.key == key,
-                    _C.claimed_by == claimer,
-                    _C.status == ClaimStatus.CLAIMED.value,
-                )
+                .where(_held(kind, key, claimer))
                 .values(status=ClaimStatus.DONE.value, result=result)
             )
         return updated.rowcount == 1
@@ -81,14 +91,7 @@ class ClaimStore:
     async def release(self, kind: str, key: str, claimer: str) -> bool:
         """Give up a held claim so the next tick may try again at once; False if `claimer` does not hold it."""
         async with self._db.begin() as conn:
-            deleted = await conn.execute(
-                sa.delete(scheduler_claims).where(
-                    _C.kind == kind,
-                    _C.key == key,
-                    _C.claimed_by == claimer,
-                    _C.status == ClaimStatus.CLAIMED.value,
-                )
-            )
+            deleted = await conn.execute(sa.delete(scheduler_claims).where(_held(kind, key, claimer)))
         return deleted.rowcount == 1
 
     async def get(self, kind: str, key: str) -> Claim | None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from bot.domain import Item, OrderStatus, RequestStatus
+from bot.domain import ApprovalBasis, Item, OrderStatus, RequestStatus
 
 __all__ = [
     "FINAL_REQUEST_STATUSES",
@@ -103,6 +103,7 @@ class NewRequest(_Frozen):
     zeroes_stock: bool = False
     repack_first: bool = False
     required_approvals: Literal[1, 2] = 1
+    approval_basis: ApprovalBasis | None = None
     channel_id: str = Field(min_length=1)
     expires_at: AwareDatetime
     orders: tuple[NewOrder, ...] = Field(min_length=1, max_length=MAX_ORDERS_PER_REQUEST)
@@ -168,6 +169,7 @@ class CancelRequest(_Record):
     announced_status: str | None = None
     """The status whose thread reply went out; behind `status` after a crash or a Slack failure."""
     card_status: str | None = None
+    approval_basis: ApprovalBasis | None = None
     """The status the approval message shows; behind `status` after a crash or a Slack failure."""
     orders: tuple[RequestOrder, ...]
     approvals: tuple[Approval, ...]
@@ -191,6 +193,8 @@ class ApproveResult(StrEnum):
     """Nothing changed: this person had already approved it."""
     SELF_APPROVAL = "self_approval"
     """Nothing changed: the requester may not approve their own request."""
+    EXPIRED = "expired"
+    """Nothing changed: the request's `expires_at` has passed (it is still `pending` until someone expires it)."""
 
 
 class ApproveOutcome(_Frozen):

@@ -18,7 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.domain import ApprovalBasis, ItemAlreadyRequestedError, order_number
 from bot.store.audit import SYSTEM_ACTOR, read_trail, write_audit
+from bot.store.claims import ClaimStore
 from bot.store.db import Database
 from bot.store.errors import RequestNotFoundError, StoreError
 from bot.store.models import (
@@ -31,7 +33,7 @@ from bot.store.models import (
     OrderStatus,
     RequestStatus,
 )
-from bot.store.tables import cancel_requests, request_approvals, request_orders
+from bot.store.tables import cancel_requests, open_items, request_approvals, request_orders
 from bot.store.types import UTCDateTime
 from bot.store.upsert import insert_ignore
 
@@ -84,6 +86,14 @@ class OrderFields(TypedDict, total=False):
     error: str | None
 
 
+class _ItemTaken(Exception):
+    """Roll the transaction back: another open request holds this item (store, order number, item)."""
+
+    def __init__(self, key: tuple[str, str, str]) -> None:
+        super().__init__(key)
+        self.key = key
+
+
 class _Abort(Exception):
     """Roll the transaction back and report `result` (None: look at the row to say why)."""
 
@@ -107,11 +117,13 @@ class RequestStore:
     def __init__(self, db: Database, *, new_id: Callable[[], str] = new_request_id) -> None:
         self._db = db
         self._new_id = new_id
+        self._claims = ClaimStore(db)
 
     async def create_request(self, new: NewRequest, *, now: datetime) -> CancelRequest:
         """Store a `pending` request with its orders (each `pending`) and the audit row `requested`.
 
-        The reminder falls due half-way between `now` and `new.expires_at`.
+        The reminder falls due half-way between `now` and `new.expires_at`. Each item to cancel is claimed in
+        `open_items` in the same transaction; `ItemAlreadyRequestedError` names the open request that holds one.
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be an aware datetime")
@@ -125,6 +137,17 @@ class RequestStore:
                     await self._insert(conn, request_id, new, now=now, remind_at=remind_at)
             except _Abort:
                 continue
+            except _ItemTaken as taken:
+                holder = await self._holder(taken.key)
+                if holder is None:
+                    continue  # it settled meanwhile: try again
+                raise ItemAlreadyRequestedError(
+                    request_id=holder.id,
+                    order_id=taken.key[1],
+                    item_id=taken.key[2],
+                    channel_id=holder.channel_id,
+                    message_ts=holder.message_ts,
+                ) from None
             return await self._require(request_id)
         raise StoreError(f"no free request id after {_ID_ATTEMPTS} attempts")
 
@@ -133,7 +156,8 @@ class RequestStore:
     ) -> None:
         row = {
             "id": request_id,
-            **new.model_dump(exclude={"orders"}),
+            **new.model_dump(exclude={"orders", "approval_basis"}),
+            "approval_basis": new.approval_basis.model_dump(mode="json") if new.approval_basis else None,
             "approval_count": 0,
             "status": RequestStatus.PENDING.value,
             "message_ts": None,
@@ -161,6 +185,16 @@ class RequestStore:
                 for order in new.orders
             ],
         )
+        claimed: set[tuple[str, str, str]] = set()
+        for order in new.orders:
+            for item_id in order.item_ids:
+                key = (new.store_code, order_number(order.order_id), item_id)
+                if key in claimed:
+                    continue
+                row = dict(zip(("store_code", "order_id", "item_id"), key, strict=True), request_id=request_id)
+                if not await insert_ignore(conn, open_items, row, conflict=["store_code", "order_id", "item_id"]):
+                    raise _ItemTaken(key)
+                claimed.add(key)
         await write_audit(
             conn,
             request_id=request_id,
@@ -175,6 +209,19 @@ class RequestStore:
                 "required_approvals": new.required_approvals,
             },
         )
+
+    async def _holder(self, key: tuple[str, str, str]) -> CancelRequest | None:
+        """The open request that holds an item (store, order number, item), if any still does."""
+        store_code, order_id, item_id = key
+        async with self._db.read() as conn:
+            request_id = await conn.scalar(
+                sa.select(open_items.c.request_id).where(
+                    open_items.c.store_code == store_code,
+                    open_items.c.order_id == order_id,
+                    open_items.c.item_id == item_id,
+                )
+            )
+        return None if request_id is None else await self.get_request(request_id)
 
     async def get_request(self, request_id: str) -> CancelRequest | None:
         """The request with its orders and approvals, or None if there is none with this id."""
@@ -223,7 +270,8 @@ class RequestStore:
         """Record `approver_id`'s approval; the click that completes the approvals moves the request to `executing`.
 
         One transaction inserts the approval (a repeat by the same person inserts nothing) and then bumps
-        `approval_count` with one conditional UPDATE on the still-`pending` row, never the requester's own;
+        `approval_count` with one conditional UPDATE on the still-`pending`, not yet expired row, never the
+        requester's own (an expired one answers `EXPIRED`, whether or not the scheduler has expired it yet);
         the row lock serializes concurrent approvers on PostgreSQL, `BEGIN IMMEDIATE` on SQLite. When the
         count reaches `required_approvals` the same UPDATE sets `executing`, `decided_by`, `decided_at`,
         `attempts + 1` and `lease_until = now + lease`. Only an `EXECUTING` result obliges the caller to
@@ -246,6 +294,7 @@ class RequestStore:
                     .where(
                         _R.id == request_id,
                         _R.status == RequestStatus.PENDING.value,
+                        _R.expires_at > now,
                         _R.requester_id != approver_id,
                     )
                     .values(
@@ -297,8 +346,13 @@ class RequestStore:
             outcome = abort.result
         current = await self._require(request_id)
         if outcome is None:
-            is_self = current.status is RequestStatus.PENDING and current.requester_id == approver_id
-            outcome = ApproveResult.SELF_APPROVAL if is_self else ApproveResult.ALREADY_DECIDED
+            pending = current.status is RequestStatus.PENDING
+            if pending and current.expires_at <= now:
+                outcome = ApproveResult.EXPIRED
+            elif pending and current.requester_id == approver_id:
+                outcome = ApproveResult.SELF_APPROVAL
+            else:
+                outcome = ApproveResult.ALREADY_DECIDED
         return ApproveOutcome(result=outcome, request=current)
 
     async def transition(
@@ -316,8 +370,10 @@ class RequestStore:
         """Move the request from an `expected` status to `to` (CAS) and append the audit row; True if it moved.
 
         Allowed: `pending → rejected | withdrawn | expired` (which default `decided_by` to `actor` and
-        `decided_at` to `now`), `executing → executed | failed | needs_attention` and
-        `needs_attention → executed | failed` (which clear `lease_until`). `pending → executing` happens
+        `decided_at` to `now`; rejected and withdrawn only before `expires_at`, expired only from it on),
+        `executing → executed | failed | needs_attention` and
+        `needs_attention → executed | failed` (which clear `lease_until`); each move frees the request's
+        `open_items`. `pending → executing` happens
         only through `approve`. The audit row's action defaults to the new status; `details` and the fields
         set are recorded in it. Raises ValueError for a move not listed here.
         """
@@ -331,14 +387,19 @@ class RequestStore:
         else:
             values.update(lease_until=None)
         values.update(fields)
+        # Expiry is a fact of the row, not of the scheduler: a decision after `expires_at` never wins.
+        in_time = (_R.expires_at <= now) if to is RequestStatus.EXPIRED else (_R.expires_at > now)
         async with self._db.begin() as conn:
             for source in sources:
                 result = await conn.execute(
                     sa.update(cancel_requests)
                     .where(_R.id == request_id, _R.status == source.value)
+                    .where(in_time if source is RequestStatus.PENDING else sa.true())
                     .values(status=to.value, updated_at=now, version=_R.version + 1, **values)
                 )
                 if result.rowcount == 1:
+                    # Every move here leaves pending or executing: the request's items are free again.
+                    await conn.execute(sa.delete(open_items).where(open_items.c.request_id == request_id))
                     await write_audit(
                         conn,
                         request_id=request_id,
@@ -351,6 +412,58 @@ class RequestStore:
                     )
                     return True
         return False
+
+    async def require_approvals(self, request_id: str, *, approvals: int, basis: ApprovalBasis, now: datetime) -> bool:
+        """Raise a pending request's `required_approvals` to `approvals` with the reason; True if it was lower.
+
+        Never lowers it. An approval already counted stays counted and the request waits for the rest.
+        """
+        update = (
+            sa.update(cancel_requests)
+            .where(_R.id == request_id, _R.status == RequestStatus.PENDING.value, _R.required_approvals < approvals)
+            .values(
+                required_approvals=approvals,
+                approval_basis=basis.model_dump(mode="json"),
+                updated_at=now,
+                version=_R.version + 1,
+            )
+        )
+        details = {"required_approvals": approvals, **basis.model_dump(mode="json")}
+        async with self._db.begin() as conn:
+            return await _update_by_bot(
+                conn,
+                update,
+                request_id=request_id,
+                action="approvals_raised",
+                now=now,
+                status=RequestStatus.PENDING,
+                details=details,
+            )
+
+    async def items_in_flight(
+        self, store_code: str, *, executed_since: datetime | None, excluding: str | None = None
+    ) -> int:
+        """Items of the store's open requests (but `excluding`) plus those cancelled through the bot since a time.
+
+        What the store's rate will count that the last reading of it did not: for the two-approver rule.
+        """
+        async with self._db.read() as conn:
+            open_query = sa.select(sa.func.count()).where(open_items.c.store_code == store_code)
+            if excluding is not None:
+                open_query = open_query.where(open_items.c.request_id != excluding)
+            count = int(await conn.scalar(open_query) or 0)
+            if executed_since is not None:
+                rows = await conn.execute(
+                    sa.select(_O.item_ids)
+                    .join(cancel_requests, _R.id == _O.request_id)
+                    .where(
+                        _R.store_code == store_code,
+                        _O.status == OrderStatus.EXECUTED.value,
+                        _O.updated_at >= executed_since,  # counted twice rather than missed
+                    )
+                )
+                count += sum(len(item_ids) for item_ids in rows.scalars())
+        return count
 
     async def set_order_status(
         self,
@@ -401,43 +514,82 @@ class RequestStore:
         audit row `taken_over` naming `claimer`. Another replica calling at the same time gets none of them.
         """
         stale = sa.or_(_R.lease_until.is_(None), _R.lease_until < now)
+        audit = {
+            "actor": claimer,
+            "action": "taken_over",
+            "now": now,
+            "from_status": RequestStatus.EXECUTING,
+            "to_status": RequestStatus.EXECUTING,
+            "details": {"lease_until": now + lease},
+        }
+        return await self._claim_each(
+            sa.and_(_R.status == RequestStatus.EXECUTING.value, stale),
+            order_by=_R.lease_until,
+            values={
+                "lease_until": now + lease,
+                "attempts": _R.attempts + 1,
+                "updated_at": now,
+                "version": _R.version + 1,
+            },
+            audit=audit,
+        )
+
+    async def claim_attention_recheck(
+        self, *, now: datetime, every: timedelta, within: timedelta, claimer: str
+    ) -> list[CancelRequest]:
+        """Claim `needs_attention` requests settled within `within` for a read-back, each at most once per `every`.
+
+        For the reconciler, which looks whether Lazada carried out a cancellation late. The claim is a claim row
+        (kind `recheck`) that runs out after `every`, so two replicas never read the same one back at once, and
+        the request itself is left as it is until the read-back finds something.
+        """
         async with self._db.read() as conn:
             rows = await conn.execute(
-                sa.select(_R.id).where(_R.status == RequestStatus.EXECUTING.value, stale).order_by(_R.lease_until)
+                sa.select(_R.id)
+                .where(_R.status == RequestStatus.NEEDS_ATTENTION.value, _R.updated_at >= now - within)
+                .order_by(_R.updated_at)
             )
+            candidates = list(rows.scalars())
+        won = [
+            request_id
+            for request_id in candidates
+            if await self._claims.claim("recheck", request_id, claimer, now=now, lease=every)
+        ]
+        return await self._many(won)
+
+    async def _claim_each(
+        self,
+        condition: sa.ColumnElement[bool],
+        *,
+        order_by: sa.ColumnElement[Any],
+        values: Mapping[str, Any],
+        audit: Mapping[str, Any] | None = None,
+    ) -> list[CancelRequest]:
+        """Set `values` on each request matching `condition`, one CAS each (audited with `audit`); those won."""
+        async with self._db.read() as conn:
+            rows = await conn.execute(sa.select(_R.id).where(condition).order_by(order_by))
             candidates = list(rows.scalars())
         won: list[str] = []
         for request_id in candidates:
             async with self._db.begin() as conn:
                 result = await conn.execute(
-                    sa.update(cancel_requests)
-                    .where(_R.id == request_id, _R.status == RequestStatus.EXECUTING.value, stale)
-                    .values(
-                        lease_until=now + lease,
-                        attempts=_R.attempts + 1,
-                        updated_at=now,
-                        version=_R.version + 1,
-                    )
+                    sa.update(cancel_requests).where(_R.id == request_id, condition).values(dict(values))
                 )
                 if result.rowcount == 1:
-                    await write_audit(
-                        conn,
-                        request_id=request_id,
-                        actor=claimer,
-                        action="taken_over",
-                        now=now,
-                        from_status=RequestStatus.EXECUTING,
-                        to_status=RequestStatus.EXECUTING,
-                        details={"lease_until": now + lease},
-                    )
+                    if audit is not None:
+                        await write_audit(conn, request_id=request_id, **audit)
                     won.append(request_id)
         return await self._many(won)
 
-    async def renew_lease(self, request_id: str, *, now: datetime, lease: timedelta) -> bool:
+    async def renew_lease(
+        self, request_id: str, *, now: datetime, lease: timedelta, attempt: int | None = None
+    ) -> bool:
         """Extend the lease of an `executing` request to `now + lease`, only while it has not run out.
 
-        False means the lease had expired (or the request left `executing`): the reconciler may be taking
-        it over, so stop and let it settle the outcome.
+        `attempt` (the request's `attempts` when this execution began) fences a taken-over lease: the
+        reconciler's takeover bumps `attempts`, so the execution it replaced can no longer renew.
+        False means the lease had expired or was taken over (or the request left `executing`): stop
+        before the next Lazada write and let the holder settle the outcome.
         """
         async with self._db.begin() as conn:
             result = await conn.execute(
@@ -446,6 +598,7 @@ class RequestStore:
                     _R.id == request_id,
                     _R.status == RequestStatus.EXECUTING.value,
                     _R.lease_until >= now,
+                    _R.attempts == attempt if attempt is not None else sa.true(),
                 )
                 .values(lease_until=now + lease)
             )
@@ -467,10 +620,15 @@ class RequestStore:
             return await _load(conn, query)
 
     async def mark_reminded(self, request_id: str, now: datetime) -> bool:
-        """Set `reminded_at` (CAS on it being unset while pending); True for the one caller that should remind."""
+        """Set `reminded_at` (CAS: unset, pending, not expired); True for the one caller that should remind."""
         update = (
             sa.update(cancel_requests)
-            .where(_R.id == request_id, _R.status == RequestStatus.PENDING.value, _R.reminded_at.is_(None))
+            .where(
+                _R.id == request_id,
+                _R.status == RequestStatus.PENDING.value,
+                _R.reminded_at.is_(None),
+                _R.expires_at > now,
+            )
             .values(reminded_at=now, updated_at=now, version=_R.version + 1)
         )
         async with self._db.begin() as conn:
@@ -510,6 +668,26 @@ class RequestStore:
                 .values({column: status.value})
             )
             return bool(result.rowcount == 1)
+
+    async def claim_announcement(
+        self, request_id: str, status: RequestStatus, *, part: str, claimer: str, now: datetime, lease: timedelta
+    ) -> bool:
+        """Claim showing `status` (`part`: "reply" or "card") for `claimer`: True for the one replica that shows it.
+
+        A claim whose holder died is taken over after `lease`; `end_announcement` completes or releases it.
+        """
+        key = f"{request_id}/{status.value}"
+        return await self._claims.claim(f"announce_{part}", key, claimer, now=now, lease=lease)
+
+    async def end_announcement(
+        self, request_id: str, status: RequestStatus, *, part: str, claimer: str, shown: bool
+    ) -> None:
+        """Complete a claim from `claim_announcement` once shown, or release it so a later tick tries again."""
+        key = f"{request_id}/{status.value}"
+        if shown:
+            await self._claims.complete(f"announce_{part}", key, claimer)
+        else:
+            await self._claims.release(f"announce_{part}", key, claimer)
 
     async def unannounced(self, *, settled_before: datetime, limit: int = 20) -> list[CancelRequest]:
         """Settled requests whose outcome Slack has not shown yet (a crash or a Slack failure after the outcome)."""

@@ -15,6 +15,7 @@ __all__ = [
     "digest_sync_state",
     "lazada_tokens",
     "metadata",
+    "open_items",
     "processed_events",
     "request_approvals",
     "request_orders",
@@ -78,6 +79,7 @@ cancel_requests = sa.Table(
     sa.Column("version", sa.Integer, nullable=False),
     sa.Column("announced_status", sa.String(20), nullable=True),
     sa.Column("card_status", sa.String(20), nullable=True),
+    sa.Column("approval_basis", JSONValue, nullable=True),
     sa.CheckConstraint(_in("status", REQUEST_STATUSES), name="status"),
     sa.CheckConstraint("required_approvals IN (1, 2)", name="required_approvals"),
     sa.CheckConstraint("approval_count >= 0", name="approval_count"),
@@ -116,6 +118,19 @@ request_approvals = sa.Table(
     sa.Column("approver_id", sa.String(32), nullable=False),
     sa.Column("approved_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("request_id", "approver_id"),
+)
+
+# The claim that makes "one open request per item" a fact of the database: a request inserts a row per item in the
+# transaction that creates it (the primary key refuses a second), and deletes them in the one that settles it.
+# `order_id` is the order number without leading zeros, so 0100 and 100 are the same order.
+open_items = sa.Table(
+    "open_items",
+    metadata,
+    sa.Column("store_code", sa.String(32), primary_key=True),
+    sa.Column("order_id", sa.String(32), primary_key=True),
+    sa.Column("item_id", sa.String(64), primary_key=True),
+    sa.Column("request_id", sa.String(16), sa.ForeignKey("cancel_requests.id"), nullable=False),
+    sa.Index(None, "request_id"),
 )
 
 # Append-only: no foreign key, so the trail outlives any future clean-up of the rows it describes.

@@ -42,6 +42,7 @@ def card_for(request: CancelRequest, *, store_label: str, rate: RateProjection |
         requester_id=request.requester_id,
         status=request.status,
         required_approvals=request.required_approvals,
+        approval_basis=request.approval_basis,
         approver_ids=request.approver_ids,
         decided_by=request.decided_by,
         decision_note=request.decision_note,

@@ -92,16 +92,19 @@ class Executor:
         *,
         actor: str,
         progress: Callable[[], Awaitable[None]] | None = None,
+        attempt: int | None = None,
     ) -> CancelRequest:
         """Run (or resume) an `executing` request to its final state and return it as stored.
 
         `progress` is awaited each time one order has settled (outside the concurrency gate); the caller may
-        show how far the request has got or renew its lease there.
+        show how far the request has got or renew its lease there. `attempt` is the request's `attempts` when
+        the caller claimed it: the lease is renewed under it before every Lazada write, and once another
+        execution has taken the request over, this one stops and leaves the rest to it.
         """
         request = await self.requests.get_request(request_id)
         if request is None:
             raise LookupError(request_id)
-        if request.status is not RequestStatus.EXECUTING:
+        if request.status is not RequestStatus.EXECUTING or (attempt is not None and request.attempts != attempt):
             return request
         await self.checkpoint("after_claim")
         client = self.clients[request.store_code]
@@ -126,12 +129,15 @@ class Executor:
         await asyncio.gather(*(run(o) for o in request.orders))
         current = await self.requests.get_request(request_id)
         assert current is not None
-        still_held = any(o.status is OrderStatus.EXECUTING for o in current.orders)
-        if current.status is RequestStatus.EXECUTING and not still_held:
-            to = final_status(current.orders)
+        # An order still pending here was left to whoever holds the lease now.
+        still_held = any(o.status in {OrderStatus.EXECUTING, OrderStatus.PENDING} for o in current.orders)
+        settling = {RequestStatus.EXECUTING, RequestStatus.NEEDS_ATTENTION}
+        to = final_status(current.orders)
+        # Another execution may have said "needs attention" while this one saw the items cancelled: the truth wins.
+        if current.status in settling and to is not current.status and not still_held:
             await self.requests.transition(
                 request_id,
-                expected=RequestStatus.EXECUTING,
+                expected=current.status,
                 to=to,
                 actor=actor,
                 action=to.value,
@@ -143,6 +149,51 @@ class Executor:
         log.info("request_settled", request_id=request_id, status=current.status.value)
         await self.checkpoint("after_outcome")
         return current
+
+    async def recheck(self, request_id: str, *, actor: str) -> CancelRequest | None:
+        """Read back a `needs_attention` request's unclear orders; settle it when Lazada now shows them cancelled.
+
+        A late success (Lazada carried the cancellation out after the bot stopped waiting) becomes `executed`.
+        Never sends anything to Lazada. Returns the request when it left `needs_attention`, else None.
+        """
+        request = await self.requests.get_request(request_id)
+        if request is None or request.status is not RequestStatus.NEEDS_ATTENTION:
+            return None
+        client = self.clients[request.store_code]
+        for order in request.orders:
+            if order.status is OrderStatus.NEEDS_ATTENTION and await _shows_cancelled(client, order):
+                await self.requests.set_order_status(
+                    request.id,
+                    order.order_id,
+                    expected=OrderStatus.NEEDS_ATTENTION,
+                    to=OrderStatus.EXECUTED,
+                    now=self.clock(),
+                    actor=actor,
+                    details={"late": True},
+                    error=None,
+                )
+        current = await self.requests.get_request(request_id)
+        assert current is not None
+        to = final_status(current.orders)
+        if to is RequestStatus.NEEDS_ATTENTION or not await self.requests.transition(
+            request_id,
+            expected=RequestStatus.NEEDS_ATTENTION,
+            to=to,
+            actor=actor,
+            action=f"late_{to.value}",
+            now=self.clock(),
+            decision_note=_summary(current.orders),
+        ):
+            return None
+        log.info("late_outcome", request_id=request_id, status=to.value)
+        return await self.requests.get_request(request_id)
+
+    async def _holds_lease(self, request: CancelRequest, order: RequestOrder) -> bool:
+        """Renew this execution's lease before a Lazada write; False once another execution took the request over."""
+        if await self.requests.renew_lease(request.id, now=self.clock(), lease=self.lease, attempt=request.attempts):
+            return True
+        log.warning("lease_lost", request_id=request.id, order_id=order.order_id)
+        return False
 
     async def _fail(self, request: CancelRequest, order: RequestOrder, message: str) -> None:
         log.info("order_failed", request_id=request.id, order_id=order.order_id, reason=message)
@@ -183,6 +234,8 @@ class Executor:
                 f"Lazada no longer offers the reason “{request.reason_name}” for these items. Nothing was cancelled.",
             )
             return
+        if not await self._holds_lease(request, order):
+            return
         lines = [Item.from_lazada(i) for i in items]
         conflicts = package_conflicts(lines, item_ids)
         if conflicts and request.repack_first:
@@ -219,7 +272,7 @@ class Executor:
                 # once, after the ban and only while the items are still cancellable.
                 await client.wait_out(limited)
                 items = await client.get_order_items(order_id=order.order_id)
-                if _changes(order, items):
+                if _changes(order, items) or not await self._holds_lease(request, order):
                     raise
                 accepted = await client.init_cancel(
                     order_id=order.order_id, order_item_ids=item_ids, reason_id=request.reason_id
@@ -275,7 +328,7 @@ class Executor:
             await self.requests.set_order_status(
                 request.id,
                 order.order_id,
-                expected=OrderStatus.EXECUTING,
+                expected={OrderStatus.EXECUTING, OrderStatus.NEEDS_ATTENTION},
                 to=OrderStatus.EXECUTED,
                 now=self.clock(),
                 **tip,
@@ -304,6 +357,16 @@ class Executor:
             outcome_tip_type=tip.get("outcome_tip_type"),
             lazada_request_id=tip.get("lazada_request_id"),
         )
+
+
+async def _shows_cancelled(client: LazadaClient, order: RequestOrder) -> bool:
+    """Whether Lazada shows every item to cancel of the order cancelled now (False when it cannot be read)."""
+    try:
+        items = await client.get_order_items(order_id=order.order_id)
+    except LazadaError:
+        return False
+    states = {i.order_item_id: i.status for i in items}
+    return all(states.get(item_id) == "canceled" for item_id in order.item_ids)
 
 
 def _what_happened(error: LazadaError) -> str:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain import Item, OrderStatus, RequestStatus
+from bot.domain import ApprovalBasis, Item, OrderStatus, RequestStatus
 
 __all__ = [
     "BulkDraft",
@@ -205,6 +205,7 @@ class RequestCard(_Frozen):
     requester_id: str
     status: RequestStatus
     required_approvals: int = 1
+    approval_basis: ApprovalBasis | None = None
     approver_ids: tuple[str, ...] = ()
     decided_by: str | None = None
     decision_note: str | None = None

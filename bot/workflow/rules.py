@@ -7,22 +7,13 @@ other rules beside it, in the same shape.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Literal
 
+from bot.domain import ApprovalBasis, ApprovalReason
 from bot.settings import StoreConfig
 from bot.workflow.models import RateProjection
 
 __all__ = ["ApprovalReason", "ApprovalRequirement", "approval_requirement"]
-
-
-class ApprovalReason(StrEnum):
-    """Why a request needs the approvals it needs."""
-
-    STORE_DEFAULT = "store_default"
-    """The store's own setting (`required_approvals`), and nothing asks for more."""
-    NEAR_RATE_LIMIT = "near_rate_limit"
-    """This cancellation takes the store's seller-fault rate to its warning rate or above."""
 
 
 @dataclass(frozen=True)
@@ -33,9 +24,23 @@ class ApprovalRequirement:
     reason: ApprovalReason
     projection: RateProjection | None = None
 
+    @property
+    def basis(self) -> ApprovalBasis:
+        """The reason as the request keeps it (with the projected and warning rates when the rate decided)."""
+        if self.reason is ApprovalReason.NEAR_RATE_LIMIT and self.projection is not None:
+            return ApprovalBasis(
+                reason=self.reason,
+                projected_rate=self.projection.projected_rate,
+                warning_rate=self.projection.warning_rate,
+            )
+        return ApprovalBasis(reason=self.reason)
+
 
 def approval_requirement(store: StoreConfig, projection: RateProjection | None) -> ApprovalRequirement:
     """The approvals a cancellation needs in `store`, given the store's rate after it (`projection`, None if unknown).
+
+    The projection must count, besides this cancellation's items, the items of every other open request of the
+    store and those cancelled since the rate was last read, so that splitting a cancellation changes nothing.
 
     The store's own setting is the floor (capped at two). When the store asks for two approvers near its limit
     (`two_approvers_near_limit`) and the projected rate reaches the warning rate, two are needed.

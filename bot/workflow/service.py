@@ -89,6 +89,7 @@ class ApprovalRecorded:
 
 
 RateLookup = Callable[[StoreConfig, int], Awaitable[RateProjection | None]]
+SyncLookup = Callable[[StoreConfig], Awaitable[datetime | None]]
 
 # How many orders a bulk problem message names before it counts the rest.
 _PROBLEMS_SHOWN = 10
@@ -148,6 +149,7 @@ class CancellationService:
         lease: timedelta = timedelta(minutes=5),
         replica_id: str = "local",
         rates: RateLookup | None = None,
+        synced_at: SyncLookup | None = None,
         draft_concurrency: int = 8,
         progress_interval: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
@@ -165,6 +167,8 @@ class CancellationService:
         self.lease = lease
         self.replica_id = replica_id
         self.rates = rates
+        # When the store's rate was last read from Lazada: what the bot cancelled since is not in it yet.
+        self.synced_at = synced_at
         self.draft_concurrency = draft_concurrency
         # Progress of a many-order execution is emitted at most once per interval (monotonic seconds).
         self.progress_interval = progress_interval
@@ -245,7 +249,17 @@ class CancellationService:
             or request.status not in {RequestStatus.PENDING, RequestStatus.EXECUTING}
         ):
             return None
-        return await self.rates(store, sum(len(o.item_ids) for o in request.orders))
+        return await self._projection(store, sum(len(o.item_ids) for o in request.orders), excluding=request.id)
+
+    async def _projection(
+        self, store: StoreConfig, items: int, *, excluding: str | None = None
+    ) -> RateProjection | None:
+        """The store's rate after `items` more, counting every other open request and what was cancelled unread."""
+        if self.rates is None:
+            return None
+        synced = await self.synced_at(store) if self.synced_at is not None else None
+        in_flight = await self.requests.items_in_flight(store.code, executed_since=synced, excluding=excluding)
+        return await self.rates(store, items + in_flight)
 
     # -- drafting --------------------------------------------------------------------------------------------
 
@@ -256,7 +270,7 @@ class CancellationService:
         store = self.store(store_code)
         draft = await self.drafter.draft(self.client(store.code), store, order_id, selected_ids)
         if self.rates is not None and draft.selected_ids:
-            draft = draft.model_copy(update={"rate": await self.rates(store, len(draft.selected_ids))})
+            draft = draft.model_copy(update={"rate": await self._projection(store, len(draft.selected_ids))})
         return draft
 
     async def draft_bulk(self, store_code: str | None, order_ids: Sequence[str]) -> BulkDraft:
@@ -266,7 +280,7 @@ class CancellationService:
             self.client(store.code), store, order_ids, concurrency=self.draft_concurrency
         )
         if self.rates is not None and draft.orders:
-            draft = draft.model_copy(update={"rate": await self.rates(store, draft.item_count)})
+            draft = draft.model_copy(update={"rate": await self._projection(store, draft.item_count)})
         return draft
 
     # -- submit ----------------------------------------------------------------------------------------------
@@ -335,7 +349,8 @@ class CancellationService:
         item_count = sum(len(item_ids) for _, item_ids in orders)
         projection = None
         if self.rates is not None and store.two_approvers_near_limit:
-            projection = await self.rates(store, item_count)
+            projection = await self._projection(store, item_count)
+        requirement = approval_requirement(store, projection)
         conflicts = any(draft.package_conflicts for draft, _ in orders)
         return NewRequest(
             store_code=store.code,
@@ -345,7 +360,8 @@ class CancellationService:
             justification=form.justification,
             zeroes_stock=reason.zeroes_stock,
             repack_first=form.package_choice is PackageChoice.REPACK_FIRST and conflicts,
-            required_approvals=approval_requirement(store, projection).approvals,
+            required_approvals=requirement.approvals,
+            approval_basis=requirement.basis,
             channel_id=store.approval_channel or form.channel_id,
             expires_at=self.clock() + self.request_ttl,
             orders=tuple(_new_order(draft, item_ids) for draft, item_ids in orders),
@@ -398,12 +414,15 @@ class CancellationService:
         return request
 
     async def approve(self, request_id: str, user_id: str) -> ApprovalRecorded | CancelRequest:
-        """Record an approval; the click that completes the approvals executes the request and returns it."""
+        """Record an approval; the click that completes the approvals executes the request and returns it.
+
+        The two-approver rule is evaluated again first: a request that now needs two says so and waits.
+        """
         async with self._work():
             return await self._approve(request_id, user_id)
 
     async def _approve(self, request_id: str, user_id: str) -> ApprovalRecorded | CancelRequest:
-        await self.check_decider(request_id, user_id)
+        await self._reevaluate(await self.check_decider(request_id, user_id))
         outcome = await self.requests.approve(request_id, user_id, now=self.clock(), lease=self.lease)
         current = outcome.request
         if outcome.result is ApproveResult.ALREADY_DECIDED:
@@ -412,6 +431,8 @@ class CancellationService:
             raise AlreadyApprovedError(request_id)
         if outcome.result is ApproveResult.SELF_APPROVAL:
             raise SelfApprovalError()
+        if outcome.result is ApproveResult.EXPIRED:
+            raise await self._refuse_expired(current)
         await self.bus.emit(RequestChanged(current))
         if outcome.result is ApproveResult.RECORDED:
             return ApprovalRecorded(request_id, current.approval_count, current.required_approvals)
@@ -419,6 +440,21 @@ class CancellationService:
         settled = await self.execute(current, actor=user_id)
         await self.bus.emit(RequestSettled(settled))
         return settled
+
+    async def _reevaluate(self, request: CancelRequest) -> None:
+        """Raise a pending request to two approvals when the store's open requests now take the rate too far."""
+        store = self.stores.get(request.store_code)
+        if store is None or request.required_approvals >= 2 or not store.two_approvers_near_limit:
+            return
+        projection = await self._projection(store, sum(len(o.item_ids) for o in request.orders), excluding=request.id)
+        requirement = approval_requirement(store, projection)
+        if requirement.approvals <= request.required_approvals:
+            return
+        if await self.requests.require_approvals(
+            request.id, approvals=requirement.approvals, basis=requirement.basis, now=self.clock()
+        ):
+            log.info("approvals_raised", request_id=request.id, required=requirement.approvals)
+            await self.bus.emit(RequestChanged(await self.get(request.id)))
 
     async def execute(self, request: CancelRequest, *, actor: str) -> CancelRequest:
         """Run an `executing` request with the executor, renewing its lease and reporting progress as orders settle.
@@ -436,13 +472,15 @@ class CancellationService:
             )
 
         async def progress() -> None:
-            if not await self.requests.renew_lease(request.id, now=self.clock(), lease=self.lease):
+            if not await self.requests.renew_lease(
+                request.id, now=self.clock(), lease=self.lease, attempt=request.attempts
+            ):
                 log.warning("lease_not_renewed", request_id=request.id)
             if reporter is not None:
                 reporter.changed()
 
         try:
-            return await self.executor.execute(request.id, actor=actor, progress=progress)
+            return await self.executor.execute(request.id, actor=actor, progress=progress, attempt=request.attempts)
         finally:
             if reporter is not None:
                 await reporter.close()
@@ -478,10 +516,24 @@ class CancellationService:
             decision_note=note,
         )
         current = await self.get(request.id)
+        if not changed and current.status is RequestStatus.PENDING and current.expires_at <= self.clock():
+            raise await self._refuse_expired(current)
         if not changed:
             raise AlreadyDecidedError(request.id, current.status.value, current.decided_by)
         await self.bus.emit(RequestSettled(current))
         return current
+
+    async def _refuse_expired(self, request: CancelRequest) -> AlreadyDecidedError:
+        """Expire a request whose time ran out before any tick did, have its card say so; the refusal to raise."""
+        if await self.requests.transition(
+            request.id, expected=RequestStatus.PENDING, to=RequestStatus.EXPIRED, actor="system", now=self.clock()
+        ):
+            log.info("request_expired", request_id=request.id, on="decision")
+            request = await self.get(request.id)
+            await self.bus.emit(RequestSettled(request))
+        else:
+            request = await self.get(request.id)
+        return AlreadyDecidedError(request.id, request.status.value, request.decided_by)
 
     # -- scheduler -------------------------------------------------------------------------------------------
 
@@ -504,6 +556,12 @@ class CancellationService:
         for request in await self.requests.claim_stale_executing(now=now, lease=self.lease, claimer=self.replica_id):
             log.warning("reconciling_request", request_id=request.id)
             await self.bus.emit(RequestSettled(await self.execute(request, actor="reconciler")))
+        rechecks = await self.requests.claim_attention_recheck(
+            now=now, every=self.lease, within=timedelta(days=1), claimer=self.replica_id
+        )
+        for request in rechecks:
+            if (settled := await self.executor.recheck(request.id, actor="reconciler")) is not None:
+                await self.bus.emit(RequestSettled(settled))
         for request in await self.requests.unannounced(settled_before=now - timedelta(minutes=1)):
             log.warning("announcing_late", request_id=request.id, status=request.status.value)
             await self.bus.emit(RequestSettled(request))

@@ -38,11 +38,16 @@ def new_request(requester: str, reason: str, *, store: str = "th-main", order_id
 async def test_activity_counts_each_outcome_by_reason_requester_and_approver(database: Database) -> None:
     store = RequestStore(database)
     hour = timedelta(hours=1)
-    old = await store.create_request(new_request("U0ALICE", "Out of Stock"), now=NOW - timedelta(hours=30))
+    old_request = new_request("U0ALICE", "Out of Stock", order_id="1000").model_copy(
+        update={"expires_at": NOW - 20 * hour}
+    )
+    old = await store.create_request(old_request, now=NOW - timedelta(hours=30))
     executed = await store.create_request(new_request("U0ALICE", "Out of Stock"), now=NOW - 5 * hour)
-    rejected = await store.create_request(new_request("U0DAVE", "Sourcing Delay"), now=NOW - 4 * hour)
-    withdrawn = await store.create_request(new_request("U0ALICE", "Sourcing Delay"), now=NOW - 3 * hour)
-    pending = await store.create_request(new_request("U0DAVE", "Out of Stock"), now=NOW - 2 * hour)
+    rejected = await store.create_request(new_request("U0DAVE", "Sourcing Delay", order_id="1002"), now=NOW - 4 * hour)
+    withdrawn = await store.create_request(
+        new_request("U0ALICE", "Sourcing Delay", order_id="1003"), now=NOW - 3 * hour
+    )
+    pending = await store.create_request(new_request("U0DAVE", "Out of Stock", order_id="1004"), now=NOW - 2 * hour)
     await store.create_request(new_request("U0ALICE", "Out of Stock", store="sg-main"), now=NOW - hour)
 
     await store.approve(executed.id, "U0BOB", now=NOW - 4 * hour, lease=LEASE)

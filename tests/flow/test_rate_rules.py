@@ -83,3 +83,34 @@ async def test_app_home_shows_each_stores_current_rate(bot: Harness, world: Sand
     after = bot.slack.home_view(BOB)
     assert after is not None
     assert "3.00%" in str(after["blocks"])
+
+
+async def test_the_two_approver_rule_cannot_be_split_across_requests(bot: Harness, world: SandboxWorld) -> None:
+    _history(world, ordered=100, seller_cancelled=1)
+    await bot.services.digest.sync("main")
+    orders = [world.add_order([ItemSpec()]).order_id for _ in range(3)]
+
+    first = await request_cancel(bot, orders[0])
+    second = await request_cancel(bot, orders[1])
+    third = await request_cancel(bot, orders[2])
+
+    assert (first.required_approvals, second.required_approvals) == (1, 1), "1.98% and 2.94%: below 3%"
+    assert third.required_approvals == 2, "with the two open requests: 4 of 103 items, 3.88%"
+    assert "Needs 2 approvals" in bot.message_json(third)
+    assert "3.88%, above the 3.00% warning" in bot.message_json(third)
+
+    await bot.click(BOB, ids.REQUEST_APPROVE, first)
+    waiting = await bot.refreshed(first)
+    assert (waiting.status, waiting.required_approvals, waiting.approval_count) == (RequestStatus.PENDING, 2, 1)
+    assert "1 of 2" in bot.message_json(waiting)
+    assert "Needs 2 approvals" in bot.message_json(waiting)
+    assert world.call_count(CREATE) == 0
+
+    await bot.click(CAROL, ids.REQUEST_APPROVE, waiting)
+    assert (await bot.refreshed(first)).status is RequestStatus.EXECUTED
+    assert world.call_count(CREATE) == 1
+
+    # The first is cancelled but not read back from Lazada yet: it still counts, with the third still open.
+    await bot.click(BOB, ids.REQUEST_APPROVE, second)
+    assert (await bot.refreshed(second)).required_approvals == 2
+    assert world.call_count(CREATE) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -38,3 +39,24 @@ async def test_twenty_simultaneous_approvals_on_two_replicas_cancel_once(
             assert len(approvals) == 1
             told = " ".join(str(m.get("text", "")) for u in (BOB, CAROL) for m in first.slack.ephemerals(u))
             assert told.count("already approved by") >= 1
+
+
+async def test_two_replicas_re_announcing_one_outcome_post_it_once(
+    postgres_url: str, world: SandboxWorld, clock: MovableClock
+) -> None:
+    async with running_bot(postgres_url, world=world, clock=clock) as first:  # noqa: SIM117 - the second needs the first
+        async with running_bot(postgres_url, world=world, clock=clock, slack=first.slack) as second:
+            request = await request_cancel(first, SHOWCASE.pending)
+            # Rejected, but the replica that decided died before telling Slack: the outcome is stored, not shown.
+            assert await first.services.requests.transition(
+                request.id, expected=RequestStatus.PENDING, to=RequestStatus.REJECTED, actor=BOB, now=clock()
+            )
+            clock.advance(timedelta(minutes=2))
+            updates_before = len(first.slack.calls_to("chat.update"))
+
+            await asyncio.gather(*(replica.services.workflow.tick() for replica in (first, second, first, second)))
+
+            rejected = await first.refreshed(request)
+            assert (rejected.announced_status, rejected.card_status) == ("rejected", "rejected")
+            assert len(first.thread_texts(rejected)) == 1, first.thread_texts(rejected)
+            assert len(first.slack.calls_to("chat.update")) - updates_before == 1

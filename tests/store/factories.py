@@ -29,8 +29,11 @@ def item(order_item_id: str, **overrides: Any) -> Item:
     return Item(**values)
 
 
-def new_request(*, orders: int = 1, **overrides: Any) -> NewRequest:
-    """A valid new request by U_REQ with `orders` orders of two items each (one to cancel)."""
+def new_request(*, orders: int = 1, first_order: int = 1000, **overrides: Any) -> NewRequest:
+    """A valid new request by U_REQ with `orders` orders of two items each (one to cancel), from `first_order` on.
+
+    An item can be in one open request at a time: give each open request of a test its own `first_order`.
+    """
     values: dict[str, Any] = {
         "store_code": "main",
         "requester_id": "U_REQ",
@@ -44,7 +47,7 @@ def new_request(*, orders: int = 1, **overrides: Any) -> NewRequest:
         "expires_at": NOW + TTL,
         "orders": tuple(
             NewOrder(
-                order_id=f"{1000 + n}",
+                order_id=f"{first_order + n}",
                 items=(item(f"{n}01"), item(f"{n}02")),
                 item_ids=(f"{n}01",),
                 validate_tip_content="Cancelling may affect your rate.",

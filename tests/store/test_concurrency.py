@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.domain import ItemAlreadyRequestedError
 from bot.store import (
     ApproveResult,
     ClaimStore,
@@ -128,8 +129,8 @@ async def test_concurrent_decisions_exactly_one_wins(databases: tuple[Database, 
 async def test_concurrent_reconcilers_take_each_stale_request_once(databases: tuple[Database, Database]) -> None:
     stores = _stores(databases)
     ids = []
-    for _ in range(3):
-        created = await stores[0].create_request(new_request(), now=NOW)
+    for n in range(3):
+        created = await stores[0].create_request(new_request(first_order=2000 + n), now=NOW)
         await stores[0].approve(created.id, "U_BOSS", now=NOW, lease=LEASE)
         ids.append(created.id)
     later = NOW + 2 * LEASE
@@ -150,7 +151,7 @@ async def test_concurrent_reconcilers_take_each_stale_request_once(databases: tu
 
 async def test_concurrent_expiry_and_reminders_act_once(databases: tuple[Database, Database]) -> None:
     stores = _stores(databases)
-    ids = [(await stores[0].create_request(new_request(), now=NOW)).id for _ in range(3)]
+    ids = [(await stores[0].create_request(new_request(first_order=2000 + n), now=NOW)).id for n in range(3)]
     half = NOW + TTL / 2
 
     reminded = await asyncio.gather(*(store.mark_reminded(ids[0], half) for store in stores))
@@ -186,3 +187,29 @@ async def test_concurrent_job_claims_one_winner_then_one_takeover(databases: tup
     assert claim is not None
     assert claim.claimed_by == f"replica-{takeover.index(True)}"
     assert claim.lease_until == after_lease + LEASE
+
+
+async def test_concurrent_submissions_of_one_item_make_exactly_one_request(
+    databases: tuple[Database, Database],
+) -> None:
+    stores = [RequestStore(databases[n % 2]) for n in range(10)]
+    # The same order written with and without a leading zero: one order, so one item.
+    writings = ["100000000000002", "0100000000000002"]
+    attempts = [
+        new_request(requester_id=f"U_{n}").model_copy(
+            update={"orders": (new_request().orders[0].model_copy(update={"order_id": writings[n % 2]}),)}
+        )
+        for n in range(10)
+    ]
+
+    outcomes = await asyncio.gather(
+        *(store.create_request(new, now=NOW) for store, new in zip(stores, attempts, strict=True)),
+        return_exceptions=True,
+    )
+
+    created = [o for o in outcomes if not isinstance(o, BaseException)]
+    refused = [o for o in outcomes if isinstance(o, ItemAlreadyRequestedError)]
+    assert len(created) == 1, outcomes
+    assert len(refused) == 9, outcomes
+    assert {r.request_id for r in refused} == {created[0].id}
+    assert len(await stores[0].list_requests()) == 1

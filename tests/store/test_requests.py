@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+from bot.domain import ItemAlreadyRequestedError
 from bot.store import (
     ApproveResult,
     Database,
@@ -104,7 +105,7 @@ async def test_create_retries_a_taken_id(database: Database) -> None:
     store = RequestStore(database, new_id=lambda: next(ids))
 
     first = await store.create_request(new_request(), now=NOW)
-    second = await store.create_request(new_request(), now=NOW)
+    second = await store.create_request(new_request(first_order=2000), now=NOW)
 
     assert (first.id, second.id) == ("CR-AAAAA", "CR-BBBBB")
     assert await _actions(store, "CR-AAAAA") == ["requested"]
@@ -115,7 +116,7 @@ async def test_create_gives_up_when_no_id_is_free(database: Database) -> None:
     await store.create_request(new_request(), now=NOW)
 
     with pytest.raises(StoreError, match="no free request id"):
-        await store.create_request(new_request(), now=NOW)
+        await store.create_request(new_request(first_order=2000), now=NOW)
 
 
 async def test_create_refuses_an_expiry_in_the_past(store: RequestStore) -> None:
@@ -125,7 +126,9 @@ async def test_create_refuses_an_expiry_in_the_past(store: RequestStore) -> None
 
 async def test_list_requests_filters_newest_first(store: RequestStore) -> None:
     a = await store.create_request(new_request(), now=NOW)
-    b = await store.create_request(new_request(requester_id="U_OTHER"), now=NOW + timedelta(minutes=1))
+    b = await store.create_request(
+        new_request(requester_id="U_OTHER", first_order=2000), now=NOW + timedelta(minutes=1)
+    )
     c = await store.create_request(new_request(store_code="second"), now=NOW + timedelta(minutes=2))
     assert await store.transition(
         a.id, expected=RequestStatus.PENDING, to=RequestStatus.WITHDRAWN, actor="U_REQ", now=NOW
@@ -330,6 +333,31 @@ async def test_approve_after_reject_is_already_decided(store: RequestStore) -> N
     assert outcome.request.approvals == ()
 
 
+async def test_approve_after_expires_at_is_refused_in_the_same_update(store: RequestStore) -> None:
+    created = await store.create_request(new_request(), now=NOW)
+
+    outcome = await store.approve(created.id, "U_BOB", now=NOW + TTL, lease=LEASE)
+
+    assert outcome.result is ApproveResult.EXPIRED
+    assert (outcome.request.status, outcome.request.approval_count) == (RequestStatus.PENDING, 0)
+    assert outcome.request.approver_ids == ()
+
+
+async def test_no_decision_wins_after_expires_at_but_expiry_does(store: RequestStore) -> None:
+    created = await store.create_request(new_request(), now=NOW)
+    late = NOW + TTL + timedelta(seconds=1)
+
+    for to in (RequestStatus.REJECTED, RequestStatus.WITHDRAWN):
+        assert not await store.transition(created.id, expected=RequestStatus.PENDING, to=to, actor="U_BOB", now=late)
+    assert not await store.transition(
+        created.id, expected=RequestStatus.PENDING, to=RequestStatus.EXPIRED, actor="system", now=NOW
+    )
+    assert not await store.mark_reminded(created.id, late)
+    assert await store.transition(
+        created.id, expected=RequestStatus.PENDING, to=RequestStatus.EXPIRED, actor="system", now=late
+    )
+
+
 async def test_approve_unknown_request_raises(store: RequestStore) -> None:
     with pytest.raises(RequestNotFoundError, match="CR-NOPE2"):
         await store.approve("CR-NOPE2", "U_BOSS", now=NOW, lease=LEASE)
@@ -398,7 +426,7 @@ async def test_order_status_refuses_leaving_a_final_status(store: RequestStore) 
 
 async def test_stale_executing_is_taken_over_once(store: RequestStore) -> None:
     stale = await store.create_request(new_request(), now=NOW)
-    fresh = await store.create_request(new_request(), now=NOW)
+    fresh = await store.create_request(new_request(first_order=2000), now=NOW)
     await store.approve(stale.id, "U_BOSS", now=NOW, lease=LEASE)
     await store.approve(fresh.id, "U_BOSS", now=NOW + LEASE, lease=LEASE)
     later = NOW + LEASE + timedelta(seconds=1)
@@ -461,8 +489,8 @@ async def test_no_reminder_for_decided_or_expired_requests(store: RequestStore) 
 
 async def test_expire_due_expires_each_once(store: RequestStore) -> None:
     due = await store.create_request(new_request(), now=NOW)
-    later = await store.create_request(new_request(expires_at=NOW + 2 * TTL), now=NOW)
-    approved = await store.create_request(new_request(), now=NOW)
+    later = await store.create_request(new_request(expires_at=NOW + 2 * TTL, first_order=2000), now=NOW)
+    approved = await store.create_request(new_request(first_order=3000), now=NOW)
     await store.approve(approved.id, "U_BOSS", now=NOW, lease=LEASE)
 
     expired = await store.expire_due(now=NOW + TTL)
@@ -482,3 +510,22 @@ async def test_expire_due_expires_each_once(store: RequestStore) -> None:
     assert [(e.action, e.actor, e.from_status, e.to_status) for e in trail[-1:]] == [
         ("expired", "system", "pending", "expired")
     ]
+
+
+async def test_an_open_item_is_refused_with_its_request_until_that_request_settles(store: RequestStore) -> None:
+    first = await store.create_request(new_request(), now=NOW)
+    await store.set_message(first.id, "C_APPROVALS", "1700000000.000100", now=NOW)
+
+    with pytest.raises(ItemAlreadyRequestedError) as refused:
+        await store.create_request(new_request(orders=2, requester_id="U_OTHER"), now=NOW)
+    assert (refused.value.request_id, refused.value.order_id, refused.value.item_id) == (first.id, "1000", "001")
+    assert (refused.value.channel_id, refused.value.message_ts) == ("C_APPROVALS", "1700000000.000100")
+    assert [r.id for r in await store.list_requests()] == [first.id]
+
+    await store.approve(first.id, "U_BOSS", now=NOW, lease=LEASE)
+    with pytest.raises(ItemAlreadyRequestedError):
+        await store.create_request(new_request(), now=NOW)
+
+    await store.transition(first.id, expected=RequestStatus.EXECUTING, to=RequestStatus.FAILED, actor="x", now=NOW)
+    again = await store.create_request(new_request(), now=NOW)
+    assert again.status is RequestStatus.PENDING

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from bot.domain import ApprovalBasis
 from bot.settings import Country, StoreConfig
 from bot.workflow.models import RateProjection
 from bot.workflow.rules import ApprovalReason, approval_requirement
@@ -64,3 +65,11 @@ def test_an_unknown_rate_never_raises_the_requirement() -> None:
     decision = approval_requirement(_store(), None)
     assert decision.approvals == 1
     assert decision.projection is None
+
+
+def test_the_reason_kept_with_the_request_names_the_rates_that_decided_it() -> None:
+    decision = approval_requirement(_store(), _projection(0.015, 0.032))
+    assert decision.basis == ApprovalBasis(
+        reason=ApprovalReason.NEAR_RATE_LIMIT, projected_rate=0.032, warning_rate=0.02
+    )
+    assert approval_requirement(_store(), None).basis == ApprovalBasis(reason=ApprovalReason.STORE_DEFAULT)

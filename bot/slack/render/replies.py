@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from slack_sdk.models.blocks import Block, SectionBlock
 
-from bot.domain import DomainError, OrderStatus, RequestNotFoundError, RequestStatus
+from bot.domain import DomainError, ItemAlreadyRequestedError, OrderStatus, RequestNotFoundError, RequestStatus
 from bot.lazada.errors import LazadaError
 from bot.slack.render.request_message import OUTCOME_ICONS, order_scope, status_text
 from bot.slack.render.text import (
@@ -40,6 +40,7 @@ __all__ = [
     "DIGEST_WORKING",
     "already_approved",
     "already_decided",
+    "already_requested",
     "answer_for",
     "approval_recorded",
     "digest_failed",
@@ -315,7 +316,25 @@ def sentence_for(error: Exception) -> str:
 
     Only for the errors whose `str` is written for people (`DomainError`, `DigestError`) and `LazadaError`.
     """
+    if isinstance(error, ItemAlreadyRequestedError):
+        return already_requested(error)
     return error.user_message if isinstance(error, LazadaError) else str(error)
+
+
+def message_link(channel_id: str, ts: str) -> str:
+    """A link to a Slack message that opens it in any workspace the reader is in (Slack redirects the archive URL)."""
+    return f"https://slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
+
+
+def already_requested(error: ItemAlreadyRequestedError) -> str:
+    """Why a second request for an item was refused, with a link to the open request that holds it."""
+    where = ""
+    if error.channel_id and error.message_ts:
+        where = f" ({message_link(error.channel_id, error.message_ts)})"
+    return (
+        f"Item {error.item_id} of order {error.order_id} is already in request {error.request_id}{where}, "
+        "which is still open: decide on that one first. Nothing was submitted."
+    )
 
 
 def answer_for(error: DomainError | LazadaError) -> Message:

@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.domain import OrderStatus, RequestStatus
+from bot.domain import ApprovalReason, OrderStatus, RequestStatus
 from bot.slack.render.ids import (
     REQUEST_ACTIONS_BLOCK,
     REQUEST_APPROVE,
@@ -41,6 +41,7 @@ from bot.slack.render.text import (
     mrkdwn,
     oneline,
     pack_lines,
+    percent,
     plain,
     plural,
     rate_text,
@@ -59,6 +60,7 @@ __all__ = [
     "STATUS_ICONS",
     "STATUS_WORDS",
     "TippedOrder",
+    "approvals_reason",
     "approvals_text",
     "order_scope",
     "order_scope_plain",
@@ -140,6 +142,24 @@ def _orders_to_check(card: RequestCard) -> str:
     return joined(unsure or [o.order_id for o in card.orders])
 
 
+def approvals_reason(card: RequestCard) -> str:
+    """Why the request needs more than one approval, when its rate decided it ('' otherwise)."""
+    basis = card.approval_basis
+    if (
+        card.required_approvals < 2
+        or basis is None
+        or basis.reason is not ApprovalReason.NEAR_RATE_LIMIT
+        or basis.projected_rate is None
+        or basis.warning_rate is None
+    ):
+        return ""
+    where = "above" if basis.projected_rate > basis.warning_rate else "at"
+    return (
+        f"Needs {card.required_approvals} approvals: this cancellation, with the store's other open requests, "
+        f"takes the rate to {percent(basis.projected_rate)}, {where} the {percent(basis.warning_rate)} warning."
+    )
+
+
 def status_text(card: RequestCard) -> str:
     """The stamp that says where the request stands, in ``mrkdwn``."""
     icon = STATUS_ICONS[card.status]
@@ -147,7 +167,10 @@ def status_text(card: RequestCard) -> str:
     match card.status:
         case RequestStatus.PENDING:
             if card.required_approvals > 1 or card.approver_ids:
-                return f"{icon} *Waiting for approval* · {approvals_text(card)} (the requester cannot approve)"
+                why = approvals_reason(card)
+                return f"{icon} *Waiting for approval* · {approvals_text(card)} (the requester cannot approve)" + (
+                    f"\n{why}" if why else ""
+                )
             return f"{icon} *Waiting for approval* by someone other than the requester"
         case RequestStatus.EXECUTING:
             return f"{icon} *Approved by {_approvers(card)}, cancelling…*"
