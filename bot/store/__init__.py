@@ -15,7 +15,7 @@ from bot.store.errors import RequestNotFoundError, StoreError
 from bot.store.events import EventStore
 from bot.store.migrate import upgrade_to_head
 from bot.store.models import *  # noqa: F403 (every record, as `models.__all__` lists it)
-from bot.store.requests import OrderFields, RequestFields, RequestStore
+from bot.store.requests import RequestFields, RequestStore
 from bot.store.tokens import DbTokenStore, TokenRecord
 
 __all__ = [
@@ -24,7 +24,6 @@ __all__ = [
     "Database",
     "DbTokenStore",
     "EventStore",
-    "OrderFields",
     "RequestFields",
     "RequestNotFoundError",
     "RequestStore",

@@ -26,6 +26,7 @@ __all__ = [
     "Item",
     "NewOrder",
     "NewRequest",
+    "OrderAnswers",
     "OrderStatus",
     "RequestOrder",
     "RequestStatus",
@@ -116,19 +117,27 @@ class NewRequest(_Frozen):
         return self
 
 
-class RequestOrder(_Record):
+class OrderAnswers(_Record):
+    """What Lazada answered for one order (its tips and the cancel's request id) and the bot's error, if any.
+
+    The stored order carries them all; an update (`RequestStore.set_order_status`) writes only those it sets.
+    """
+
+    validate_tip_content: str | None = None
+    validate_tip_type: str | None = None
+    outcome_tip_content: str | None = None
+    outcome_tip_type: str | None = None
+    lazada_request_id: str | None = None
+    error: str | None = None
+
+
+class RequestOrder(OrderAnswers):
     """One order of a stored request, with its execution status and Lazada's answers."""
 
     order_id: str
     items: tuple[Item, ...]
     item_ids: tuple[str, ...]
     status: OrderStatus
-    validate_tip_content: str | None
-    validate_tip_type: str | None
-    outcome_tip_content: str | None
-    outcome_tip_type: str | None
-    lazada_request_id: str | None
-    error: str | None
     updated_at: datetime
 
 

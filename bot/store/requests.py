@@ -30,6 +30,7 @@ from bot.store.models import (
     AuditEntry,
     CancelRequest,
     NewRequest,
+    OrderAnswers,
     OrderStatus,
     RequestStatus,
 )
@@ -37,7 +38,7 @@ from bot.store.tables import cancel_requests, open_items, request_approvals, req
 from bot.store.types import UTCDateTime
 from bot.store.upsert import insert_ignore
 
-__all__ = ["OrderFields", "RequestFields", "RequestStore", "new_request_id"]
+__all__ = ["RequestFields", "RequestStore", "new_request_id"]
 
 _S = TypeVar("_S", RequestStatus, OrderStatus)
 
@@ -73,17 +74,6 @@ class RequestFields(TypedDict, total=False):
     decided_at: datetime | None
     decision_note: str | None
     lease_until: datetime | None
-
-
-class OrderFields(TypedDict, total=False):
-    """Columns a `RequestStore.set_order_status` may set besides the status."""
-
-    validate_tip_content: str | None
-    validate_tip_type: str | None
-    outcome_tip_content: str | None
-    outcome_tip_type: str | None
-    lazada_request_id: str | None
-    error: str | None
 
 
 class _ItemTaken(Exception):
@@ -475,16 +465,17 @@ class RequestStore:
         now: datetime,
         actor: str = SYSTEM_ACTOR,
         details: Mapping[str, Any] | None = None,
-        **fields: Unpack[OrderFields],
+        answers: OrderAnswers | None = None,
     ) -> bool:
         """Move one order of a request from an `expected` status to `to` (CAS) with an audit row; True if it moved.
 
-        `fields` records Lazada's answers (tips, its request id, an error). Orders never return to
-        `pending`, and `executed`, `failed` and `skipped` are final: ValueError otherwise.
+        `answers` records Lazada's answers (tips, its request id, an error): only the fields it sets. Orders never
+        return to `pending`, and `executed`, `failed` and `skipped` are final: ValueError otherwise.
         """
         sources = _statuses(expected, OrderStatus)
         if to is OrderStatus.PENDING or any(source in _ORDER_FINAL for source in sources):
             raise ValueError(f"an order cannot move from {sorted(sources)} to {to}")
+        fields = answers.model_dump(exclude_unset=True) if answers is not None else {}
         async with self._db.begin() as conn:
             for source in sources:
                 result = await conn.execute(

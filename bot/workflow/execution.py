@@ -25,8 +25,8 @@ from bot.lazada.errors import (
     LazadaRateLimitedError,
 )
 from bot.lazada.models import CancelAccepted, OrderItem
-from bot.store.models import CancelRequest, RequestOrder
-from bot.store.requests import OrderFields, RequestStore
+from bot.store.models import CancelRequest, OrderAnswers, RequestOrder
+from bot.store.requests import RequestStore
 from bot.workflow.drafting import package_conflicts
 
 __all__ = ["Executor", "final_status"]
@@ -170,7 +170,7 @@ class Executor:
                     now=self.clock(),
                     actor=actor,
                     details={"late": True},
-                    error=None,
+                    answers=OrderAnswers(error=None),
                 )
         current = await self.requests.get_request(request_id)
         assert current is not None
@@ -203,7 +203,7 @@ class Executor:
             expected=order.status,
             to=OrderStatus.FAILED,
             now=self.clock(),
-            error=message,
+            answers=OrderAnswers(error=message),
         )
 
     async def _execute_order(
@@ -284,8 +284,9 @@ class Executor:
                 expected=OrderStatus.EXECUTING,
                 to=OrderStatus.FAILED,
                 now=self.clock(),
-                error=f"Lazada refused the cancellation: {exc.user_message}",
-                outcome_tip_type="error",
+                answers=OrderAnswers(
+                    error=f"Lazada refused the cancellation: {exc.user_message}", outcome_tip_type="error"
+                ),
             )
             return
         except LazadaError as exc:
@@ -305,11 +306,11 @@ class Executor:
         cause: str | None,
     ) -> None:
         """Read the items back and record what Lazada shows; never sends a cancellation."""
-        tip: OrderFields = {
-            "outcome_tip_content": accepted.tip_content if accepted else None,
-            "outcome_tip_type": accepted.tip_type if accepted else None,
-            "lazada_request_id": accepted.request_id if accepted else None,
-        }
+        tip = OrderAnswers(
+            outcome_tip_content=accepted.tip_content if accepted else None,
+            outcome_tip_type=accepted.tip_type if accepted else None,
+            lazada_request_id=accepted.request_id if accepted else None,
+        )
         try:
             items = await client.get_order_items(order_id=order.order_id)
         except LazadaError as exc:
@@ -331,7 +332,7 @@ class Executor:
                 expected={OrderStatus.EXECUTING, OrderStatus.NEEDS_ATTENTION},
                 to=OrderStatus.EXECUTED,
                 now=self.clock(),
-                **tip,
+                answers=tip,
             )
             return
         still = ", ".join(f"{i} {s}" for i, s in states.items() if s != "canceled")
@@ -344,7 +345,7 @@ class Executor:
             )
         await self._attention(request, order, text, tip)
 
-    async def _attention(self, request: CancelRequest, order: RequestOrder, text: str, tip: OrderFields) -> None:
+    async def _attention(self, request: CancelRequest, order: RequestOrder, text: str, tip: OrderAnswers) -> None:
         log.warning("order_needs_attention", request_id=request.id, order_id=order.order_id, detail=text)
         await self.requests.set_order_status(
             request.id,
@@ -352,10 +353,7 @@ class Executor:
             expected=OrderStatus.EXECUTING,
             to=OrderStatus.NEEDS_ATTENTION,
             now=self.clock(),
-            error=text,
-            outcome_tip_content=tip.get("outcome_tip_content"),
-            outcome_tip_type=tip.get("outcome_tip_type"),
-            lazada_request_id=tip.get("lazada_request_id"),
+            answers=tip.model_copy(update={"error": text}),
         )
 
 

@@ -16,6 +16,7 @@ from bot.domain import ItemAlreadyRequestedError
 from bot.store import (
     ApproveResult,
     Database,
+    OrderAnswers,
     OrderStatus,
     RequestNotFoundError,
     RequestStatus,
@@ -377,9 +378,7 @@ async def test_order_status_cas_with_audit(store: RequestStore) -> None:
         to=OrderStatus.EXECUTED,
         now=later,
         actor="U_BOSS",
-        outcome_tip_content="Cancelled",
-        outcome_tip_type="success",
-        lazada_request_id="0b1234",
+        answers=OrderAnswers(outcome_tip_content="Cancelled", outcome_tip_type="success", lazada_request_id="0b1234"),
     )
     lost = await store.set_order_status(
         created.id, "1000", expected=OrderStatus.EXECUTING, to=OrderStatus.FAILED, now=later
