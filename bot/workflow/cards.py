@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.store.models import CancelRequest, RequestOrder
+from bot.workflow.drafting import package_conflicts
 from bot.workflow.models import OrderLine, RateProjection, Reason, RequestCard
 
 __all__ = ["card_for"]
@@ -11,12 +12,8 @@ __all__ = ["card_for"]
 def _order_line(order: RequestOrder) -> OrderLine:
     chosen = set(order.item_ids)
     selected = tuple(i for i in order.items if i.order_item_id in chosen)
-    packages = {
-        i.package_id for i in order.items if i.order_item_id in chosen and i.status == "packed" and i.package_id
-    }
-    siblings = tuple(
-        i for i in order.items if i.order_item_id not in chosen and i.package_id in packages and i.status != "canceled"
-    )
+    # The drafting rule, so the card warns about exactly the items the form and the execution treat as siblings.
+    siblings = tuple(i for conflict in package_conflicts(order.items, order.item_ids) for i in conflict.others)
     return OrderLine(
         order_id=order.order_id,
         items=selected,

@@ -22,6 +22,7 @@ __all__ = [
     "ReasonGroups",
     "group_by_common_reasons",
     "package_conflicts",
+    "shared_packages",
     "why_not_cancellable",
 ]
 
@@ -41,19 +42,30 @@ class OrderReader(Protocol):
 
 
 def package_conflicts(items: Sequence[Item], selected_ids: Sequence[str]) -> tuple[PackageConflict, ...]:
-    """Packed packages where some items are selected and others are not: Lazada would cancel the others too."""
+    """Packages where some items are selected and other still-cancellable ones are not: Lazada cancels those too.
+
+    Whatever the selected item's status (packed or ready to ship): Lazada's tutorial says an item "in the packaged
+    state" takes its package with it, and a ready-to-ship item sits in its package as much as a packed one.
+    """
     selected = set(selected_ids)
     conflicts: list[PackageConflict] = []
-    packages = dict.fromkeys(
-        i.package_id for i in items if i.package_id and i.order_item_id in selected and i.status == "packed"
-    )
+    packages = dict.fromkeys(i.package_id for i in items if i.package_id and i.order_item_id in selected)
     for package_id in packages:
         members = [i for i in items if i.package_id == package_id]
-        others = tuple(i for i in members if i.order_item_id not in selected and i.status != "canceled")
+        others = tuple(i for i in members if i.order_item_id not in selected and i.cancellable)
         if others:
             chosen = tuple(i for i in members if i.order_item_id in selected)
             conflicts.append(PackageConflict(package_id=package_id, selected=chosen, others=others))
     return tuple(conflicts)
+
+
+def shared_packages(items: Sequence[Item]) -> dict[str, tuple[Item, ...]]:
+    """Packages holding two or more still-cancellable items: cancelling one of them alone cancels the others."""
+    packages: dict[str, list[Item]] = {}
+    for item in items:
+        if item.package_id and item.cancellable:
+            packages.setdefault(item.package_id, []).append(item)
+    return {package_id: tuple(members) for package_id, members in packages.items() if len(members) > 1}
 
 
 @dataclass(frozen=True)

@@ -178,8 +178,8 @@ class BulkDraft(_Frozen):
 class OrderLine(_Frozen):
     """One order of a request, as the approval card shows it.
 
-    `items` are the selected items; `siblings` are unselected items sharing a packed package with them, which
-    Lazada cancels too unless the request repacks first.
+    `items` are the selected items; `siblings` are unselected, still-cancellable items sharing a package with
+    them, which Lazada cancels too unless the request repacks first.
     """
 
     order_id: str

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.workflow.drafting import shared_packages
 from bot.workflow.models import OrderDraft
 
 __all__ = ["render_order_json", "render_order_text"]
@@ -66,7 +67,13 @@ def render_order_text(draft: OrderDraft, *, sandbox: bool = False) -> str:
         others = ", ".join(f"{i.name} [{i.order_item_id}]" for i in conflict.others)
         warnings.append(
             f"package {conflict.package_id} also holds {others}: Lazada cancels them too unless the package is "
-            "repacked first"
+            "repacked first (choose “Repack first” on the request form)"
+        )
+    for package_id, members in shared_packages(draft.items).items():
+        listed = ", ".join(f"{i.name} [{i.order_item_id}] ({i.status.replace('_', ' ')})" for i in members)
+        warnings.append(
+            f"package {package_id} holds {listed}: cancelling only some of them cancels the others too, unless "
+            "the package is repacked first (the request form offers “Repack first”)"
         )
     for item in draft.ready_to_ship_selected:
         warnings.append(f"{item.name} [{item.order_item_id}] is ready to ship: a courier pickup may be arranged")
@@ -106,6 +113,10 @@ def render_order_json(draft: OrderDraft, *, sandbox: bool = False) -> str:
         "package_conflicts": [
             {"package_id": c.package_id, "other_item_ids": [i.order_item_id for i in c.others]}
             for c in draft.package_conflicts
+        ],
+        "shared_packages": [
+            {"package_id": package_id, "item_ids": [i.order_item_id for i in members], "repack_first": True}
+            for package_id, members in shared_packages(draft.items).items()
         ],
     }
     return json.dumps(data, ensure_ascii=False, indent=2)

@@ -22,6 +22,8 @@ class Showcase:
     """One item ready to ship: a courier pickup may be arranged."""
     shipped: int = 100000000000004
     """Shipped: nothing can be cancelled."""
+    ready_to_ship_package: int = 100000000000005
+    """Two items ready to ship in one package: cancelling one alone takes the other, unless repacked first."""
 
 
 SHOWCASE = Showcase()
@@ -57,5 +59,13 @@ def add_showcase_orders(world: SandboxWorld) -> Showcase:
         [ItemSpec(status="shipped", package="P1", sku="MUG-WHT", name="Ceramic Mug", price="8.00")],
         created_at=created,
         order_id=SHOWCASE.shipped,
+    )
+    world.add_order(
+        [
+            ItemSpec(status="ready_to_ship", package="P1", sku="BULB-E27", name="LED Bulb E27", price="4.90"),
+            ItemSpec(status="ready_to_ship", package="P1", sku="SHADE-LINEN", name="Linen Lamp Shade", price="15.00"),
+        ],
+        created_at=created,
+        order_id=SHOWCASE.ready_to_ship_package,
     )
     return SHOWCASE

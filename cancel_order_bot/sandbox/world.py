@@ -589,12 +589,13 @@ class SandboxWorld:
         raise SandboxApiError("104", "E0104: reason is empty or invalid")
 
     def cancel_items(self, items: Sequence[Item], reason: ReasonOption) -> list[Item]:
-        """Cancel the items for a seller reason (with their whole package when packed); return all cancelled."""
+        """Cancel the items for a seller reason (with their whole package when packaged); return all cancelled."""
         if not items:
             return []
         order = self._orders[items[0].order_id]
         chosen = {item.order_item_id for item in items}
-        packages = {item.package_id for item in items if item.status == "packed" and item.package_id}
+        # Lazada's tutorial names "the packaged state"; a ready-to-ship item is as packaged as a packed one.
+        packages = {item.package_id for item in items if item.status in _REPACKABLE_STATUSES and item.package_id}
         cancelled = [
             item
             for item in order.items

@@ -133,3 +133,26 @@ async def test_missing_app_key_is_named(served: tuple[SandboxWorld, str], tmp_pa
     code, _, err = await _run(["order", "show", "123456"], base_url, tmp_path, LAZADA_APP_KEY="")
     assert code == 2
     assert "LAZADA_APP_KEY" in err
+
+
+async def test_order_show_names_a_ready_to_ship_sibling_and_the_repack_option(
+    served: tuple[SandboxWorld, str], tmp_path: Path
+) -> None:
+    world, base_url = served
+    bulb, shade = world.order_items(SHOWCASE.ready_to_ship_package)
+    code, out, err = await _run(["order", "show", str(SHOWCASE.ready_to_ship_package)], base_url, tmp_path)
+    assert code == 0, err
+    package = bulb.package_id
+    assert package is not None
+    assert f"package {package} holds LED Bulb E27 [{bulb.order_item_id}] (ready to ship)" in out
+    assert f"Linen Lamp Shade [{shade.order_item_id}] (ready to ship)" in out
+    assert "“Repack first”" in out
+
+    code, out, _ = await _run(["order", "show", "--json", str(SHOWCASE.ready_to_ship_package)], base_url, tmp_path)
+    assert code == 0
+    (shared,) = json.loads(out)["shared_packages"]
+    assert shared == {
+        "package_id": package,
+        "item_ids": [str(bulb.order_item_id), str(shade.order_item_id)],
+        "repack_first": True,
+    }

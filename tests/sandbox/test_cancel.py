@@ -261,14 +261,15 @@ async def test_create_twice_refuses_the_second_time(caller: SandboxCaller, world
     assert "canceled" in again["data"]["tip_content"]
 
 
-async def test_cancelling_a_packed_item_cancels_its_package_siblings(
-    caller: SandboxCaller, world: SandboxWorld
+@pytest.mark.parametrize("status", ["packed", "ready_to_ship"])
+async def test_cancelling_a_packaged_item_cancels_its_package_siblings(
+    caller: SandboxCaller, world: SandboxWorld, status: str
 ) -> None:
     order = world.add_order(
         [
-            ItemSpec(status="packed", package="P1", sku="SKU-A"),
-            ItemSpec(status="packed", package="P1", sku="SKU-B"),
-            ItemSpec(status="packed", package="P2", sku="SKU-C"),
+            ItemSpec(status=status, package="P1", sku="SKU-A"),
+            ItemSpec(status=status, package="P1", sku="SKU-B"),
+            ItemSpec(status=status, package="P2", sku="SKU-C"),
             ItemSpec(status="pending", sku="SKU-D"),
         ]
     )
@@ -277,7 +278,7 @@ async def test_cancelling_a_packed_item_cancels_its_package_siblings(
     body = await _create(caller, order, "Sourcing Delay", a.order_item_id)
 
     assert body["data"]["tip_type"] == "success"
-    assert [a.status, b.status, c.status, d.status] == ["canceled", "canceled", "packed", "pending"]
+    assert [a.status, b.status, c.status, d.status] == ["canceled", "canceled", status, "pending"]
     assert b.cancel_return_initiator == "cancellation-seller"
     assert b.reason == "Sourcing Delay"
 
