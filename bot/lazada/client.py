@@ -94,6 +94,16 @@ def _id_list(ids: Sequence[str | int], *, name: str, limit: int | None = None) -
 _ORDERS_DEFAULT: OrderQuery = {"status": "all", "sort_by": "created_at", "sort_direction": "ASC"}
 
 
+def _number_list(ids: Sequence[str | int], *, name: str, limit: int | None = None) -> str:
+    """A ``Number[]`` parameter as Lazada documents it: ``[42922,32793]``, the ids unquoted (quoted ones are E056)."""
+    listed = _id_list(ids, name=name, limit=limit)
+    bad = [one for one in listed if not one.strip().isdigit()]
+    if bad:
+        raise ValueError(f"{name} must hold numeric ids; {bad[0]!r} is not one")
+    # Joined by hand rather than json.dumps(int(...)): an id is sent digit for digit, never through a number type.
+    return "[" + ",".join(one.strip() for one in listed) + "]"
+
+
 def _iso(value: datetime | None, name: str) -> str | None:
     if value is None:
         return None
@@ -161,13 +171,16 @@ class LazadaClient:
         return answer.payload
 
     async def get_multiple_order_items(self, *, order_ids: Sequence[str | int]) -> tuple[OrderItems, ...]:
-        """GetMultipleOrderItems: the items of up to 50 orders in one call."""
-        ids = _id_list(order_ids, name="order_ids", limit=MAX_MULTIPLE_ORDER_IDS)
-        answer = await self._call("/orders/items/get", {"order_ids": _compact_json(ids)}, _MULTIPLE_ORDER_ITEMS)
+        """GetMultipleOrderItems: the items of up to 50 orders in one call (``order_ids`` is ``Number[]``)."""
+        ids = _number_list(order_ids, name="order_ids", limit=MAX_MULTIPLE_ORDER_IDS)
+        answer = await self._call("/orders/items/get", {"order_ids": ids}, _MULTIPLE_ORDER_ITEMS)
         return answer.payload
 
     async def validate_cancel(self, *, order_id: str | int, order_item_ids: Sequence[str | int]) -> CancelValidation:
-        """OrderCancelValidate: Lazada's tip and allowed reasons; a refusal raises ``LazadaBusinessError``."""
+        """OrderCancelValidate: Lazada's tip and allowed reasons; a refusal raises ``LazadaBusinessError``.
+
+        ``order_item_id_list`` is documented as ``String[]``, so the ids go quoted: ``["111","222"]``.
+        """
         ids = _id_list(order_item_ids, name="order_item_ids")
         params = {"order_id": str(order_id), "order_item_id_list": _compact_json(ids)}
         answer = await self._call("/order/reverse/cancel/validate", params, _CANCEL_VALIDATION)

@@ -247,7 +247,8 @@ def _get_multiple_order_items(world: SandboxWorld, params: Mapping[str, str]) ->
         decoded = json.loads(raw)
     except ValueError:
         raise bad_format from None
-    if not isinstance(decoded, list) or not decoded:
+    # Number[] (lazada-api.md §3.2): quoted ids are not the documented form, so they get E056 like any bad list.
+    if not isinstance(decoded, list) or not decoded or any(isinstance(one, str) for one in decoded):
         raise bad_format
     ids = _id_list(raw)
     if ids is None:

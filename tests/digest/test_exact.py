@@ -88,7 +88,7 @@ async def test_only_orders_with_a_cancelled_item_have_their_items_read(
     stats = await service.sync("th-main")
 
     (items_call,) = [call for call in world.calls if call.path == ITEMS]
-    read = set(json.loads(items_call.params["order_ids"]))
+    read = {str(one) for one in json.loads(items_call.params["order_ids"])}
     assert read == {str(ids[name]) for name in "ABCEFGHI"}
     assert stats.cold
     assert stats.calls == {ORDERS: 1, ITEMS: 1}

@@ -38,7 +38,7 @@ def truth(world: SandboxWorld, span: DayRange) -> tuple[int, int]:
 def item_reads(world: SandboxWorld, since: int) -> set[str]:
     """The order ids sent to GetMultipleOrderItems in calls after the first ``since`` of the log."""
     return {
-        order_id
+        str(order_id)
         for call in world.calls[since:]
         if call.path == ITEMS
         for order_id in json.loads(call.params["order_ids"])

@@ -241,16 +241,21 @@ async def test_client_timestamp_is_the_injected_clock_in_milliseconds(
     assert lazada.calls("/order/get")[0]["timestamp"] == "1517820392123"
 
 
-async def test_client_sends_lists_as_compact_json_of_string_ids(lazada: FakeLazada, make_client: ClientFactory) -> None:
+async def test_client_sends_each_list_in_its_documented_form(lazada: FakeLazada, make_client: ClientFactory) -> None:
+    """String[] lists go quoted, Number[] lists bare (lazada-api.md §1.4), each exactly as the docs write them."""
     lazada.on("/order/reverse/cancel/validate", ok({"tip_type": "warning", "reason_options": []}))
+    lazada.on("/order/reverse/cancel/create", ok({"tip_type": "success"}))
     lazada.on("/orders/items/get", ok([]))
     client = make_client()
 
     await client.validate_cancel(order_id=1001, order_item_ids=[111, "222"])
-    await client.get_multiple_order_items(order_ids=[1001, 1002])
+    await client.init_cancel(order_id=1001, order_item_ids=["111", 222], reason_id="10000021")
+    await client.get_multiple_order_items(order_ids=[42922, "32793"])
+    await client.get_multiple_order_items(order_ids=["200000000000001"])
 
     assert lazada.calls("/order/reverse/cancel/validate")[0]["order_item_id_list"] == '["111","222"]'
-    assert lazada.calls("/orders/items/get")[0]["order_ids"] == '["1001","1002"]'
+    assert lazada.calls("/order/reverse/cancel/create")[0]["order_item_id_list"] == '["111","222"]'
+    assert [c["order_ids"] for c in lazada.calls("/orders/items/get")] == ["[42922,32793]", "[200000000000001]"]
 
 
 async def test_client_repack_sends_a_compact_json_object(lazada: FakeLazada, make_client: ClientFactory) -> None:
@@ -317,6 +322,7 @@ async def test_client_honours_base_url_and_auth_url(lazada: FakeLazada, make_cli
         pytest.param(lambda c: c.get_orders(created_after=NOW_DT, offset=5001), "offset", id="offset-over-5000"),
         pytest.param(lambda c: c.get_multiple_order_items(order_ids=list(range(51))), "at most 50", id="51-orders"),
         pytest.param(lambda c: c.get_multiple_order_items(order_ids=[]), "empty", id="no-orders"),
+        pytest.param(lambda c: c.get_multiple_order_items(order_ids=["12a"]), "numeric", id="non-numeric-order"),
         pytest.param(lambda c: c.repack(package_ids=[f"FP{n}" for n in range(21)]), "at most 20", id="21-packages"),
         pytest.param(lambda c: c.validate_cancel(order_id=1, order_item_ids=[]), "empty", id="no-items"),
         pytest.param(
