@@ -190,8 +190,27 @@ def _no_envelope_error(api_path: str, response: httpx.Response, what: str) -> La
     return LazadaDecodeError(detail, api_path=api_path, http_status=status)
 
 
+def _tip_of(data: object) -> tuple[str | None, str | None]:
+    """``(tip_content, tip_type)`` of a payload, whether typed or still a plain object."""
+    if isinstance(data, Mapping):
+        return _text(data.get("tip_content")), _text(data.get("tip_type"))
+    return _text(getattr(data, "tip_content", None)), _text(getattr(data, "tip_type", None))
+
+
 def _error_for(api_path: str, status: int, code: str, answer: LazadaResponse[Any], redact: Redactor) -> LazadaError:
-    """The error class for a non-zero code: rate limit, auth, server (retryable) or business."""
+    """The error for a non-zero code (rate limit, auth, server or business), carrying any tip Lazada sent with it."""
+    error = _error_class_for(api_path, status, code, answer, redact)
+    tip_content, tip_type = _tip_of(answer.data)
+    if tip_content:
+        error.tip_content = redact(tip_content)
+        if isinstance(error, LazadaBusinessError):
+            error.tip_type = tip_type
+    return error
+
+
+def _error_class_for(
+    api_path: str, status: int, code: str, answer: LazadaResponse[Any], redact: Redactor
+) -> LazadaError:
     message = redact(answer.message)
     error_type = answer.type
     request_id = answer.request_id

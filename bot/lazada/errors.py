@@ -9,7 +9,8 @@
      └── LazadaDecodeError         the answer is not the documented shape: report, retry later
 
 ``str(exc)`` is for logs (path, code, Lazada's message, request id); ``user_message`` is one sentence for a
-person. Neither ever holds a secret: the client redacts tokens and signatures before building an error.
+person, followed by Lazada's own words (its ``tip_content`` or ``message``) verbatim whenever it sent any.
+Neither ever holds a secret: the client redacts tokens and signatures before building an error.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class LazadaError(Exception):
     """Base of every error the Lazada client raises."""
 
     retryable: bool = False
+    tip_content: str | None = None
+    """Lazada's ``data.tip_content`` when the failing answer carried one (an error code can come with a tip)."""
 
     def __init__(self, detail: str, *, api_path: str, **context: Unpack[LazadaErrorContext]) -> None:
         code = context.get("code")
@@ -73,9 +76,22 @@ class LazadaError(Exception):
         self.http_status = context.get("http_status")
 
     @property
+    def lazada_words(self) -> str | None:
+        """What Lazada itself said, verbatim: its ``tip_content`` when it gave one, else its ``message``."""
+        words = (self.tip_content or self.lazada_message or "").strip()
+        return words or None
+
+    def beside_lazada(self, sentence: str) -> str:
+        """The bot's sentence followed by Lazada's own words, so the person reads both (once, if they are one)."""
+        words = self.lazada_words
+        if not words or words in sentence:
+            return sentence
+        return f"{sentence} Lazada says: “{words}”"
+
+    @property
     def user_message(self) -> str:
-        """One sentence for a person: what went wrong, without internals."""
-        return "Something went wrong while talking to Lazada; please try again later."
+        """One sentence for a person: what went wrong, without internals, and Lazada's own words when it sent any."""
+        return self.beside_lazada("Something went wrong while talking to Lazada; please try again later.")
 
 
 class LazadaTransportError(LazadaError):
@@ -118,7 +134,7 @@ class LazadaRateLimitedError(LazadaError):
     @property
     def user_message(self) -> str:
         """One sentence for a person: what went wrong, without internals."""
-        return "Lazada is limiting how fast the bot may call it; please try again in a few seconds."
+        return self.beside_lazada("Lazada is limiting how fast the bot may call it; please try again in a few seconds.")
 
 
 _REAUTHORIZE = "Lazada no longer accepts this store's authorization; an administrator must re-authorize the store."
@@ -152,11 +168,13 @@ class LazadaAuthError(LazadaError):
         """One sentence for a person: what went wrong, without internals."""
         if self.code == "IllegalAccessToken":
             if self.refreshable:
-                return "Lazada did not accept the store's access token; please try again in a moment."
-            return _REAUTHORIZE
+                return self.beside_lazada(
+                    "Lazada did not accept the store's access token; please try again in a moment."
+                )
+            return self.beside_lazada(_REAUTHORIZE)
         if self.code is not None and self.code in _AUTH_MESSAGES:
-            return _AUTH_MESSAGES[self.code]
-        return _REAUTHORIZE
+            return self.beside_lazada(_AUTH_MESSAGES[self.code])
+        return self.beside_lazada(_REAUTHORIZE)
 
 
 _BUSINESS_MESSAGES = MappingProxyType(
@@ -195,17 +213,18 @@ class LazadaBusinessError(LazadaError):
 
     @property
     def user_message(self) -> str:
-        """Lazada's own ``tip_content`` verbatim when it gave one, else a sentence built from the code."""
-        if self.tip_content:
+        """A sentence for the refusal with Lazada's own words (its tip, else its message) verbatim beside it.
+
+        An error tip on a code-0 answer is Lazada's whole explanation, so it is the sentence itself.
+        """
+        if self.tip_content and self.code in (None, "0"):
             return self.tip_content
         if self.failed_package_ids:
             listed = self.lazada_message or ", ".join(self.failed_package_ids)
             return f"Lazada could not re-create these packages: {listed.rstrip('.')}."
         if self.code is not None and self.code in _BUSINESS_MESSAGES:
-            return _BUSINESS_MESSAGES[self.code]
-        if self.lazada_message:
-            return f"Lazada refused the request: {self.lazada_message.rstrip('.')}."
-        return "Lazada refused the request."
+            return self.beside_lazada(_BUSINESS_MESSAGES[self.code])
+        return self.beside_lazada("Lazada refused the request.")
 
 
 class LazadaServerError(LazadaError):
@@ -217,11 +236,11 @@ class LazadaServerError(LazadaError):
     def user_message(self) -> str:
         """One sentence for a person: what went wrong, without internals."""
         if self.code == "998":
-            return (
+            return self.beside_lazada(
                 "Lazada has switched this function off for now (it does so during big sale campaigns); "
                 "please try again later."
             )
-        return "Lazada is having a temporary problem; please try again in a few minutes."
+        return self.beside_lazada("Lazada is having a temporary problem; please try again in a few minutes.")
 
 
 class LazadaDecodeError(LazadaError):
@@ -230,4 +249,4 @@ class LazadaDecodeError(LazadaError):
     @property
     def user_message(self) -> str:
         """One sentence for a person: what went wrong, without internals."""
-        return "Lazada sent an answer the bot could not read; please try again later."
+        return self.beside_lazada("Lazada sent an answer the bot could not read; please try again later.")

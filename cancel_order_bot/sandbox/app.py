@@ -134,6 +134,15 @@ def _fault_answer(fault: Fault, path: str, request_id: str) -> _Answer:
         if path == "/order/reverse/cancel/validate":
             data["reason_options"] = []
         return _Answer(JSONResponse({"code": "0", "data": data, "request_id": request_id}), "0")
+    if fault.kind is FaultKind.CODE_WITH_TIP:
+        tipped = {
+            "type": "ISV",
+            "code": "123",
+            "message": "E0123: invalid trade order lines",
+            "data": {"tip_content": fault.text or _DEFAULT_TIP_ERROR, "tip_type": "error"},
+            "request_id": request_id,
+        }
+        return _Answer(JSONResponse(tipped), "123")
     error_type, code, message = _ENVELOPE_FAULTS[fault.kind]
     body = {"type": error_type, "code": code, "message": message, "request_id": request_id}
     return _Answer(JSONResponse(body), code)

@@ -31,6 +31,8 @@ class FaultKind(StrEnum):
     ILLEGAL_ACCESS_TOKEN = "illegal_access_token"  # noqa: S105 - a fault name, not a token
     CAMPAIGN_DISABLED = "campaign_disabled"
     TIP_ERROR = "tip_error"
+    CODE_WITH_TIP = "code_with_tip"
+    """A non-zero code whose answer also carries ``data.tip_content`` (the tip is ``text``)."""
 
 
 NETWORK_FAULTS = frozenset({FaultKind.TIMEOUT, FaultKind.CONNECTION_RESET})
@@ -82,7 +84,7 @@ class FaultPlan:
 
         ``apply_first`` handles the call (side effects included) before the fault replaces the answer.
         ``delay`` overrides the timeout's wait, ``status`` the HTTP code of ``http_502`` (any 5xx), and
-        ``text`` the tip of ``tip_error``.
+        ``text`` the tip of ``tip_error`` and ``code_with_tip``.
         """
         fault_kind = FaultKind(kind)
         if times < 1:

@@ -474,14 +474,17 @@ ERROR_CASES = {
         fail("16", 'E016: "1001" Invalid Order ID'),
         LazadaBusinessError,
         "16",
-        lambda error: error.user_message == "Lazada does not know this order in this store.",
+        lambda error: (
+            error.user_message
+            == 'Lazada does not know this order in this store. Lazada says: “E016: "1001" Invalid Order ID”'
+        ),
     ),
     "invalid-lines-123": Mapped(fail("123", "E0123: invalid trade order lines 2009"), LazadaBusinessError, "123"),
     "unknown-isv": Mapped(
         fail("SomethingNew", "Something new went wrong"),
         LazadaBusinessError,
         "SomethingNew",
-        lambda error: error.user_message == "Lazada refused the request: Something new went wrong.",
+        lambda error: error.user_message == "Lazada refused the request. Lazada says: “Something new went wrong”",
     ),
     "connect-error": Mapped(
         httpx.ConnectError("[Errno 111] Connection refused"),
@@ -519,8 +522,12 @@ async def test_client_maps_each_failure_to_its_error(
     if case.code is not None:
         assert error.code == case.code
     assert case.check(error)
-    assert error.user_message.endswith(".")
+    # The bot's sentence, then Lazada's own words verbatim whenever the answer carried a message (issue 10 point 5).
+    assert error.user_message.endswith((".", "”"))
     assert "\n" not in error.user_message
+    words = case.answer.get("message") if isinstance(case.answer, dict) else None
+    if words:
+        assert f"“{words}”" in error.user_message or error.user_message == words
 
 
 async def test_client_error_keeps_lazada_request_id(lazada: FakeLazada, make_client: ClientFactory) -> None:

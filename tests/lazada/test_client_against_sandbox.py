@@ -244,7 +244,8 @@ async def test_client_with_a_wrong_app_secret_gets_incomplete_signature(sandbox:
     assert error.code == "IncompleteSignature"
     assert not error.refreshable
     assert error.user_message == (
-        "Lazada rejected the bot's request signature; an administrator should check the app key and secret."
+        "Lazada rejected the bot's request signature; an administrator should check the app key and secret. "
+        "Lazada says: “The request signature does not conform to lazop standards”"
     )
     assert sandbox.log() == [(ITEMS, "IncompleteSignature")]
 
@@ -333,7 +334,7 @@ async def test_client_with_an_expired_refresh_token_asks_for_reauthorization(san
     for error in (caught.value, again.value):
         assert not error.refreshable
         assert error.code == "IllegalRefreshToken"
-        assert error.user_message == (
+        assert error.user_message.startswith(
             "Lazada no longer accepts this store's authorization; an administrator must re-authorize the store."
         )
     # The refused refresh is remembered: the second read does not ask Lazada to refresh the same token again.
@@ -364,7 +365,7 @@ async def test_client_unknown_order_is_business_error_16_and_not_retried(sandbox
     error = caught.value
     assert error.code == "16"
     assert error.lazada_message == 'E016: "123456789" Invalid Order ID'
-    assert error.user_message == "Lazada does not know this order in this store."
+    assert error.user_message.startswith("Lazada does not know this order in this store. Lazada says: “E016: ")
     assert sandbox.world.call_count(ITEMS) == 1
 
 
@@ -393,7 +394,10 @@ async def test_client_create_with_another_countrys_reason_is_business_error_104(
         await sandbox.client().init_cancel(order_id=order.order_id, order_item_ids=item_ids(order), reason_id=malaysian)
 
     assert caught.value.code == "104"
-    assert caught.value.user_message == "Lazada does not accept this cancellation reason for this order."
+    assert caught.value.user_message == (
+        "Lazada does not accept this cancellation reason for this order. "
+        "Lazada says: “E0104: reason is empty or invalid”"
+    )
     assert order.items[0].status == "pending"
 
 
@@ -484,7 +488,9 @@ async def test_client_lazada_side_failure_is_a_server_error(
 
     error = caught.value
     assert (error.code, error.http_status, error.retryable) == (code, http_status, True)
-    assert error.user_message == user_message
+    assert error.user_message.startswith(user_message)
+    if code is not None:
+        assert error.user_message.endswith(f"Lazada says: “{error.lazada_message}”")
     assert sandbox.world.call_count(ITEMS) == 1
 
 

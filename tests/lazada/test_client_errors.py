@@ -67,10 +67,10 @@ def test_business_error_shows_lazada_tip_verbatim() -> None:
     assert error.user_message == tip
 
 
-def test_business_error_without_tip_uses_lazada_message() -> None:
+def test_business_error_without_tip_shows_lazada_message_beside_the_sentence() -> None:
     error = LazadaBusinessError("x", api_path="/orders/get", code="17", lazada_message="E017: Invalid Date Format")
 
-    assert error.user_message == "Lazada refused the request: E017: Invalid Date Format."
+    assert error.user_message == "Lazada refused the request. Lazada says: “E017: Invalid Date Format”"
 
 
 def test_business_error_for_packages_names_them() -> None:
@@ -127,3 +127,21 @@ def test_decode_error_user_message_has_no_internals() -> None:
     error = LazadaDecodeError("HTTP 200, body not JSON", api_path="/order/get", http_status=200)
 
     assert error.user_message == "Lazada sent an answer the bot could not read; please try again later."
+
+
+def test_business_error_with_an_error_code_and_a_tip_shows_both() -> None:
+    """A non-zero code carrying data.tip_content: the bot's sentence for the code, then Lazada's tip verbatim."""
+    error = LazadaBusinessError(
+        "x", api_path="/order/reverse/cancel/create", code="104", lazada_message="E0104", tip_content="Pick <another>"
+    )
+
+    assert (
+        error.user_message
+        == "Lazada does not accept this cancellation reason for this order. Lazada says: “Pick <another>”"
+    )
+
+
+def test_lazada_words_are_not_repeated_when_the_sentence_already_holds_them() -> None:
+    error = LazadaServerError("x", api_path="/orders/get", code="500", lazada_message="Lazada is having a temporary")
+
+    assert error.user_message == "Lazada is having a temporary problem; please try again in a few minutes."
