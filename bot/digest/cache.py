@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.digest.estimate import seller_fault_items
@@ -46,6 +46,13 @@ class SyncState(BaseModel):
     updates_since: datetime
     last_synced_at: datetime
     last_cold_sync_at: datetime | None = None
+    unreadable_orders: tuple[str, ...] = ()
+    """Orders Lazada sent that could not be read (named by id, or by place in a page), until a sync reads them."""
+
+    @field_validator("unreadable_orders", mode="before")
+    @classmethod
+    def _none_is_none(cls, value: object) -> object:
+        return () if value is None else value
 
 
 class ItemsRead(BaseModel):
@@ -88,6 +95,7 @@ class DigestCache:
     async def save_state(self, state: SyncState) -> None:
         """Replace the store's sync marks."""
         values = state.model_dump()
+        values["unreadable_orders"] = list(state.unreadable_orders) or None
         async with self._db.begin() as conn:
             updated = await conn.execute(
                 sa.update(digest_sync_state).where(_S.store_code == state.store_code).values(**values)

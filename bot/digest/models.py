@@ -148,6 +148,8 @@ class DigestReport(_Frozen):
     projected_status: RateStatus
     daily: tuple[DailyRate, ...] = ()
     activity: Activity
+    unreadable_orders: tuple[str, ...] = ()
+    """Orders Lazada sent that the last syncs could not read: left out of the figures, named in the digest."""
 
     @property
     def rate(self) -> float:
@@ -211,6 +213,8 @@ class DigestReport(_Frozen):
             "synced_at": None if self.synced_at is None else self.synced_at.isoformat(),
             "activity": self.activity.model_dump(mode="json"),
             "daily": [rate.model_dump(mode="json") for rate in self.daily],
+            "unreadable_orders": len(self.unreadable_orders),
+            "unreadable_order_ids": list(self.unreadable_orders),
         }
 
 
@@ -225,6 +229,8 @@ class SyncStats(_Frozen):
     orders_listed: int = 0
     orders_item_reads: int = 0
     orders_pruned: int = 0
+    unreadable_orders: tuple[str, ...] = ()
+    """Orders Lazada sent that could not be read: skipped, counted and named in the digest."""
 
     @property
     def total_calls(self) -> int:

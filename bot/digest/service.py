@@ -143,6 +143,7 @@ class DigestService:
                 rate for rate in daily_rates(counts, day, self.chart_days) if rate_window(rate.day).first >= covered
             ),
             activity=await self.activity.read(config.code, since=now - ACTIVITY_PERIOD, until=now),
+            unreadable_orders=state.unreadable_orders,
         )
 
     async def refresh(

@@ -23,7 +23,7 @@ from bot.digest.models import SyncStats
 from bot.digest.window import CHART_DAYS, day_start, history_first_day, local_day
 from bot.lazada.client import MAX_MULTIPLE_ORDER_IDS, MAX_ORDERS_LIMIT, MAX_ORDERS_OFFSET, LazadaClient
 from bot.lazada.errors import LazadaBusinessError
-from bot.lazada.models import Order, OrderItems, OrdersPage
+from bot.lazada.models import OrderItems, OrdersPage
 from bot.settings import StoreConfig
 
 __all__ = ["ORDERS_PATH", "ORDER_ITEMS_PATH", "OrderSync", "Progress"]
@@ -38,7 +38,7 @@ Progress = Callable[[str, int, int], None]
 """Told ``(phase, done, total)`` as a sync goes: phase ``orders`` counts GetOrders pages, ``items`` batches."""
 
 _T = TypeVar("_T")
-_Keep = Callable[[Sequence[Order]], Awaitable[None]]
+_Keep = Callable[[OrdersPage], Awaitable[None]]
 
 log = structlog.get_logger(__name__)
 
@@ -182,9 +182,14 @@ class OrderSync:
 
         calls = _Calls(client, concurrency=self._concurrency, progress=progress)
         listed: set[str] = set()
+        unreadable: set[str] = set()
 
-        async def keep(orders: Sequence[Order]) -> None:
+        async def keep(page: OrdersPage) -> None:
             # Each page is stored as it arrives: memory stays flat and a failed sync keeps what it read.
+            # An order without a readable creation time belongs to no day: it is named, not counted.
+            orders = [order for order in page.orders if order.created_at is not None]
+            unreadable.update(page.unreadable)
+            unreadable.update(order.order_id for order in page.orders if order.created_at is None)
             await self._cache.upsert_orders(store.code, orders, tz=tz, now=now)
             listed.update(order.order_id for order in orders)
 
@@ -196,7 +201,13 @@ class OrderSync:
             pending[start : start + MAX_MULTIPLE_ORDER_IDS] for start in range(0, len(pending), MAX_MULTIPLE_ORDER_IDS)
         ]
         calls.expect("items", len(batches))
-        read = await _all(self._read_items(calls, store.code, batch) for batch in batches)
+        read = await _all(self._read_items(calls, store.code, batch, unreadable) for batch in batches)
+        items_read = {order_id for batch in batches for order_id, _ in batch} - unreadable
+        # Orders named before stay named until a listing or an item read succeeds for them; a cold sync lists all.
+        earlier = set() if cold or state is None else set(state.unreadable_orders)
+        still_unreadable = tuple(sorted((earlier - listed - items_read) | unreadable))
+        if still_unreadable:
+            log.warning("digest.unreadable_orders", store_code=store.code, orders=list(still_unreadable[:20]))
 
         pruned = await self._cache.prune(store.code, before=first_day)
         await self._cache.save_state(
@@ -208,6 +219,7 @@ class OrderSync:
                 updates_since=now - self._update_margin,
                 last_synced_at=now,
                 last_cold_sync_at=now if cold else state.last_cold_sync_at if state else None,
+                unreadable_orders=still_unreadable,
             )
         )
         stats = SyncStats(
@@ -219,6 +231,7 @@ class OrderSync:
             orders_listed=len(listed),
             orders_item_reads=sum(read),
             orders_pruned=pruned,
+            unreadable_orders=still_unreadable,
         )
         log.info(
             "digest.synced",
@@ -233,7 +246,7 @@ class OrderSync:
     async def _list(self, calls: _Calls, listing: _Listing, keep: _Keep) -> None:
         """Every order of one listing: page 0, then all other pages at once, or shorter windows past 5,000."""
         first = await calls.orders(listing, 0)
-        await keep(first.orders)
+        await keep(first)
         if len(first.orders) < MAX_ORDERS_LIMIT:
             return
         total = first.count_total
@@ -249,13 +262,16 @@ class OrderSync:
     @staticmethod
     async def _page(calls: _Calls, listing: _Listing, offset: int, keep: _Keep) -> None:
         page = await calls.orders(listing, offset)
-        await keep(page.orders)
+        await keep(page)
 
-    async def _read_items(self, calls: _Calls, store_code: str, batch: Sequence[tuple[str, datetime | None]]) -> int:
+    async def _read_items(
+        self, calls: _Calls, store_code: str, batch: Sequence[tuple[str, datetime | None]], unreadable: set[str]
+    ) -> int:
         """Read one batch's items and store each order's cancelled items per initiator; returns orders read.
 
         An order missing from the answer stays unread (the next sync tries again), unless Lazada found none of
-        the batch: orders that no longer exist have nothing to count.
+        the batch: orders that no longer exist have nothing to count. An order whose items could not be read is
+        added to ``unreadable`` and stays unread too.
         """
         versions = dict(batch)
         answers = await calls.items(list(versions))
@@ -271,7 +287,8 @@ class OrderSync:
                     version=versions[answer.order_id],
                 )
                 for answer in answers
-                if answer.order_id in versions
+                if answer.order_id in versions and answer.readable
             ]
+            unreadable.update(answer.order_id for answer in answers if not answer.readable)
         await self._cache.save_items(store_code, reads)
         return len(reads)

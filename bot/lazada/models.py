@@ -8,8 +8,8 @@ ids become strings, ``""`` becomes ``None``, dates become aware datetimes, amoun
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from datetime import datetime, timedelta
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -21,6 +21,9 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     model_validator,
 )
 
@@ -46,8 +49,12 @@ _LAZADA_DATETIME_FORMAT = "%Y-%m-%d %H:%M:%S %z"
 _LAZADA_DATETIME = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}")
 
 
+# Lazada writes "no value" as null, "", or the string "null" (lazada-api.md §3.1 examples).
+_NULL_WORDS = frozenset({"", "null", "none", "nil", "undefined"})
+
+
 def _is_blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (isinstance(value, str) and value.strip().lower() in _NULL_WORDS)
 
 
 def _blank_to_none(value: object) -> object:
@@ -56,6 +63,32 @@ def _blank_to_none(value: object) -> object:
 
 def _blank_to_false(value: object) -> object:
     return False if _is_blank(value) else value
+
+
+def _blank_to_zero(value: object) -> object:
+    return 0 if _is_blank(value) else value
+
+
+def _or_none(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    """The value read, or None when it cannot be: an optional field never fails a whole answer."""
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
+def _or_false(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    try:
+        return handler(value)
+    except ValidationError:
+        return False
+
+
+def _or_zero(value: object, handler: ValidatorFunctionWrapHandler) -> object:
+    try:
+        return handler(value)
+    except ValidationError:
+        return 0
 
 
 def _none_to_empty(value: object) -> object:
@@ -73,11 +106,24 @@ def _parse_decimal(value: object) -> object:
     return value
 
 
+def _from_epoch_ms(milliseconds: float) -> object:
+    try:
+        return datetime.fromtimestamp(milliseconds / 1000, UTC)
+    except (OverflowError, OSError, ValueError):
+        # Past what a datetime holds: left as it came, so validation calls it unreadable.
+        return milliseconds
+
+
 def _parse_datetime(value: object) -> object:
+    """Lazada's three date forms: ``2014-10-15 19:12:15 +0800``, ISO 8601 with an offset, epoch milliseconds."""
     if _is_blank(value):
         return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _from_epoch_ms(value)
     if isinstance(value, str):
         text = value.strip()
+        if text.isdigit():
+            return _from_epoch_ms(int(text))
         if _LAZADA_DATETIME.fullmatch(text):
             # The same instant as strptime reads, about 25 times faster: a page of orders holds hundreds of dates.
             try:
@@ -95,10 +141,13 @@ def _parse_datetime(value: object) -> object:
     return value
 
 
-OptionalStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
-OptionalDecimal = Annotated[Decimal | None, BeforeValidator(_parse_decimal)]
-OptionalDatetime = Annotated[AwareDatetime | None, BeforeValidator(_parse_datetime)]
-LenientBool = Annotated[bool, BeforeValidator(_blank_to_false)]
+# Validators listed last run first: the fallback wraps the normalising step and the type check.
+OptionalStr = Annotated[str | None, BeforeValidator(_blank_to_none), WrapValidator(_or_none)]
+OptionalDecimal = Annotated[Decimal | None, BeforeValidator(_parse_decimal), WrapValidator(_or_none)]
+OptionalDatetime = Annotated[AwareDatetime | None, BeforeValidator(_parse_datetime), WrapValidator(_or_none)]
+LenientBool = Annotated[bool, BeforeValidator(_blank_to_false), WrapValidator(_or_false)]
+LenientCount = Annotated[int, BeforeValidator(_blank_to_zero), WrapValidator(_or_zero)]
+RequiredId = Annotated[str, BeforeValidator(_blank_to_none)]
 
 
 class LazadaModel(BaseModel):
@@ -134,6 +183,8 @@ class OrderItem(LazadaModel):
     return_status: OptionalStr = None
     reverse_order_id: OptionalStr = None
     is_cancel_pending: LenientBool = False
+    need_cancel_confirm: LenientBool = False
+    cancel_trigger_time: OptionalDatetime = None
     created_at: OptionalDatetime = None
     updated_at: OptionalDatetime = None
 
@@ -143,12 +194,35 @@ class OrderItem(LazadaModel):
         return self.status in CANCELLABLE_STATUSES
 
 
+def _label_of(raw: object, position: int) -> str:
+    """How to name an entry that could not be read: its order id when that much is readable."""
+    if isinstance(raw, Mapping):
+        order_id = raw.get("order_id")
+        if isinstance(order_id, str | int) and not isinstance(order_id, bool) and not _is_blank(order_id):
+            return str(order_id).strip()
+    return f"entry {position + 1}"
+
+
 class OrderItems(LazadaModel):
-    """One order's items, as an element of GetMultipleOrderItems' ``data``."""
+    """One order's items, as an element of GetMultipleOrderItems' ``data``.
+
+    ``readable`` is False when some item of the order could not be read: its items are then left out entirely,
+    since counting only part of an order would be wrong, and the caller names the order instead.
+    """
 
     order_id: str
     order_number: OptionalStr = None
     order_items: Annotated[tuple[OrderItem, ...], BeforeValidator(_none_to_empty)] = ()
+    readable: bool = True
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _unreadable_is_named(cls, data: Any, handler: Callable[[Any], OrderItems]) -> OrderItems:
+        """An order whose items cannot be read becomes an empty, unreadable entry rather than failing the call."""
+        try:
+            return handler(data)
+        except ValidationError:
+            return cls.model_construct(order_id=_label_of(data, 0), order_items=(), readable=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -241,7 +315,8 @@ class Order(LazadaModel):
     created_at: OptionalDatetime = None
     updated_at: OptionalDatetime = None
     statuses: Annotated[tuple[str, ...], BeforeValidator(_none_to_empty)] = ()
-    items_count: int = 0
+    # The digest counts ordered items with it: an unreadable count makes the order unreadable, never a silent 0.
+    items_count: Annotated[int, BeforeValidator(_blank_to_none)] = 0
     price: OptionalDecimal = None
     voucher: OptionalDecimal = None
     shipping_fee: OptionalDecimal = None
@@ -252,11 +327,31 @@ class Order(LazadaModel):
 
 
 class OrdersPage(LazadaModel):
-    """One page of GetOrders: ``count`` orders here out of ``count_total`` matching."""
+    """One page of GetOrders: ``count`` orders here out of ``count_total`` matching.
 
-    count: int = 0
-    count_total: int = Field(default=0, validation_alias=AliasChoices("countTotal", "count_total"))
+    An order that cannot be read is left out of ``orders`` and named in ``unreadable`` (its id, or its place
+    in the page), so one odd order never fails the page.
+    """
+
+    count: LenientCount = 0
+    count_total: LenientCount = Field(default=0, validation_alias=AliasChoices("countTotal", "count_total"))
     orders: Annotated[tuple[Order, ...], BeforeValidator(_none_to_empty)] = ()
+    unreadable: tuple[str, ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _skip_unreadable_orders(cls, data: Any) -> Any:
+        """Read each order on its own; name the ones that fail instead of failing the page."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("orders"), list):
+            return data
+        orders: list[Order] = []
+        unreadable: list[str] = []
+        for position, raw in enumerate(data["orders"]):
+            try:
+                orders.append(Order.model_validate(raw))
+            except ValidationError:
+                unreadable.append(_label_of(raw, position))
+        return {**data, "orders": orders, "unreadable": tuple(unreadable)}
 
 
 class CountryUserInfo(LazadaModel):

@@ -235,4 +235,5 @@ digest_sync_state = sa.Table(
     sa.Column("updates_since", UTCDateTime, nullable=False),
     sa.Column("last_synced_at", UTCDateTime, nullable=False),
     sa.Column("last_cold_sync_at", UTCDateTime, nullable=True),
+    sa.Column("unreadable_orders", JSONValue, nullable=True),
 )

@@ -95,6 +95,10 @@ def render_digest_text(report: DigestReport, stats: SyncStats | None = None, *, 
         *_activity(report.activity),
         "This is the bot's estimate of Lazada's own figure; the number in Seller Center is the one that counts.",
     ]
+    if report.unreadable_orders:
+        shown = ", ".join(report.unreadable_orders[:10]) + (" …" if len(report.unreadable_orders) > 10 else "")
+        count = len(report.unreadable_orders)
+        lines.append(f"{count} order{'s' if count != 1 else ''} could not be read (left out of the figures): {shown}")
     if not report.complete:
         lines.append("Some orders with cancelled items could not be read yet: the rate may be low.")
     if stats is not None:

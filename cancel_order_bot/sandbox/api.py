@@ -77,7 +77,7 @@ def item_json(world: SandboxWorld, item: Item) -> dict[str, Any]:
     product_id = 1_000_000_000 + sum(map(ord, item.sku)) * 7919
     package = item.package_id or ""
     shipped = item.status not in {"pending", "unpaid", "packed", "canceled"} and bool(package)
-    return {
+    body: dict[str, Any] = {
         "order_item_id": str(item.order_item_id),
         "order_id": str(item.order_id),
         "status": item.status,
@@ -116,6 +116,9 @@ def item_json(world: SandboxWorld, item: Item) -> dict[str, Any]:
         "warehouse_code": "dropshipping",
         "invoice_number": "",
     }
+    if item.order_id in world.garbled_items:
+        body["status"] = None
+    return body
 
 
 def order_json(world: SandboxWorld, order: Order) -> dict[str, Any]:
@@ -131,7 +134,7 @@ def order_json(world: SandboxWorld, order: Order) -> dict[str, Any]:
         "address1": "1 Sandbox Road",
         "post_code": "000000",
     }
-    return {
+    body: dict[str, Any] = {
         "order_id": order.order_id,
         "order_number": order.order_number,
         "created_at": format_time(world, order.created_at),
@@ -165,6 +168,9 @@ def order_json(world: SandboxWorld, order: Order) -> dict[str, Any]:
         "address_shipping": address,
         "address_billing": address,
     }
+    if order.order_id in world.garbled_orders:
+        body["items_count"] = "several"
+    return body
 
 
 # -- parameter parsing -------------------------------------------------------------------------------

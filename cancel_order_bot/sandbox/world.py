@@ -255,6 +255,11 @@ class SandboxWorld:
         self._next_reverse_id = 400_000_000_000_001
         self._request_serial = 0
 
+        self.garbled_orders: set[int] = set()
+        """Orders GetOrders sends in a shape no reader can use (their ``items_count`` is not a number)."""
+        self.garbled_items: set[int] = set()
+        """Orders whose items GetOrderItems and GetMultipleOrderItems send without a ``status``."""
+
         self._calls: deque[CallRecord] = deque(maxlen=call_log_size)
         self._call_counts: Counter[str] = Counter()
         self._call_codes: Counter[tuple[str, str | None]] = Counter()

@@ -111,10 +111,20 @@ def test_order_item_reads_cancellation_details() -> None:
     assert item.reverse_order_id == "7001"
 
 
-@pytest.mark.parametrize("stamp", ["2026-11-20 10:00:00", "2026-11-20T10:00:00", "yesterday"])
-def test_order_item_refuses_dates_without_offset(stamp: str) -> None:
-    with pytest.raises(ValidationError, match="created_at"):
-        OrderItem.model_validate(wire_item(created_at=stamp))
+@pytest.mark.parametrize("stamp", ["2026-11-20 10:00:00", "2026-11-20T10:00:00", "yesterday", "null", {"at": 1}])
+def test_order_item_reads_an_unreadable_or_offsetless_date_as_unknown(stamp: object) -> None:
+    """A date without an offset is ambiguous and the bot does not need an item's dates: unknown, never a failure."""
+    assert OrderItem.model_validate(wire_item(created_at=stamp)).created_at is None
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    ["2014-10-15 19:12:15 +0800", "2014-10-15T19:12:15+08:00", "1413371535000", 1413371535000],
+    ids=["lazada", "iso", "epoch-ms-string", "epoch-ms-number"],
+)
+def test_order_item_reads_the_three_documented_date_forms(stamp: object) -> None:
+    created = OrderItem.model_validate(wire_item(created_at=stamp)).created_at
+    assert created == datetime(2014, 10, 15, 11, 12, 15, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("missing", ["order_item_id", "order_id", "status"])

@@ -133,6 +133,13 @@ def _footer(report: DigestReport) -> list[str]:
     notes = [ESTIMATE_NOTE]
     if report.synced_at is not None:
         notes.append(f"Orders read from Lazada at {when(report.synced_at)}.")
+    if report.unreadable_orders:
+        count = len(report.unreadable_orders)
+        named = joined(list(report.unreadable_orders), _NAMES_SHOWN)
+        notes.append(
+            f"⚠️ {plural(count, 'order')} could not be read and {'is' if count == 1 else 'are'} left out of the "
+            f"figures: {named}."
+        )
     if not report.complete:
         unread = report.window.unread_orders + report.pipeline.unread_orders
         notes.append(
