@@ -225,6 +225,22 @@ class DigestCache:
             for day, orders, items in total_rows
         }
 
+    async def initiator_counts(self, store_code: str, first: date, last: date) -> dict[str, int]:
+        """Cancelled items per ``cancel_return_initiator`` in the orders created from ``first`` to ``last``."""
+        query = sa.select(_O.cancelled_by).where(
+            _O.store_code == store_code,
+            _O.created_day >= first,
+            _O.created_day <= last,
+            _O.has_canceled.is_(True),
+            _O.cancelled_by.is_not(None),
+        )
+        totals: dict[str, int] = defaultdict(int)
+        async with self._db.read() as conn:
+            for (cancelled_by,) in await conn.execute(query):
+                for initiator, count in _counts(cancelled_by).items():
+                    totals[initiator] += count
+        return dict(totals)
+
 
 def _counts(value: object) -> Mapping[str, int]:
     if not isinstance(value, Mapping):

@@ -17,6 +17,7 @@ __all__ = [
     "DayCounts",
     "DigestReport",
     "Figures",
+    "InitiatorCount",
     "NamedCount",
     "PostResult",
     "RateStatus",
@@ -87,6 +88,15 @@ class NamedCount(_Frozen):
     count: int
 
 
+class InitiatorCount(_Frozen):
+    """The window's cancelled items for one ``cancel_return_initiator``, and whether the estimate counts them."""
+
+    initiator: str
+    """Lazada's value; empty when Lazada named no initiator."""
+    items: int
+    seller_fault: bool
+
+
 class ApproverCount(_Frozen):
     """What one approver decided in the period."""
 
@@ -150,6 +160,10 @@ class DigestReport(_Frozen):
     activity: Activity
     unreadable_orders: tuple[str, ...] = ()
     """Orders Lazada sent that the last syncs could not read: left out of the figures, named in the digest."""
+    by_initiator: tuple[InitiatorCount, ...] = ()
+    """The window's cancelled items per initiator, most first, so people can check the estimate."""
+    seller_fault_initiators: tuple[str, ...] = ()
+    """The initiators the store counts as seller fault (configuration)."""
 
     @property
     def rate(self) -> float:
@@ -213,6 +227,8 @@ class DigestReport(_Frozen):
             "synced_at": None if self.synced_at is None else self.synced_at.isoformat(),
             "activity": self.activity.model_dump(mode="json"),
             "daily": [rate.model_dump(mode="json") for rate in self.daily],
+            "by_initiator": [count.model_dump(mode="json") for count in self.by_initiator],
+            "seller_fault_initiators": list(self.seller_fault_initiators),
             "unreadable_orders": len(self.unreadable_orders),
             "unreadable_order_ids": list(self.unreadable_orders),
         }

@@ -17,7 +17,7 @@ from bot.digest.claims import DigestClaims, claim_key
 from bot.digest.errors import NoDigestChannelError, NotSyncedError
 from bot.digest.estimate import daily_rates, figures, project, rate_status
 from bot.digest.events import DigestReady
-from bot.digest.models import DigestReport, Figures, PostResult, SyncStats
+from bot.digest.models import DigestReport, Figures, InitiatorCount, PostResult, SyncStats
 from bot.digest.sync import OrderSync, Progress
 from bot.digest.window import (
     CHART_DAYS,
@@ -122,6 +122,7 @@ class DigestService:
         window = known(rate_window(day))
         if window is None:
             raise NotSyncedError(config.code)
+        initiators = await self.cache.initiator_counts(config.code, window.first_day, window.last_day)
         projected = figures(counts, projected_window(day))
         thresholds = config.thresholds
         return DigestReport(
@@ -144,6 +145,11 @@ class DigestService:
             ),
             activity=await self.activity.read(config.code, since=now - ACTIVITY_PERIOD, until=now),
             unreadable_orders=state.unreadable_orders,
+            by_initiator=tuple(
+                InitiatorCount(initiator=name, items=count, seller_fault=name in self.initiators)
+                for name, count in sorted(initiators.items(), key=lambda pair: (-pair[1], pair[0]))
+            ),
+            seller_fault_initiators=tuple(sorted(self.initiators)),
         )
 
     async def refresh(

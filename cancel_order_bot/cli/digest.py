@@ -89,6 +89,15 @@ def render_digest_text(report: DigestReport, stats: SyncStats | None = None, *, 
         f"  vs a week ago: {_change(report.change_vs_week_ago, report.week_ago)}",
         f"  thresholds: warning {_pct(t.warning_rate)}, limit {_pct(t.limit_rate)} "
         f"(the limit applies from {t.min_cancelled_items} cancelled items)",
+        "  cancelled items by initiator: "
+        + (
+            "; ".join(
+                f"{c.initiator or '(not given)'} {c.items}" + (" (seller fault)" if c.seller_fault else "")
+                for c in report.by_initiator
+            )
+            or "none"
+        ),
+        f"  counted as seller fault: {', '.join(report.seller_fault_initiators) or 'none'}",
         f"Pipeline (orders created {pipeline.first_day.isoformat()} to {pipeline.last_day.isoformat()}, not counted "
         f"yet): {pipeline.cancelled_items} seller-fault cancelled items of {pipeline.ordered_items} ordered",
         f"  once counted: about {_pct(report.projected.rate)} [{report.projected_status.label}]",

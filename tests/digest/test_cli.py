@@ -65,6 +65,10 @@ async def test_json_prints_one_object_per_store_with_the_documented_fields(
     assert data["window_start"] < data["window_end"]
     assert data["pipeline_cancelled_items"] >= 0
     assert data["complete"] is True
+    seller_fault = sum(row["items"] for row in data["by_initiator"] if row["seller_fault"])
+    assert seller_fault == data["cancelled_items"], "the breakdown adds up to the estimate's numerator"
+    assert data["seller_fault_initiators"]
+    assert data["unreadable_orders"] == 0
 
 
 async def test_text_says_estimate_and_names_the_calls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

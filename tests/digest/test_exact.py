@@ -6,6 +6,8 @@ import json
 from datetime import date, timedelta
 
 from bot.digest.models import RateStatus
+from bot.slack.render.digest import render_digest
+from cancel_order_bot.cli.digest import render_digest_text
 from cancel_order_bot.sandbox import ItemSpec, SandboxWorld
 from tests.digest.conftest import ServiceFactory, local
 from tests.sandbox.support import ManualClock
@@ -178,3 +180,28 @@ async def test_refresh_skips_the_sync_while_the_cache_is_fresh(
     clock.advance(minutes=1)
     await service.refresh("th-main", max_age=timedelta(minutes=10))
     assert len(world.calls) > calls
+
+
+async def test_the_windows_cancelled_items_are_broken_down_by_initiator(
+    world: SandboxWorld, make_service: ServiceFactory
+) -> None:
+    """Issue 10 point 8: the breakdown people can check the estimate against, in the message and in --json."""
+    build_history(world)
+    service = make_service()
+    await service.sync("th-main")
+    report = await service.report("th-main")
+
+    # Window orders A, B, C, E: seller 1 + 1, Lazada 2, buyer 1 + 2; F, G, H, I lie outside it.
+    data = report.to_json()
+    assert data["by_initiator"] == [
+        {"initiator": BUYER, "items": 3, "seller_fault": False},
+        {"initiator": LAZADA, "items": 2, "seller_fault": True},
+        {"initiator": SELLER, "items": 2, "seller_fault": True},
+    ]
+    assert data["seller_fault_initiators"] == sorted((SELLER, LAZADA))
+    assert sum(row["items"] for row in data["by_initiator"] if row["seller_fault"]) == report.window.cancelled_items
+    posted = str(render_digest(report).blocks)
+    assert f"{BUYER} 3; {LAZADA} 2 (seller fault); {SELLER} 2 (seller fault)" in posted
+    assert f"Counted as seller fault: {LAZADA}, {SELLER}." in posted
+    text = render_digest_text(report)
+    assert f"counted as seller fault: {LAZADA}, {SELLER}" in text

@@ -81,6 +81,18 @@ def _thresholds(report: DigestReport) -> list[str]:
     ]
 
 
+def _by_initiator(report: DigestReport) -> str:
+    """The window's cancelled items per initiator, and which initiators the estimate counts as seller fault."""
+    counted = joined(list(report.seller_fault_initiators)) or "none"
+    parts = [
+        f"{escape(oneline(c.initiator or '(not given)'))} {c.items}" + (" (seller fault)" if c.seller_fault else "")
+        for c in report.by_initiator[:_NAMES_SHOWN]
+    ]
+    more = len(report.by_initiator) - _NAMES_SHOWN
+    listed = "; ".join(parts) + (f" and {more} more" if more > 0 else "") if parts else "no cancelled items"
+    return f"*Cancelled items by initiator:* {listed}\nCounted as seller fault: {counted}."
+
+
 def _pipeline(report: DigestReport) -> str:
     pipeline = report.pipeline
     return (
@@ -162,6 +174,7 @@ def render_digest(report: DigestReport) -> Message:
     blocks: list[Block] = [
         HeaderBlock(text=plain(f"Cancellation rate · {oneline(report.store_label)}", HEADER_LIMIT)),
         SectionBlock(text=mrkdwn(_headline(report)), fields=[mrkdwn(field) for field in _thresholds(report)]),
+        SectionBlock(text=mrkdwn(_by_initiator(report))),
         DividerBlock(),
         SectionBlock(text=mrkdwn(_pipeline(report))),
         DividerBlock(),
