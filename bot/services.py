@@ -369,7 +369,11 @@ async def open_services(
             synced_at=digest.synced_at,
         )
         home = HomeService(
-            requests=requests, workflow=workflow, slack=slack, rate_now=lambda store: digest.projection(store, 0)
+            requests=requests,
+            workflow=workflow,
+            slack=slack,
+            rate_now=lambda store: digest.projection(store, 0),
+            indicators_now=digest.stored_indicators,
         )
         RequestAnnouncer(workflow=workflow, requests=requests, slack=slack, home=home).subscribe(bus)
         yield Services(

@@ -17,6 +17,8 @@ __all__ = [
     "DayCounts",
     "DigestReport",
     "Figures",
+    "Indicator",
+    "IndicatorReading",
     "InitiatorCount",
     "NamedCount",
     "PostResult",
@@ -97,6 +99,28 @@ class InitiatorCount(_Frozen):
     seller_fault: bool
 
 
+class Indicator(_Frozen):
+    """One of Lazada's own indicators for the store (GetSellerPerformance), as the digest shows it."""
+
+    type: str | None = None
+    name: str
+    score: str | None = None
+    """As Lazada formats it (``formatted_score``), else the bare score."""
+    target: str | None = None
+    respected: bool | None = None
+    score_value: float | None = None
+    score_format: str | None = None
+
+
+class IndicatorReading(_Frozen):
+    """What GetSellerPerformance gave for a store on one day: its indicators, or why there are none."""
+
+    read_at: datetime
+    indicators: tuple[Indicator, ...] = ()
+    error: str | None = None
+    """Why the call failed, in a sentence for people; None when it answered."""
+
+
 class ApproverCount(_Frozen):
     """What one approver decided in the period."""
 
@@ -164,6 +188,31 @@ class DigestReport(_Frozen):
     """The window's cancelled items per initiator, most first, so people can check the estimate."""
     seller_fault_initiators: tuple[str, ...] = ()
     """The initiators the store counts as seller fault (configuration)."""
+    indicators: IndicatorReading | None = None
+    """Lazada's own indicators for the day (GetSellerPerformance); None when they were not read."""
+    cancellation_indicator: Indicator | None = None
+    """The indicator about cancellations, when Lazada returned one."""
+    cancellation_indicator_rate: float | None = None
+    """That indicator's score as a fraction, when it can be told, to compare with the estimate."""
+
+    @property
+    def indicator_difference(self) -> float | None:
+        """The estimate minus Lazada's own cancellation figure (a fraction), when both are known."""
+        if self.cancellation_indicator_rate is None:
+            return None
+        return self.window.rate - self.cancellation_indicator_rate
+
+    @property
+    def indicators_problem(self) -> str | None:
+        """One line when Lazada's indicators are missing: the call failed, answered none, or was not made."""
+        reading = self.indicators
+        if reading is None:
+            return "Lazada's own indicators were not read today."
+        if reading.error:
+            return f"Lazada's own indicators could not be read: {reading.error}"
+        if not reading.indicators:
+            return "Lazada returned no indicators for this store today."
+        return None
 
     @property
     def rate(self) -> float:
@@ -229,6 +278,18 @@ class DigestReport(_Frozen):
             "daily": [rate.model_dump(mode="json") for rate in self.daily],
             "by_initiator": [count.model_dump(mode="json") for count in self.by_initiator],
             "seller_fault_initiators": list(self.seller_fault_initiators),
+            "indicators": [
+                indicator.model_dump(mode="json")
+                for indicator in (self.indicators.indicators if self.indicators is not None else ())
+            ],
+            "indicators_problem": self.indicators_problem,
+            "cancellation_indicator": None
+            if self.cancellation_indicator is None
+            else {
+                **self.cancellation_indicator.model_dump(mode="json"),
+                "rate": self.cancellation_indicator_rate,
+                "estimate_minus_lazada": self.indicator_difference,
+            },
             "unreadable_orders": len(self.unreadable_orders),
             "unreadable_order_ids": list(self.unreadable_orders),
         }

@@ -17,7 +17,8 @@ from bot.digest.claims import DigestClaims, claim_key
 from bot.digest.errors import NoDigestChannelError, NotSyncedError
 from bot.digest.estimate import daily_rates, figures, project, rate_status
 from bot.digest.events import DigestReady
-from bot.digest.models import DigestReport, Figures, InitiatorCount, PostResult, SyncStats
+from bot.digest.indicators import IndicatorReader, cancellation_indicator, indicator_rate
+from bot.digest.models import DigestReport, Figures, IndicatorReading, InitiatorCount, PostResult, SyncStats
 from bot.digest.sync import OrderSync, Progress
 from bot.digest.window import (
     CHART_DAYS,
@@ -85,6 +86,7 @@ class DigestService:
         self.claims = DigestClaims(ClaimStore(db), clock=clock, replica_id=replica_id, lease=claim_lease)
         # Seconds between renewals of a held digest claim while its sync runs (a third of the lease by default).
         self.claim_renew_every = claim_renew_every or claim_lease.total_seconds() / 3
+        self.indicator_reader = IndicatorReader(ClaimStore(db), clock=clock, replica_id=replica_id, lease=claim_lease)
 
     def store(self, store: StoreRef | None = None) -> StoreConfig:
         """The store given, by config or code (the first store when None); UnknownStoreError otherwise."""
@@ -102,10 +104,31 @@ class DigestService:
         config = self.store(store)
         return await self.syncer.sync(config, self.clients[config.code], progress=progress)
 
-    async def report(self, store: StoreRef, *, today: date | None = None) -> DigestReport:
+    async def read_indicators(self, store: StoreRef, *, today: date | None = None) -> IndicatorReading | None:
+        """Lazada's own indicators for the store's day: read from Lazada once a day, then from the database.
+
+        Never raises for Lazada's sake: a failed call is a reading with ``error``, so the digest still posts.
+        """
+        config = self.store(store)
+        day = today if today is not None else local_day(self.clock(), config.tz)
+        try:
+            return await self.indicator_reader.read(config.code, self.clients[config.code], day)
+        except Exception:
+            log.exception("digest.indicators_unavailable", store_code=config.code)
+            return IndicatorReading(read_at=self.clock(), error="the bot could not ask Lazada for them")
+
+    async def stored_indicators(self, store: StoreRef) -> IndicatorReading | None:
+        """Today's indicators as the digest read them (from the database only: App Home never calls Lazada)."""
+        config = self.store(store)
+        return await self.indicator_reader.stored(config.code, local_day(self.clock(), config.tz))
+
+    async def report(
+        self, store: StoreRef, *, today: date | None = None, indicators: IndicatorReading | None = None
+    ) -> DigestReport:
         """The store's digest for ``today`` (default: the store's date now), from the cache only.
 
-        Raises NotSyncedError when the store's orders were never read.
+        ``indicators`` is the day's reading of Lazada's own indicators when the caller just made it; otherwise
+        what was stored for the day is shown. Raises NotSyncedError when the store's orders were never read.
         """
         config = self.store(store)
         tz = config.tz
@@ -123,6 +146,8 @@ class DigestService:
         if window is None:
             raise NotSyncedError(config.code)
         initiators = await self.cache.initiator_counts(config.code, window.first_day, window.last_day)
+        reading = indicators if indicators is not None else await self.indicator_reader.stored(config.code, day)
+        about_cancellations = cancellation_indicator(reading)
         projected = figures(counts, projected_window(day))
         thresholds = config.thresholds
         return DigestReport(
@@ -150,6 +175,9 @@ class DigestService:
                 for name, count in sorted(initiators.items(), key=lambda pair: (-pair[1], pair[0]))
             ),
             seller_fault_initiators=tuple(sorted(self.initiators)),
+            indicators=reading,
+            cancellation_indicator=about_cancellations,
+            cancellation_indicator_rate=None if about_cancellations is None else indicator_rate(about_cancellations),
         )
 
     async def refresh(
@@ -163,7 +191,7 @@ class DigestService:
         state = await self.cache.state(config.code) if max_age is not None else None
         if state is None or max_age is None or self.clock() - state.last_synced_at >= max_age:
             await self.sync(config, progress=progress)
-        return await self.report(config)
+        return await self.report(config, indicators=await self.read_indicators(config))
 
     async def synced_at(self, store: StoreRef) -> datetime | None:
         """When the store's orders were last read from Lazada (None: never); fits the workflow's ``synced_at`` hook."""
@@ -230,7 +258,7 @@ class DigestService:
         keeper = asyncio.create_task(self._keep_claim(key))
         try:
             await self.sync(store)
-            report = await self.report(store, today=day)
+            report = await self.report(store, today=day, indicators=await self.read_indicators(store, today=day))
             if self.skip_quiet_days and report.quiet:
                 log.info("digest.skipped_quiet", store_code=store.code, day=day.isoformat())
                 await self.claims.complete(key, {"skipped": "quiet"})

@@ -30,6 +30,7 @@ from bot.lazada.models import (
     OrderItems,
     OrdersPage,
     RepackResult,
+    SellerPerformance,
     TokenGrant,
 )
 from bot.lazada.paging import (
@@ -72,6 +73,8 @@ _REPACK = LazadaResponse[RepackResult]
 _ORDERS_PAGE = LazadaResponse[OrdersPage]
 _ORDER = LazadaResponse[Order]
 _TOKEN_GRANT = FlatLazadaResponse[TokenGrant]
+_SELLER_PERFORMANCE = LazadaResponse[SellerPerformance]
+PERFORMANCE_LANGUAGES = frozenset({"en-US", "zh-CN", "ms-MY", "th-TH", "vi-VN", "id-ID"})
 
 
 def _compact_json(value: object) -> str:
@@ -274,6 +277,13 @@ class LazadaClient:
         """GetOrder: one order."""
         answer = await self._call("/order/get", {"order_id": str(order_id)}, _ORDER)
         return answer.payload
+
+    async def get_seller_performance(self, *, language: str | None = None) -> SellerPerformance:
+        """GetSellerPerformance: every indicator Lazada keeps for the store (a read, sent as GET)."""
+        if language is not None and language not in PERFORMANCE_LANGUAGES:
+            raise ValueError(f"language must be one of {sorted(PERFORMANCE_LANGUAGES)}, not {language!r}")
+        answer = await self._call("/seller/performance/get", {"language": language}, _SELLER_PERFORMANCE)
+        return answer.data if answer.data is not None else SellerPerformance()
 
     async def create_token(self, *, code: str) -> TokenGrant:
         """GenerateAccessToken: exchange an authorization code (single use) and save the tokens; not retried."""

@@ -37,9 +37,11 @@ __all__ = [
     "OrderItem",
     "OrderItems",
     "OrdersPage",
+    "PerformanceIndicator",
     "ReasonOption",
     "RepackPackage",
     "RepackResult",
+    "SellerPerformance",
     "TokenGrant",
 ]
 
@@ -352,6 +354,42 @@ class OrdersPage(LazadaModel):
             except ValidationError:
                 unreadable.append(_label_of(raw, position))
         return {**data, "orders": orders, "unreadable": tuple(unreadable)}
+
+
+class PerformanceIndicator(LazadaModel):
+    """One indicator of GetSellerPerformance (``data.indicators[]``); every field is optional and read leniently."""
+
+    type: OptionalStr = None
+    name: OptionalStr = None
+    tip: OptionalStr = None
+    score: OptionalDecimal = None
+    score_format: OptionalStr = None
+    formatted_score: OptionalStr = None
+    target: OptionalDecimal = None
+    target_format: OptionalStr = None
+    formatted_target: OptionalStr = None
+    target_respected: Annotated[bool | None, BeforeValidator(_blank_to_none), WrapValidator(_or_none)] = None
+    action_url: OptionalStr = None
+
+
+class SellerPerformance(LazadaModel):
+    """GetSellerPerformance's ``data``: the store's indicators (whichever Lazada returns), ``success``, ``error_code``.
+
+    An indicator that cannot be read at all is left out rather than failing the answer.
+    """
+
+    indicators: tuple[PerformanceIndicator, ...] = ()
+    success: Annotated[bool | None, BeforeValidator(_blank_to_none), WrapValidator(_or_none)] = None
+    error_code: OptionalStr = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _readable_indicators(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        raw = data.get("indicators")
+        listed = raw if isinstance(raw, list) else []
+        return {**data, "indicators": [one for one in listed if isinstance(one, Mapping)]}
 
 
 class CountryUserInfo(LazadaModel):

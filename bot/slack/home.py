@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import structlog
 
+from bot.digest.models import IndicatorReading
 from bot.settings import StoreConfig
 from bot.slack.gateway import SlackGateway
 from bot.slack.render.home import render_home
@@ -20,11 +21,12 @@ from bot.workflow.errors import ApproverLookupError
 from bot.workflow.models import RateProjection
 from bot.workflow.service import CancellationService
 
-__all__ = ["HOME_CONCURRENCY", "HOME_DELAY", "HomeService", "RateNow"]
+__all__ = ["HOME_CONCURRENCY", "HOME_DELAY", "HomeService", "IndicatorsNow", "RateNow"]
 
 log = structlog.get_logger(__name__)
 
 RateNow = Callable[[StoreConfig], Awaitable[RateProjection | None]]
+IndicatorsNow = Callable[[StoreConfig], Awaitable[IndicatorReading | None]]
 
 HOME_CONCURRENCY = 4
 """Home tabs published at once: views.publish is Tier 4 (100+ a minute), so a few in flight keep well within it."""
@@ -48,6 +50,7 @@ class HomeService:
         rate_now: RateNow | None = None,
         concurrency: int = HOME_CONCURRENCY,
         delay: float = HOME_DELAY,
+        indicators_now: IndicatorsNow | None = None,
     ) -> None:
         self.requests = requests
         self.workflow = workflow
@@ -58,6 +61,7 @@ class HomeService:
         # People whose tab is queued but not yet being built: a second change before then needs no second publish.
         self._queued: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self.indicators_now = indicators_now
 
     async def _approved_stores(self, user_id: str) -> list[StoreConfig]:
         """The stores `user_id` approves for (a store whose approvers cannot be looked up is left out)."""
@@ -88,12 +92,16 @@ class HomeService:
         rates: list[tuple[str, RateProjection | None]] = []
         for store in stores:
             rates.append((store.label, await self.rate_now(store) if self.rate_now else None))
+        indicators = [
+            (store.label, await self.indicators_now(store)) for store in stores if self.indicators_now is not None
+        ]
         view = render_home(
             pending_for_approver=[self.workflow.card(r) for r in pending if r.requester_id != user_id],
             my_requests=[self.workflow.card(r) for r in mine],
             recent=[self.workflow.card(r) for r in recent],
             store_rates=rates,
             is_approver=bool(stores),
+            store_indicators=indicators,
             now=self.workflow.clock(),
         )
         await self.slack.publish_home(user_id, view)

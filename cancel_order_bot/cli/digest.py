@@ -76,6 +76,23 @@ def _activity(activity: Activity) -> list[str]:
     return lines
 
 
+def _indicator_lines(report: DigestReport) -> list[str]:
+    problem = report.indicators_problem
+    if problem is not None or report.indicators is None:
+        return [problem or ""]
+    lines = ["Lazada's own indicators:"]
+    for indicator in report.indicators.indicators:
+        verdict = {True: "target met", False: "target missed", None: "target not stated"}[indicator.respected]
+        target = f" (target {indicator.target})" if indicator.target else ""
+        lines.append(f"  {indicator.name}: {indicator.score or 'no score'}{target}, {verdict}")
+    if report.cancellation_indicator_rate is not None and report.indicator_difference is not None:
+        lines.append(
+            f"  Lazada's cancellation figure {_pct(report.cancellation_indicator_rate)}; the estimate differs by "
+            f"{report.indicator_difference * 100:+.2f} pp"
+        )
+    return lines
+
+
 def render_digest_text(report: DigestReport, stats: SyncStats | None = None, *, sandbox: bool = False) -> str:
     """The digest for a terminal, saying plainly that the rate is an estimate (and that it is the sandbox's)."""
     window, pipeline, t = report.window, report.pipeline, report.thresholds
@@ -98,6 +115,7 @@ def render_digest_text(report: DigestReport, stats: SyncStats | None = None, *, 
             or "none"
         ),
         f"  counted as seller fault: {', '.join(report.seller_fault_initiators) or 'none'}",
+        *_indicator_lines(report),
         f"Pipeline (orders created {pipeline.first_day.isoformat()} to {pipeline.last_day.isoformat()}, not counted "
         f"yet): {pipeline.cancelled_items} seller-fault cancelled items of {pipeline.ordered_items} ordered",
         f"  once counted: about {_pct(report.projected.rate)} [{report.projected_status.label}]",

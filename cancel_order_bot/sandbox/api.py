@@ -28,6 +28,7 @@ __all__ = [
     "order_json",
 ]
 
+PERFORMANCE_LANGUAGES = frozenset({"en-US", "zh-CN", "ms-MY", "th-TH", "vi-VN", "id-ID"})
 SYSTEM_PARAMS = frozenset({"app_key", "timestamp", "sign_method", "sign", "access_token", "partner_id", "debug"})
 TIMESTAMP_TOLERANCE_SECONDS = 7200
 MAX_ORDER_IDS = 50
@@ -395,6 +396,13 @@ def _get_order(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]
     return {"data": order_json(world, world.order(order_id))}
 
 
+def _seller_performance(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
+    language = params.get("language", "")
+    if language and language not in PERFORMANCE_LANGUAGES:
+        raise SandboxApiError("InvalidParameter", f'Invalid language "{language}"')
+    return {"data": {"indicators": list(world.performance_indicators), "success": "true", "error_code": ""}}
+
+
 def _token_body(world: SandboxWorld, access: str, refresh: str, expires_in: int, refresh_in: int) -> dict[str, Any]:
     return {
         "access_token": access,
@@ -441,6 +449,7 @@ _ENDPOINTS: Mapping[str, _Endpoint] = MappingProxyType(
         "/order/package/repack": _Endpoint(_repack, needs_token=True),
         "/orders/get": _Endpoint(_get_orders, needs_token=True),
         "/order/get": _Endpoint(_get_order, needs_token=True),
+        "/seller/performance/get": _Endpoint(_seller_performance, needs_token=True),
         "/auth/token/create": _Endpoint(_create_token, needs_token=False),
         "/auth/token/refresh": _Endpoint(_refresh_token, needs_token=False),
     }

@@ -82,6 +82,40 @@ _REPACKABLE_STATUSES = frozenset({"packed", "ready_to_ship"})
 
 STOCK_ZEROING_REASONS = frozenset({"Out of Stock", "Wrong Price or Pricing Error"})
 
+# The two indicator types lazada-api.md §7.4 names; whether a cancellation indicator exists is not documented.
+DEFAULT_INDICATORS: tuple[Mapping[str, object], ...] = (
+    MappingProxyType(
+        {
+            "type": "POSITIVE_SELLER_RATING",
+            "name": "Positive Seller Rating",
+            "tip": "Share of positive ratings from buyers over the last 90 days",
+            "score": "96",
+            "score_format": "PERCENTAGE",
+            "formatted_score": "96%",
+            "target": "90",
+            "target_format": "PERCENTAGE",
+            "formatted_target": "90%",
+            "target_respected": "true",
+            "action_url": "",
+        }
+    ),
+    MappingProxyType(
+        {
+            "type": "PRODUCT_RATING_COVERAGE",
+            "name": "Product Rating Coverage",
+            "tip": "Share of delivered items that buyers rated",
+            "score": "null",
+            "score_format": "PERCENTAGE",
+            "formatted_score": "12%",
+            "target": "20",
+            "target_format": "PERCENTAGE",
+            "formatted_target": "20%",
+            "target_respected": False,
+            "action_url": "",
+        }
+    ),
+)
+
 
 ReasonOption = SandboxReason
 
@@ -255,6 +289,8 @@ class SandboxWorld:
         self._next_reverse_id = 400_000_000_000_001
         self._request_serial = 0
 
+        self.performance_indicators: list[dict[str, object]] = [dict(one) for one in DEFAULT_INDICATORS]
+        """What GetSellerPerformance answers under ``data.indicators`` (tests replace or empty it)."""
         self.garbled_orders: set[int] = set()
         """Orders GetOrders sends in a shape no reader can use (their ``items_count`` is not a number)."""
         self.garbled_items: set[int] = set()

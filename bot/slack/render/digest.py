@@ -10,7 +10,7 @@ from datetime import date
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
 
-from bot.digest.models import Activity, DigestReport, Figures, NamedCount, RateStatus
+from bot.digest.models import Activity, DigestReport, Figures, Indicator, NamedCount, RateStatus
 from bot.slack.render.text import (
     FALLBACK_TEXT_LIMIT,
     HEADER_LIMIT,
@@ -91,6 +91,34 @@ def _by_initiator(report: DigestReport) -> str:
     more = len(report.by_initiator) - _NAMES_SHOWN
     listed = "; ".join(parts) + (f" and {more} more" if more > 0 else "") if parts else "no cancelled items"
     return f"*Cancelled items by initiator:* {listed}\nCounted as seller fault: {counted}."
+
+
+def _indicator_line(indicator: Indicator) -> str:
+    verdict = {True: "✅ target met", False: "⚠️ target missed", None: "target not stated"}[indicator.respected]
+    score = escape(oneline(indicator.score or "no score"))
+    target = f" (target {escape(oneline(indicator.target))})" if indicator.target else ""
+    return f"• {escape(oneline(indicator.name))}: {score}{target} · {verdict}"
+
+
+def _indicators(report: DigestReport) -> str:
+    """Lazada's own indicators, the cancellation one beside the estimate; or one line saying why there are none."""
+    problem = report.indicators_problem
+    if problem is not None or report.indicators is None:
+        return f"*Lazada's own indicators:* {escape(problem or '')}"
+    lines = ["*Lazada's own indicators*"]
+    lines += [_indicator_line(i) for i in report.indicators.indicators[:_NAMES_SHOWN]]
+    more = len(report.indicators.indicators) - _NAMES_SHOWN
+    if more > 0:
+        lines.append(f"and {more} more")
+    indicator, difference = report.cancellation_indicator, report.indicator_difference
+    if indicator is not None and difference is not None and report.cancellation_indicator_rate is not None:
+        lines.append(
+            f"Lazada's {escape(oneline(indicator.name))} is {percent(report.cancellation_indicator_rate)}; the "
+            f"estimate ({percent(report.rate)}) differs by {difference * 100:+.2f} pp."
+        )
+    elif indicator is not None:
+        lines.append(f"Lazada's {escape(oneline(indicator.name))} cannot be compared with the estimate as a rate.")
+    return "\n".join(lines)
 
 
 def _pipeline(report: DigestReport) -> str:
@@ -175,6 +203,7 @@ def render_digest(report: DigestReport) -> Message:
         HeaderBlock(text=plain(f"Cancellation rate · {oneline(report.store_label)}", HEADER_LIMIT)),
         SectionBlock(text=mrkdwn(_headline(report)), fields=[mrkdwn(field) for field in _thresholds(report)]),
         SectionBlock(text=mrkdwn(_by_initiator(report))),
+        SectionBlock(text=mrkdwn(truncate(_indicators(report), 3000))),
         DividerBlock(),
         SectionBlock(text=mrkdwn(_pipeline(report))),
         DividerBlock(),

@@ -16,6 +16,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.digest.models import IndicatorReading
 from bot.domain import RequestStatus
 from bot.slack.render.ids import REQUEST_WITHDRAW, ButtonValue
 from bot.slack.render.request_message import STATUS_ICONS, STATUS_WORDS, order_scope, render_request_actions
@@ -128,6 +129,21 @@ def _rate_line(label: str, rate: RateProjection | None) -> str:
     )
 
 
+def _indicators_line(label: str, reading: IndicatorReading | None) -> str:
+    """A store's indicators from Lazada in one line: each one's score, target and whether it is met."""
+    name = escape(oneline(label))
+    if reading is None or reading.error or not reading.indicators:
+        why = "not read today" if reading is None else "could not be read" if reading.error else "none returned"
+        return f"• *{name}* — Lazada's indicators: {why}"
+    marks = {True: "✅", False: "⚠️", None: "·"}
+    parts = [
+        f"{marks[i.respected]} {escape(oneline(i.name))} {escape(oneline(i.score or '?'))}"
+        + (f" (target {escape(oneline(i.target))})" if i.target else "")
+        for i in reading.indicators
+    ]
+    return f"• *{name}* — Lazada's indicators: " + "; ".join(parts)
+
+
 def render_home(
     *,
     pending_for_approver: list[RequestCard],
@@ -136,6 +152,7 @@ def render_home(
     store_rates: list[tuple[str, RateProjection | None]],
     is_approver: bool,
     now: datetime,
+    store_indicators: Sequence[tuple[str, IndicatorReading | None]] = (),
 ) -> View:
     """The Home tab: approvers see pending requests with buttons; everyone sees their requests, outcomes, rates."""
     blocks: list[Block] = [
@@ -159,5 +176,8 @@ def render_home(
         blocks += [section(t) for t in pack_lines(rate_lines, LIST_BLOCKS, noun="more stores")]
     else:
         blocks.append(ContextBlock(elements=[mrkdwn("No store is configured.")]))
+    indicator_lines = [_indicators_line(label, reading) for label, reading in store_indicators]
+    if indicator_lines:
+        blocks += [_section(truncate(t, 3000)) for t in pack_lines(indicator_lines, LIST_BLOCKS, noun="more stores")]
     blocks.append(ContextBlock(elements=[mrkdwn(f"Updated {when(now)}")]))
     return check_view(View(type="home", blocks=blocks))
