@@ -19,7 +19,7 @@ from tests.digest.test_poster import add_history
 from tests.sandbox.support import ManualClock
 
 PERFORMANCE = "/seller/performance/get"
-CANCELLATION = {
+CANCELLATION: dict[str, object] = {
     "type": "SELLER_FAULT_CANCELLATION_RATE",
     "name": "Seller Fault Cancellation Rate",
     "score": "1.5",
