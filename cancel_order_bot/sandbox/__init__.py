@@ -2,6 +2,7 @@
 
 from cancel_order_bot.sandbox.app import NETWORK_FAULT_HEADER, create_sandbox_app
 from cancel_order_bot.sandbox.errors import SandboxApiError
+from cancel_order_bot.sandbox.examples import DOCUMENTED_EXAMPLES, DocumentedExample
 from cancel_order_bot.sandbox.faults import Fault, FaultKind, FaultPlan
 from cancel_order_bot.sandbox.history import HistorySummary, generate_history, sample_order_ids
 from cancel_order_bot.sandbox.network import NetworkModel
@@ -10,12 +11,14 @@ from cancel_order_bot.sandbox.transport import SANDBOX_BASE_URL, SandboxTranspor
 from cancel_order_bot.sandbox.world import (
     CANCELLABLE_STATUSES,
     REASON_OPTIONS,
+    REFERENCE_ERROR_TIP,
     SANDBOX_ACCESS_TOKEN,
     SANDBOX_APP_KEY,
     SANDBOX_APP_SECRET,
     SANDBOX_REFRESH_TOKEN,
     STOCK_ZEROING_REASONS,
     CallRecord,
+    CancelMode,
     Item,
     ItemSpec,
     Order,
@@ -25,8 +28,10 @@ from cancel_order_bot.sandbox.world import (
 
 __all__ = [
     "CANCELLABLE_STATUSES",
+    "DOCUMENTED_EXAMPLES",
     "NETWORK_FAULT_HEADER",
     "REASON_OPTIONS",
+    "REFERENCE_ERROR_TIP",
     "SANDBOX_ACCESS_TOKEN",
     "SANDBOX_APP_KEY",
     "SANDBOX_APP_SECRET",
@@ -34,6 +39,8 @@ __all__ = [
     "SANDBOX_REFRESH_TOKEN",
     "STOCK_ZEROING_REASONS",
     "CallRecord",
+    "CancelMode",
+    "DocumentedExample",
     "Fault",
     "FaultKind",
     "FaultPlan",

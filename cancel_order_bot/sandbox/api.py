@@ -13,7 +13,14 @@ from typing import Any
 from bot.lazada.countries import COUNTRIES, Country
 from bot.lazada.signing import sign
 from cancel_order_bot.sandbox.errors import SandboxApiError, missing_parameter
-from cancel_order_bot.sandbox.world import ITEM_STATUSES, Item, Order, SandboxWorld
+from cancel_order_bot.sandbox.world import (
+    ITEM_STATUSES,
+    REFERENCE_ERROR_TIP,
+    CancelMode,
+    Item,
+    Order,
+    SandboxWorld,
+)
 
 __all__ = [
     "API_PATHS",
@@ -28,7 +35,6 @@ __all__ = [
     "order_json",
 ]
 
-PERFORMANCE_LANGUAGES = frozenset({"en-US", "zh-CN", "ms-MY", "th-TH", "vi-VN", "id-ID"})
 SYSTEM_PARAMS = frozenset({"app_key", "timestamp", "sign_method", "sign", "access_token", "partner_id", "debug"})
 TIMESTAMP_TOLERANCE_SECONDS = 7200
 MAX_ORDER_IDS = 50
@@ -73,6 +79,22 @@ def _money(value: object) -> str:
     return f"{value:.2f}"
 
 
+def _date(world: SandboxWorld, moment: datetime | None, order_id: int) -> object:
+    """A time in one of Lazada's three documented forms, chosen per order from ``world.date_forms``."""
+    if moment is None:
+        return _absent(world)
+    form = world.date_forms[order_id % len(world.date_forms)]
+    if form == "iso":
+        return moment.astimezone(world.tz).isoformat(timespec="seconds")
+    if form == "epoch_ms":
+        return str(int(moment.timestamp() * 1000))
+    return format_time(world, moment)
+
+
+def _absent(world: SandboxWorld) -> str:
+    return "null" if world.null_strings else ""
+
+
 def item_json(world: SandboxWorld, item: Item) -> dict[str, Any]:
     """An order item as GetOrderItems returns it (values as strings, like Lazada's examples)."""
     product_id = 1_000_000_000 + sum(map(ord, item.sku)) * 7919
@@ -83,8 +105,8 @@ def item_json(world: SandboxWorld, item: Item) -> dict[str, Any]:
         "order_id": str(item.order_id),
         "status": item.status,
         "package_id": package,
-        "tracking_code": f"SBX{package[2:]}" if shipped else "",
-        "tracking_code_pre": "",
+        "tracking_code": f"SBX{package[2:]}" if shipped else _absent(world),
+        "tracking_code_pre": _absent(world),
         "shipment_provider": "Sandbox Express" if package else "",
         "shipping_provider_type": "standard",
         "shipping_type": "Dropshipping",
@@ -102,15 +124,16 @@ def item_json(world: SandboxWorld, item: Item) -> dict[str, Any]:
         "voucher_platform": "0.00",
         "shipping_amount": "0.00",
         "tax_amount": "0.00",
-        "created_at": format_time(world, item.created_at),
-        "updated_at": format_time(world, item.updated_at),
-        "reason": item.reason or "",
-        "reason_detail": "",
-        "cancel_return_initiator": item.cancel_return_initiator or "",
-        "return_status": "",
-        "reverse_order_id": str(item.reverse_order_id) if item.reverse_order_id else "",
-        "need_cancel_confirm": False,
-        "is_cancel_pending": False,
+        "created_at": _date(world, item.created_at, item.order_id),
+        "updated_at": _date(world, item.updated_at, item.order_id),
+        "reason": item.reason or _absent(world),
+        "reason_detail": _absent(world),
+        "cancel_return_initiator": item.cancel_return_initiator or _absent(world),
+        "return_status": _absent(world),
+        "reverse_order_id": str(item.reverse_order_id) if item.reverse_order_id else _absent(world),
+        "need_cancel_confirm": item.need_cancel_confirm,
+        "is_cancel_pending": item.is_cancel_pending,
+        "cancel_trigger_time": _date(world, item.cancel_trigger_time, item.order_id),
         "order_type": "Normal",
         "order_flag": "NORMAL",
         "is_fbl": 0,
@@ -138,8 +161,8 @@ def order_json(world: SandboxWorld, order: Order) -> dict[str, Any]:
     body: dict[str, Any] = {
         "order_id": order.order_id,
         "order_number": order.order_number,
-        "created_at": format_time(world, order.created_at),
-        "updated_at": format_time(world, order.updated_at),
+        "created_at": _date(world, order.created_at, order.order_id),
+        "updated_at": _date(world, order.updated_at, order.order_id),
         "statuses": order.statuses,
         "items_count": order.items_count,
         "price": _money(order.price),
@@ -153,8 +176,8 @@ def order_json(world: SandboxWorld, order: Order) -> dict[str, Any]:
         "shipping_fee_discount_platform": "0.00",
         "payment_method": order.payment_method,
         "warehouse_code": "dropshipping",
-        "need_cancel_confirm": False,
-        "is_cancel_pending": False,
+        "need_cancel_confirm": any(item.need_cancel_confirm for item in order.items),
+        "is_cancel_pending": any(item.is_cancel_pending for item in order.items),
         "customer_first_name": first_name,
         "customer_last_name": "",
         "gift_option": False,
@@ -278,9 +301,13 @@ def _get_multiple_order_items(world: SandboxWorld, params: Mapping[str, str]) ->
 
 
 def _cancel_items(world: SandboxWorld, params: Mapping[str, str]) -> list[Item]:
-    order_id = _order_id(params, missing=SandboxApiError("115", "E0115: order id is null"))
-    if not world.has_order(order_id):
-        raise SandboxApiError("16", f'E016: "{order_id}" Invalid Order ID')
+    raw = params.get("order_id", "")
+    if raw == "":
+        raise SandboxApiError("115", "E0115: order id is null")
+    if not raw.isdigit() or not world.has_order(int(raw)):
+        # Validate and create list no E016: an order that is not this seller's is an invalid trade order.
+        raise SandboxApiError("122", "E0122: invalid trade order")
+    order_id = int(raw)
     item_ids = _id_list(params.get("order_item_id_list", ""))
     if not item_ids:
         raise SandboxApiError("102", "E0102: trade order line id is empty or invalid")
@@ -292,17 +319,27 @@ def _validate_cancel(world: SandboxWorld, params: Mapping[str, str]) -> dict[str
     refusal = world.cancel_refusal(items)
     if refusal is not None:
         return {"data": {"tip_content": refusal, "tip_type": "error", "reason_options": []}}
-    options = [{"reason_id": option.reason_id, "reason_name": option.reason_name} for option in world.reason_options()]
+    options = [
+        {"reason_id": option.reason_id, "reason_name": option.reason_name}
+        for option in world.reason_options(items[0].order_id)
+    ]
     return {"data": {"tip_content": _VALIDATE_TIP, "tip_type": "warning", "reason_options": options}}
 
 
 def _create_cancel(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
     items = _cancel_items(world, params)
-    reason = world.reason_by_id(params.get("reason_id", ""))
+    reason = world.reason_by_id(params.get("reason_id", ""), items[0].order_id)
     refusal = world.cancel_refusal(items)
     if refusal is not None:
         return {"data": {"tip_content": refusal, "tip_type": "error"}}
-    world.cancel_items(items, reason)
+    mode = world.cancel_modes.get(items[0].order_id, CancelMode.NORMAL)
+    if mode is CancelMode.SLOW:
+        world.start_slow_cancel(items, reason)
+    elif mode is not CancelMode.NOT_APPLIED_WITH_ERROR_TIP:
+        world.cancel_items(items, reason)
+    if mode in {CancelMode.APPLIED_WITH_ERROR_TIP, CancelMode.NOT_APPLIED_WITH_ERROR_TIP}:
+        # Exactly the InitReverseOrderCancel reference example (lazada-api.md §5).
+        return {"data": {"tip_content": REFERENCE_ERROR_TIP, "tip_type": "error"}}
     return {"data": {"tip_content": _CREATE_TIP, "tip_type": "success"}}
 
 
@@ -397,9 +434,7 @@ def _get_order(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]
 
 
 def _seller_performance(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
-    language = params.get("language", "")
-    if language and language not in PERFORMANCE_LANGUAGES:
-        raise SandboxApiError("InvalidParameter", f'Invalid language "{language}"')
+    # What Lazada does with a language outside the documented list is not documented: answer as for none.
     return {"data": {"indicators": list(world.performance_indicators), "success": "true", "error_code": ""}}
 
 
@@ -504,7 +539,8 @@ def handle_api_call(world: SandboxWorld, path: str, params: Mapping[str, str], r
         if endpoint is None:
             raise SandboxApiError("InvalidApiPath", f"The specified API path {path} is invalid")
         _check_gateway(world, path, params, endpoint.needs_token)
-        if not world.admit_call():
+        world.settle()
+        if not world.admit_call(path):
             raise SandboxApiError(
                 "ApiCallLimit",
                 "Api access frequency exceeds the limit. this ban will last 1 seconds",

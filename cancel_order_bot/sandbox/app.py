@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from cancel_order_bot.sandbox.api import SYSTEM_PARAMS, ApiOutcome, handle_api_call, item_json, order_json
 from cancel_order_bot.sandbox.faults import NETWORK_FAULTS, Fault, FaultKind
 from cancel_order_bot.sandbox.network import NetworkMiddleware, NetworkModel, Sleep
-from cancel_order_bot.sandbox.world import ITEM_STATUSES, CallRecord, SandboxWorld
+from cancel_order_bot.sandbox.world import ITEM_STATUSES, CallRecord, CancelMode, SandboxWorld
 
 __all__ = ["NETWORK_FAULT_HEADER", "InjectedResetError", "create_sandbox_app"]
 
@@ -75,6 +75,15 @@ class _StatusChange(BaseModel):
     status: str
     initiator: str | None = None
     reason: str | None = None
+
+
+class _CancelModeChange(BaseModel):
+    """The JSON body of ``POST /_sandbox/orders/{id}/cancel``: how its cancel behaves, which reasons it offers."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: CancelMode = CancelMode.NORMAL
+    reasons: list[str] | None = None
 
 
 class InjectedResetError(ConnectionResetError):
@@ -134,6 +143,10 @@ def _fault_answer(fault: Fault, path: str, request_id: str) -> _Answer:
         if path == "/order/reverse/cancel/validate":
             data["reason_options"] = []
         return _Answer(JSONResponse({"code": "0", "data": data, "request_id": request_id}), "0")
+    if fault.kind is FaultKind.CANNED:
+        assert fault.body is not None
+        canned = {**fault.body, "request_id": request_id} if "request_id" in fault.body else dict(fault.body)
+        return _Answer(JSONResponse(canned), str(canned.get("code")))
     if fault.kind is FaultKind.CODE_WITH_TIP:
         tipped = {
             "type": "ISV",
@@ -247,6 +260,19 @@ def create_sandbox_app(
             {"order": order_json(world, order), "items": [item_json(world, item) for item in order.items]}
         )
 
+    async def set_cancel_mode(request: Request) -> Response:
+        order_id: int = request.path_params["order_id"]
+        try:
+            change = _CancelModeChange.model_validate_json(await request.body())
+        except ValidationError as error:
+            return JSONResponse({"error": error.errors(include_url=False, include_context=False)}, 400)
+        if not world.has_order(order_id):
+            return JSONResponse({"error": f"unknown order {order_id}"}, 404)
+        world.cancel_modes[order_id] = change.mode
+        if change.reasons is not None:
+            world.order_reasons[order_id] = tuple(change.reasons)
+        return JSONResponse({"order_id": order_id, "mode": change.mode.value, "reasons": change.reasons})
+
     async def expire_access_token(request: Request) -> Response:
         world.expire_access_token()
         return JSONResponse({"expired": "access_token"})
@@ -264,6 +290,7 @@ def create_sandbox_app(
         Route("/_sandbox/faults", inject_fault, methods=["POST"]),
         Route("/_sandbox/items/{order_item_id:int}/status", set_status, methods=["POST"]),
         Route("/_sandbox/orders/{order_id:int}", show_order, methods=["GET"]),
+        Route("/_sandbox/orders/{order_id:int}/cancel", set_cancel_mode, methods=["POST"]),
         Route("/_sandbox/tokens/expire", expire_access_token, methods=["POST"]),
         Route("/_sandbox/stock/{sku:path}", show_stock, methods=["GET"]),
     ]

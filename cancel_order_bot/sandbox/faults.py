@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
@@ -33,6 +35,8 @@ class FaultKind(StrEnum):
     TIP_ERROR = "tip_error"
     CODE_WITH_TIP = "code_with_tip"
     """A non-zero code whose answer also carries ``data.tip_content`` (the tip is ``text``)."""
+    CANNED = "canned"
+    """Answer with ``body`` as given (a documented example answer), its ``request_id`` filled in."""
 
 
 NETWORK_FAULTS = frozenset({FaultKind.TIMEOUT, FaultKind.CONNECTION_RESET})
@@ -49,6 +53,7 @@ class Fault:
     delay_seconds: float
     status: int
     text: str | None
+    body: Mapping[str, Any] | None = None
 
     def matches(self, path: str) -> bool:
         """Return whether this fault applies to a call of ``path``."""
@@ -79,12 +84,13 @@ class FaultPlan:
         delay: float | None = None,
         status: int = 502,
         text: str | None = None,
+        body: Mapping[str, Any] | None = None,
     ) -> Fault:
         """Queue a fault for the next ``times`` calls of ``path`` (any API path when ``None``).
 
         ``apply_first`` handles the call (side effects included) before the fault replaces the answer.
         ``delay`` overrides the timeout's wait, ``status`` the HTTP code of ``http_502`` (any 5xx), and
-        ``text`` the tip of ``tip_error`` and ``code_with_tip``.
+        ``text`` the tip of ``tip_error`` and ``code_with_tip``; ``body`` is the answer of ``canned``.
         """
         fault_kind = FaultKind(kind)
         if times < 1:
@@ -93,6 +99,8 @@ class FaultPlan:
             raise ValueError(f"status must be a 5xx code, got {status}")
         if delay is not None and delay < 0:
             raise ValueError(f"delay must not be negative, got {delay}")
+        if (fault_kind is FaultKind.CANNED) != (body is not None):
+            raise ValueError("a canned answer needs a body, and only a canned answer takes one")
         fault = Fault(
             kind=fault_kind,
             path=_normalise_path(path),
@@ -101,6 +109,7 @@ class FaultPlan:
             delay_seconds=self.timeout_seconds if delay is None else delay,
             status=status,
             text=text,
+            body=body,
         )
         self._faults.append(fault)
         return fault

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,7 @@ __all__ = [
     "CANCELLABLE_STATUSES",
     "ITEM_STATUSES",
     "REASON_OPTIONS",
+    "REFERENCE_ERROR_TIP",
     "REFRESH_TOKEN_LIFETIME",
     "SANDBOX_ACCESS_TOKEN",
     "SANDBOX_APP_KEY",
@@ -32,6 +34,7 @@ __all__ = [
     "SANDBOX_REFRESH_TOKEN",
     "STOCK_ZEROING_REASONS",
     "CallRecord",
+    "CancelMode",
     "Item",
     "ItemSpec",
     "Order",
@@ -160,11 +163,17 @@ class Item:
     cancel_return_initiator: str | None = None
     reason: str | None = None
     reverse_order_id: int | None = None
+    need_cancel_confirm: bool = False
+    """The buyer asked to cancel and the seller must answer (lazada-api.md §8a)."""
+    is_cancel_pending: bool = False
+    """Lazada accepted a cancellation that has not settled yet (the slow-cancel mode)."""
+    cancel_trigger_time: datetime | None = None
+    """When Lazada cancels by itself if the seller does not answer the buyer's request."""
 
     @property
     def is_cancellable(self) -> bool:
         """Whether the seller may still cancel this item through the API."""
-        return self.status in CANCELLABLE_STATUSES
+        return self.status in CANCELLABLE_STATUSES and not self.is_cancel_pending
 
 
 @dataclass(slots=True, kw_only=True)
@@ -193,6 +202,31 @@ class Order:
     def price(self) -> Decimal:
         """The sum of the items' prices."""
         return sum((item.price for item in self.items), Decimal("0.00"))
+
+
+class CancelMode(StrEnum):
+    """How InitReverseOrderCancel behaves for one order (``SandboxWorld.cancel_modes``)."""
+
+    NORMAL = "normal"
+    """Cancelled at once, answered with the tutorial's success tip."""
+    SLOW = "slow"
+    """Accepted with a success tip, but the items stay as they were (``is_cancel_pending``) until it settles."""
+    APPLIED_WITH_ERROR_TIP = "applied_with_error_tip"
+    """Cancelled at once, yet answered like the reference example: code 0 with ``tip_type: error``."""
+    NOT_APPLIED_WITH_ERROR_TIP = "not_applied_with_error_tip"
+    """Answered code 0 with an error tip, and nothing cancelled."""
+
+
+# The InitReverseOrderCancel reference example's tip (lazada-api.md §5; issue 10).
+REFERENCE_ERROR_TIP = "stock will be set as 0"
+SLOW_CANCEL_DELAY = timedelta(minutes=5)
+
+
+@dataclass(slots=True)
+class _SlowCancel:
+    due: datetime
+    item_ids: tuple[int, ...]
+    reason: ReasonOption
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -266,7 +300,20 @@ class SandboxWorld:
         self.account = account
         self.faults = FaultPlan(timeout_seconds=timeout_seconds)
         self.rate_limit: int | None = None
-        self._rate_window = RateLimitWindow()
+        """Calls per second each API accepts before ``ApiCallLimit`` (Lazada limits per API, not per app)."""
+        self.rate_limits: dict[str, int] = {}
+        """Per-API overrides of ``rate_limit``, by API path."""
+        self._rate_windows: dict[str, RateLimitWindow] = {}
+        self.cancel_modes: dict[int, CancelMode] = {}
+        """How InitReverseOrderCancel behaves per order (``CancelMode.NORMAL`` when absent)."""
+        self.slow_cancel_delay = SLOW_CANCEL_DELAY
+        self._slow_cancels: list[_SlowCancel] = []
+        self.order_reasons: dict[int, tuple[str, ...]] = {}
+        """Per order, the names of the only reasons validate offers (Lazada's reasons differ per order)."""
+        self.date_forms: tuple[str, ...] = ("lazada",)
+        """How dates are written, rotating per order: ``lazada``, ``iso`` or ``epoch_ms`` (lazada-api.md §3, §8a)."""
+        self.null_strings = False
+        """Write absent optional values as the string ``"null"`` rather than ``""``."""
 
         issued_at = self.now()
         self._access_tokens: dict[str, datetime] = {access_token: issued_at + ACCESS_TOKEN_LIFETIME}
@@ -340,9 +387,11 @@ class SandboxWorld:
         """Handled requests per API path."""
         return dict(self._call_counts)
 
-    def admit_call(self) -> bool:
-        """Count one call against ``rate_limit``; False when the app already used up this second."""
-        return self._rate_window.admit(self.now(), self.rate_limit)
+    def admit_call(self, path: str = "") -> bool:
+        """Count one call of API ``path`` against its limit; False when that API already used up this second."""
+        limit = self.rate_limits.get(path, self.rate_limit)
+        window = self._rate_windows.setdefault(path, RateLimitWindow())
+        return window.admit(self.now(), limit)
 
     # -- tokens --------------------------------------------------------------------------------------
 
@@ -593,15 +642,20 @@ class SandboxWorld:
 
     # -- cancellation rules (lazada-api.md §3-§6) ----------------------------------------------------
 
-    def reason_options(self) -> tuple[ReasonOption, ...]:
-        """The seller cancellation reasons of this world's country."""
-        return REASON_OPTIONS[self.country]
+    def reason_options(self, order_id: int | None = None) -> tuple[ReasonOption, ...]:
+        """The seller cancellation reasons of this world's country, narrowed for ``order_id`` when it says so."""
+        options = REASON_OPTIONS[self.country]
+        allowed = self.order_reasons.get(order_id) if order_id is not None else None
+        if allowed is None:
+            return options
+        return tuple(option for option in options if option.reason_name in allowed)
 
     def items_for_cancel(self, order_id: int, order_item_ids: Sequence[int]) -> list[Item]:
         """Resolve the items of a validate/create call; ``16``, ``102`` or ``123`` when they are wrong."""
         order = self._orders.get(order_id)
         if order is None:
-            raise SandboxApiError("16", f'E016: "{order_id}" Invalid Order ID')
+            # The code the validate and create pages list for an order that is not the seller's (§4, §5).
+            raise SandboxApiError("122", "E0122: invalid trade order")
         if not order_item_ids:
             raise SandboxApiError("102", "E0102: trade order line id is empty or invalid")
         by_id = {item.order_item_id: item for item in order.items}
@@ -616,32 +670,31 @@ class SandboxWorld:
         blocked = [item for item in items if not item.is_cancellable]
         if not blocked:
             return None
-        details = "; ".join(f"order item {item.order_item_id} is {item.status}" for item in blocked)
+        details = "; ".join(
+            f"order item {item.order_item_id} "
+            + ("already has a cancellation pending" if item.is_cancel_pending else f"is {item.status}")
+            for item in blocked
+        )
         return (
             f"These items cannot be cancelled: {details}. Only items that are pending, packed or ready to "
             "ship can be cancelled by the seller."
         )
 
-    def reason_by_id(self, reason_id: str) -> ReasonOption:
-        """Return the country's reason with this id; ``104`` when it is not one of them."""
-        for option in self.reason_options():
+    def reason_by_id(self, reason_id: str, order_id: int | None = None) -> ReasonOption:
+        """Return the reason with this id offered for the order; ``104`` when it is not one of them."""
+        for option in self.reason_options(order_id):
             if option.reason_id == reason_id:
                 return option
         raise SandboxApiError("104", "E0104: reason is empty or invalid")
 
     def cancel_items(self, items: Sequence[Item], reason: ReasonOption) -> list[Item]:
         """Cancel the items for a seller reason (with their whole package when packaged); return all cancelled."""
-        if not items:
+        return self._cancel_now(self.siblings_to_cancel(items), reason)
+
+    def _cancel_now(self, cancelled: list[Item], reason: ReasonOption) -> list[Item]:
+        if not cancelled:
             return []
-        order = self._orders[items[0].order_id]
-        chosen = {item.order_item_id for item in items}
-        # Lazada's tutorial names "the packaged state"; a ready-to-ship item is as packaged as a packed one.
-        packages = {item.package_id for item in items if item.status in _REPACKABLE_STATUSES and item.package_id}
-        cancelled = [
-            item
-            for item in order.items
-            if item.order_item_id in chosen or (item.package_id in packages and item.is_cancellable)
-        ]
+        order = self._orders[cancelled[0].order_id]
         reverse_order_id = self._next_reverse_id
         self._next_reverse_id += 1
         for item in cancelled:
@@ -649,10 +702,67 @@ class SandboxWorld:
             item.cancel_return_initiator = "cancellation-seller"
             item.reason = reason.reason_name
             item.reverse_order_id = reverse_order_id
+            item.need_cancel_confirm = False
             if reason.reason_name in STOCK_ZEROING_REASONS:
                 self._stock[item.sku] = 0
         self._touch(order, cancelled)
         return cancelled
+
+    def siblings_to_cancel(self, items: Sequence[Item]) -> list[Item]:
+        """The items a cancel of ``items`` takes: them, and the cancellable rest of their packages."""
+        if not items:
+            return []
+        order = self._orders[items[0].order_id]
+        chosen = {item.order_item_id for item in items}
+        # Lazada's tutorial names "the packaged state"; a ready-to-ship item is as packaged as a packed one.
+        packages = {item.package_id for item in items if item.status in _REPACKABLE_STATUSES and item.package_id}
+        return [
+            item
+            for item in order.items
+            if item.order_item_id in chosen or (item.package_id in packages and item.is_cancellable)
+        ]
+
+    def start_slow_cancel(self, items: Sequence[Item], reason: ReasonOption) -> list[Item]:
+        """Accept a cancel that settles ``slow_cancel_delay`` later: meanwhile the items show ``is_cancel_pending``."""
+        taken = self.siblings_to_cancel(items)
+        for item in taken:
+            item.is_cancel_pending = True
+        self._slow_cancels.append(
+            _SlowCancel(
+                due=self.now() + self.slow_cancel_delay,
+                item_ids=tuple(item.order_item_id for item in taken),
+                reason=reason,
+            )
+        )
+        if taken:
+            self._touch(self._orders[taken[0].order_id], taken)
+        return taken
+
+    def settle(self) -> None:
+        """Apply the slow cancels whose time has come (called before every API call)."""
+        now = self.now()
+        due = [pending for pending in self._slow_cancels if pending.due <= now]
+        if not due:
+            return
+        self._slow_cancels = [pending for pending in self._slow_cancels if pending.due > now]
+        for pending in due:
+            items = [self._items[item_id] for item_id in pending.item_ids]
+            for item in items:
+                item.is_cancel_pending = False
+            self._cancel_now([item for item in items if item.status in CANCELLABLE_STATUSES], pending.reason)
+
+    def request_buyer_cancel(self, order_item_ids: Sequence[int], *, answer_within: timedelta) -> int:
+        """The buyer asks to cancel these items: they need the seller's answer; returns the reverse order id."""
+        reverse_order_id = self._next_reverse_id
+        self._next_reverse_id += 1
+        items = [self._items[item_id] for item_id in order_item_ids]
+        for item in items:
+            item.need_cancel_confirm = True
+            item.reverse_order_id = reverse_order_id
+            item.cancel_trigger_time = _whole_seconds(self.now() + answer_within)
+        if items:
+            self._touch(self._orders[items[0].order_id], items)
+        return reverse_order_id
 
     def repack(self, package_id: str) -> tuple[str, str]:
         """Dissolve a package (its items go back to pending); return ``(item_err_code, msg)``."""

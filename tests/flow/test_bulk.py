@@ -382,3 +382,22 @@ async def test_two_replicas_reconciling_a_crashed_bulk_request_send_each_order_o
             taken = [e for e in await requests.audit_trail(request.id) if e.action == "taken_over"]
             assert len(taken) == 1, "one replica took the request over"
             assert len(_thread_messages(first, settled)) == 1, "announced once"
+
+
+async def test_reasons_that_differ_per_order_group_the_bulk_request(bot: Harness, world: SandboxWorld) -> None:
+    """Issue 10 point 10: the sandbox's reasons differ per order, so the grouping runs on real answers."""
+    narrow, other, wide = _orders(world, 3)
+    world.order_reasons[narrow] = ("Out of Stock",)
+    world.order_reasons[other] = ("Sourcing Delay",)
+    await bot.command(ALICE, f"{narrow} {other} {wide}")
+    text = _modal_text(bot)
+    assert "One request for *1 order*" in text
+    assert "offers it no reason in common with order" in text
+    request = await _bulk_request_from_open_modal(bot)
+    assert [o.order_id for o in request.orders] == [str(wide)]
+
+
+async def _bulk_request_from_open_modal(bot: Harness) -> CancelRequest:
+    await bot.submit(ALICE, bot.open_modal(ALICE), reason_id="10000019")
+    (request,) = await _stored(bot)
+    return request

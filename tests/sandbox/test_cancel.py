@@ -76,12 +76,22 @@ async def test_get_order_items_of_another_seller_is_error_16(caller: SandboxCall
     }
 
 
-@pytest.mark.parametrize("path", ["/order/get", VALIDATE, CREATE])
-async def test_unknown_order_id_is_error_16_everywhere(caller: SandboxCaller, path: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "code", "message"),
+    [
+        ("/order/get", "16", 'E016: "777" Invalid Order ID'),
+        (VALIDATE, "122", "E0122: invalid trade order"),
+        (CREATE, "122", "E0122: invalid trade order"),
+    ],
+)
+async def test_an_unknown_order_gets_the_code_its_api_page_lists(
+    caller: SandboxCaller, path: str, code: str, message: str
+) -> None:
+    """GetOrder lists E016; validate and create list no E016, and E0122 'invalid trade order' instead (§4, §5)."""
     params = {"order_id": "777", "order_item_id_list": '["1"]', "reason_id": SG_REASONS["Out of Stock"]}
     body = await caller.call(path, params)
-    assert body["code"] == "16"
-    assert body["message"] == 'E016: "777" Invalid Order ID'
+    assert body["code"] == code
+    assert body["message"] == message
 
 
 async def test_get_multiple_order_items(caller: SandboxCaller, world: SandboxWorld) -> None:
