@@ -69,7 +69,10 @@ def _add_sandbox_command(commands: argparse._SubParsersAction[argparse.ArgumentP
         "--rtt-ms", type=non_negative_float, default=0.0, help="simulated network round trip per request, in ms"
     )
     sandbox.add_argument(
-        "--rate-limit", type=positive_int, default=None, help="calls per second before ApiCallLimit (default: none)"
+        "--rate-limit",
+        type=positive_int,
+        default=None,
+        help="calls per second each API accepts before ApiCallLimit (default: none)",
     )
     sandbox.add_argument(
         "--country",

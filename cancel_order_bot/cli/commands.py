@@ -108,6 +108,7 @@ async def sandbox(args: argparse.Namespace) -> int:
     from cancel_order_bot.sandbox.showcase import add_showcase_orders
 
     world = SandboxWorld(country=args.country)
+    world.use_documented_oddities()
     summary = generate_history(world, seed=args.seed, orders_per_day=args.orders_per_day, days=args.days)
     showcase = add_showcase_orders(world)
     world.rate_limit = args.rate_limit

@@ -34,9 +34,8 @@ def sandbox_world(
 ) -> SandboxWorld:
     """A sandbox seller with a generated, seeded order history (the same seed gives the same orders)."""
     world = SandboxWorld(country=country)
-    # Lazada's documented oddities, always on here, so every sandbox run reads them: three date forms, "null".
-    world.date_forms = ("lazada", "iso", "epoch_ms")
-    world.null_strings = True
+    # Always on here, so every sandbox run reads them.
+    world.use_documented_oddities()
     generate_history(world, seed=seed, orders_per_day=orders_per_day, days=days)
     add_showcase_orders(world)
     return world

@@ -350,6 +350,11 @@ class SandboxWorld:
     def __repr__(self) -> str:
         return f"SandboxWorld(country={self.country!r}, orders={len(self._orders)})"
 
+    def use_documented_oddities(self) -> None:
+        """Answer as loosely as Lazada's documents show: the three date forms in turn, ``"null"`` for no value."""
+        self.date_forms = ("lazada", "iso", "epoch_ms")
+        self.null_strings = True
+
     # -- clock, request ids, call log ---------------------------------------------------------------
 
     def now(self) -> datetime:
