@@ -178,6 +178,6 @@ def render_home(
         blocks.append(ContextBlock(elements=[mrkdwn("No store is configured.")]))
     indicator_lines = [_indicators_line(label, reading) for label, reading in store_indicators]
     if indicator_lines:
-        blocks += [_section(truncate(t, 3000)) for t in pack_lines(indicator_lines, LIST_BLOCKS, noun="more stores")]
+        blocks += [section(truncate(t, 3000)) for t in pack_lines(indicator_lines, LIST_BLOCKS, noun="more stores")]
     blocks.append(ContextBlock(elements=[mrkdwn(f"Updated {when(now)}")]))
     return check_view(View(type="home", blocks=blocks))
