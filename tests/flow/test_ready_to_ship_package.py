@@ -29,7 +29,7 @@ async def test_leaving_a_ready_to_ship_sibling_out_warns_and_offers_repack_first
     refreshed = bot.slack.view(modal["id"])
     assert refreshed is not None
     blocks = str(refreshed["blocks"])
-    assert "also holds items you did not select: Linen Lamp Shade" in blocks
+    assert "also holds an item you did not select: Linen Lamp Shade" in blocks
     assert "Repack first" in blocks
 
 
