@@ -149,7 +149,7 @@ async def _one(digest: DigestService, store: StoreConfig, args: argparse.Namespa
     progress = TerminalProgress(stream, store.code) if stream.isatty() else None
     try:
         stats = await digest.sync(store, progress=progress)
-        report = await digest.report(store)
+        report = await digest.report(store, indicators=await digest.read_indicators(store))
     except LazadaError as exc:
         _fail(f"store {store.code}: Lazada: {exc.user_message}")
         return 1

@@ -69,6 +69,8 @@ async def test_json_prints_one_object_per_store_with_the_documented_fields(
     assert seller_fault == data["cancelled_items"], "the breakdown adds up to the estimate's numerator"
     assert data["seller_fault_initiators"]
     assert data["unreadable_orders"] == 0
+    assert [i["name"] for i in data["indicators"]] == ["Positive Seller Rating", "Product Rating Coverage"]
+    assert data["indicators_problem"] is None
 
 
 async def test_text_says_estimate_and_names_the_calls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
