@@ -396,6 +396,8 @@ def load_settings(env_file: str | Path | None = ".env", **overrides: Any) -> Set
         return Settings(_env_file=env_file, _secrets_dir=secrets_dir, **overrides)
     except ValidationError as exc:
         raise SettingsError(f"invalid setting {_describe(exc, env_names=True)}") from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"{env_file}: not UTF-8 text (byte {exc.start} cannot be read); save it as UTF-8") from None
 
 
 def describe_sources(settings: Settings, names: Iterable[str]) -> dict[str, bool]:

@@ -14,7 +14,8 @@ from typing import Any
 import structlog
 
 from bot.command_text import CommandKind, parse_command_text
-from bot.lazada.errors import LazadaError
+from bot.lazada.countries import COUNTRIES
+from bot.lazada.errors import LazadaError, LazadaTransportError
 from bot.logs import configure_logging_for
 from bot.scheduler import Tick, create_scheduler
 from bot.services import LazadaTarget, Services
@@ -65,6 +66,15 @@ async def order_show(args: argparse.Namespace, settings: Settings) -> int:
             draft = await services.workflow.draft(args.store, parsed.order_ids[0])
         except WorkflowError as exc:
             return _fail(str(exc), 2)
+        except LazadaTransportError as exc:
+            log.info("order_show_failed", error=str(exc))
+            if lazada is not None:
+                return _fail(f"order {parsed.order_ids[0]}: {exc.user_message}")
+            store = services.workflow.store(args.store)
+            url = store.api_url or settings.lazada_api_url or COUNTRIES[store.country].gateway
+            setting = "LAZADA_API_URL" if settings.lazada_api_url else "LAZADA_COUNTRY"
+            said = "did not answer in time" if exc.timed_out else "could not be reached"
+            return _fail(f"order {parsed.order_ids[0]}: Lazada at {url} {said}; check {setting} and the network")
         except LazadaError as exc:
             log.info("order_show_failed", error=str(exc))
             return _fail(f"order {parsed.order_ids[0]}: {exc.user_message}")
@@ -191,7 +201,7 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
             await handler.close_async()  # type: ignore[no-untyped-call]
             await services.drain(settings.shutdown_deadline_seconds)
     if refused is not None:
-        raise CliError(refused)
+        raise CliError(refused, 2)  # a token to fix: exit 2, so systemd does not restart into the same refusal
     return 0
 
 

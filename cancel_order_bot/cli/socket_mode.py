@@ -40,7 +40,8 @@ async def verify_tokens(client: AsyncWebClient, app_token: str) -> dict[str, Any
         identity = await client.auth_test()
     except SlackApiError as exc:
         raise CliError(
-            f"SLACK_BOT_TOKEN: Slack refused it ({_slack_error(exc)}); copy the Bot User OAuth Token (xoxb-…) again"
+            f"SLACK_BOT_TOKEN: Slack refused it ({_slack_error(exc)}); copy the Bot User OAuth Token (xoxb-…) again",
+            2,
         ) from exc
     except (SlackClientError, OSError, TimeoutError) as exc:
         raise CliError(f"cannot reach Slack at {client.base_url} ({type(exc).__name__}); check the network") from exc
@@ -49,7 +50,8 @@ async def verify_tokens(client: AsyncWebClient, app_token: str) -> dict[str, Any
     except SlackApiError as exc:
         raise CliError(
             f"SLACK_APP_TOKEN: Slack refused it ({_slack_error(exc)}); generate an app-level token with "
-            "connections:write and turn Socket Mode on"
+            "connections:write and turn Socket Mode on",
+            2,
         ) from exc
     return dict(identity.data) if isinstance(identity.data, dict) else {}
 

@@ -185,3 +185,35 @@ def test_demo_and_sandbox_ignore_a_broken_env_file(
 async def _stop_at_once(world: object, *, on_started: object = None, **options: object) -> None:
     assert callable(on_started)
     on_started(f"http://{options['host']}:{options['port']}/rest")
+
+
+def test_an_env_file_that_is_not_utf8_is_named_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_bytes(b"SLACK_BOT_TOKEN=xoxb-1\nAPPROVERS=S0\xff\n")
+    code, output = _run(["check", "--sandbox"], capsys)
+    assert code == 2
+    assert output.strip().splitlines() == [
+        "cancel-order-bot: .env: not UTF-8 text (byte 35 cannot be read); save it as UTF-8"
+    ]
+
+
+def test_order_show_names_the_lazada_url_it_could_not_reach(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name, value in {
+        "LAZADA_API_URL": "http://127.0.0.1:1/rest",
+        "LAZADA_APP_KEY": "100100",
+        "LAZADA_APP_SECRET": "secret",
+        "LAZADA_ACCESS_TOKEN": "token",
+    }.items():
+        monkeypatch.setenv(name, value)
+    code, output = _run(["order", "show", "100000000000001"], capsys)
+    assert code == 1
+    assert output.strip().splitlines()[-1] == (
+        "cancel-order-bot: order 100000000000001: Lazada at http://127.0.0.1:1/rest could not be reached; "
+        "check LAZADA_API_URL and the network"
+    )
+    assert "Traceback" not in output

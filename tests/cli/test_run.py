@@ -57,7 +57,7 @@ async def test_run_stops_with_one_line_when_slack_refuses_a_token(
         monkeypatch.setenv("APPROVERS", "S0APPROVERS")
         code = await asyncio.to_thread(main, ["run", "--sandbox"])
     err = capsys.readouterr().err
-    assert code == 1
+    assert code == 2, "a setting to fix: exit 2, which the systemd unit does not restart"
     assert err.splitlines()[-1].startswith(f"cancel-order-bot: {culprit}")
     assert "Traceback" not in err
     assert app_token not in err

@@ -55,6 +55,7 @@ def test_compose_names_only_commands_settings_and_secrets_that_exist(service: st
     _parses(spec["command"])
     assert set(spec["environment"]) <= SETTINGS
     assert spec["environment"]["SECRETS_DIR"] == "/run/secrets"
+    assert spec["env_file"] == [{"path": ".env", "required": False}], "every other setting reaches the container"
     secrets = spec["secrets"]
     assert {name.upper() for name in secrets} <= SETTINGS, "a secret file is named after its setting"
     assert set(secrets) <= set(compose["secrets"])
