@@ -18,23 +18,9 @@ from slack_sdk.models.views import View
 
 from bot.digest.models import IndicatorReading
 from bot.domain import RequestStatus
+from bot.slack.render import text
 from bot.slack.render.ids import REQUEST_WITHDRAW, ButtonValue
 from bot.slack.render.request_message import STATUS_ICONS, STATUS_WORDS, order_scope, render_request_actions
-from bot.slack.render.text import (
-    check_view,
-    escape,
-    mrkdwn,
-    oneline,
-    pack_lines,
-    percent,
-    plain,
-    plural,
-    relative,
-    section,
-    truncate,
-    user,
-    when,
-)
 from bot.workflow.models import RateProjection, RequestCard
 
 __all__ = ["RECENT_SHOWN", "render_home"]
@@ -48,53 +34,53 @@ LIST_BLOCKS = 5
 
 def _summary(card: RequestCard) -> str:
     return (
-        f"*{escape(card.request_id)}* · {escape(oneline(card.store_label))} · "
-        f"{plural(card.item_count, 'item')} of {order_scope(card)} · "
-        f"“{escape(oneline(card.reason.reason_name))}”"
+        f"*{text.escape(card.request_id)}* · {text.escape(text.oneline(card.store_label))} · "
+        f"{text.plural(card.item_count, 'item')} of {order_scope(card)} · "
+        f"“{text.escape(text.oneline(card.reason.reason_name))}”"
     )
 
 
 def _line(card: RequestCard) -> str:
-    decided = f" by {user(card.decided_by)}" if card.decided_by else ""
+    decided = f" by {text.user(card.decided_by)}" if card.decided_by else ""
     return (
         f"• {STATUS_ICONS[card.status]} {_summary(card)} · {STATUS_WORDS[card.status]}{decided} · "
-        f"requested by {user(card.requester_id)} {when(card.created_at)}"
+        f"requested by {text.user(card.requester_id)} {text.when(card.created_at)}"
     )
 
 
 def _pending_for_approver(cards: Sequence[RequestCard], now: datetime) -> list[Block]:
-    blocks: list[Block] = [section(f"*Waiting for your approval ({len(cards)})*")]
+    blocks: list[Block] = [text.section(f"*Waiting for your approval ({len(cards)})*")]
     if not cards:
-        blocks.append(ContextBlock(elements=[mrkdwn("Nothing is waiting for you.")]))
+        blocks.append(ContextBlock(elements=[text.mrkdwn("Nothing is waiting for you.")]))
         return blocks
     for card in cards[:PENDING_SHOWN]:
-        justification = escape(truncate(oneline(card.justification), 300))
+        justification = text.escape(text.truncate(text.oneline(card.justification), 300))
         blocks.append(
-            section(
-                f"{_summary(card)}\nFrom {user(card.requester_id)}: {justification}\n"
-                f"Expires {when(card.expires_at)} ({relative(card.expires_at, now)})"
+            text.section(
+                f"{_summary(card)}\nFrom {text.user(card.requester_id)}: {justification}\n"
+                f"Expires {text.when(card.expires_at)} ({text.relative(card.expires_at, now)})"
             )
         )
         # Home views have no message to update: the handler finds the request's message from the request id.
         blocks.append(render_request_actions(card, withdraw=False, block_id=None))
     if len(cards) > PENDING_SHOWN:
         more = len(cards) - PENDING_SHOWN
-        blocks.append(ContextBlock(elements=[mrkdwn(f"…and {more} more in the approval channel.")]))
+        blocks.append(ContextBlock(elements=[text.mrkdwn(f"…and {more} more in the approval channel.")]))
     return blocks
 
 
 def _mine(cards: Sequence[RequestCard], now: datetime) -> list[Block]:
-    blocks: list[Block] = [section(f"*Your requests ({len(cards)})*")]
+    blocks: list[Block] = [text.section(f"*Your requests ({len(cards)})*")]
     if not cards:
-        blocks.append(ContextBlock(elements=[mrkdwn("You have no cancellation requests.")]))
+        blocks.append(ContextBlock(elements=[text.mrkdwn("You have no cancellation requests.")]))
         return blocks
     pending = [c for c in cards if c.status is RequestStatus.PENDING][:MINE_WITH_BUTTON]
     for card in pending:
         blocks.append(
             SectionBlock(
-                text=mrkdwn(
+                text=text.mrkdwn(
                     f"• {STATUS_ICONS[card.status]} {_summary(card)} · waiting for approval, "
-                    f"expires {relative(card.expires_at, now)}"
+                    f"expires {text.relative(card.expires_at, now)}"
                 ),
                 accessory=ButtonElement(
                     text=PlainTextObject(text="Withdraw"),
@@ -105,40 +91,41 @@ def _mine(cards: Sequence[RequestCard], now: datetime) -> list[Block]:
         )
     shown = {c.request_id for c in pending}
     rest = [_line(c) for c in cards if c.request_id not in shown][:MINE_SHOWN]
-    blocks += [section(t) for t in pack_lines(rest, LIST_BLOCKS, noun="more")]
+    blocks += [text.section(t) for t in text.pack_lines(rest, LIST_BLOCKS, noun="more")]
     return blocks
 
 
 def _recent(cards: Sequence[RequestCard]) -> list[Block]:
-    blocks: list[Block] = [section("*Recent outcomes*")]
+    blocks: list[Block] = [text.section("*Recent outcomes*")]
     if not cards:
-        blocks.append(ContextBlock(elements=[mrkdwn("No request has been decided yet.")]))
+        blocks.append(ContextBlock(elements=[text.mrkdwn("No request has been decided yet.")]))
         return blocks
     lines = [_line(c) for c in cards[:RECENT_SHOWN]]
-    return blocks + [section(t) for t in pack_lines(lines, LIST_BLOCKS, noun="more")]
+    return blocks + [text.section(t) for t in text.pack_lines(lines, LIST_BLOCKS, noun="more")]
 
 
 def _rate_line(label: str, rate: RateProjection | None) -> str:
-    name = escape(oneline(label))
+    name = text.escape(text.oneline(label))
     if rate is None:
         return f"• *{name}*: not computed yet"
     icon = "🛑" if rate.rate >= rate.limit_rate else "⚠️" if rate.rate >= rate.warning_rate else "✅"
     return (
-        f"• {icon} *{name}*: {percent(rate.rate)} seller-fault cancellations "
-        f"(warning {percent(rate.warning_rate)}, limit {percent(rate.limit_rate)}) · {escape(oneline(rate.status))}"
+        f"• {icon} *{name}*: {text.percent(rate.rate)} seller-fault cancellations "
+        f"(warning {text.percent(rate.warning_rate)}, limit {text.percent(rate.limit_rate)}) · "
+        f"{text.escape(text.oneline(rate.status))}"
     )
 
 
 def _indicators_line(label: str, reading: IndicatorReading | None) -> str:
     """A store's indicators from Lazada in one line: each one's score, target and whether it is met."""
-    name = escape(oneline(label))
+    name = text.escape(text.oneline(label))
     if reading is None or reading.error or not reading.indicators:
         why = "not read today" if reading is None else "could not be read" if reading.error else "none returned"
         return f"• *{name}* — Lazada's indicators: {why}"
     marks = {True: "✅", False: "⚠️", None: "·"}
     parts = [
-        f"{marks[i.respected]} {escape(oneline(i.name))} {escape(oneline(i.score or '?'))}"
-        + (f" (target {escape(oneline(i.target))})" if i.target else "")
+        f"{marks[i.respected]} {text.escape(text.oneline(i.name))} {text.escape(text.oneline(i.score or '?'))}"
+        + (f" (target {text.escape(text.oneline(i.target))})" if i.target else "")
         for i in reading.indicators
     ]
     return f"• *{name}* — Lazada's indicators: " + "; ".join(parts)
@@ -156,10 +143,10 @@ def render_home(
 ) -> View:
     """The Home tab: approvers see pending requests with buttons; everyone sees their requests, outcomes, rates."""
     blocks: list[Block] = [
-        HeaderBlock(text=plain("Order cancellations")),
+        HeaderBlock(text=text.plain("Order cancellations")),
         ContextBlock(
             elements=[
-                mrkdwn(
+                text.mrkdwn(
                     "Run `/cancel-order &lt;order number&gt;` to ask for a cancellation; a second person approves it. "
                     "`/cancel-order help` explains the rest."
                 )
@@ -171,13 +158,16 @@ def render_home(
     blocks += [DividerBlock(), *_mine(my_requests, now)]
     blocks += [DividerBlock(), *_recent(recent)]
     rate_lines = [_rate_line(label, rate) for label, rate in store_rates]
-    blocks += [DividerBlock(), section("*Store cancellation rates*")]
+    blocks += [DividerBlock(), text.section("*Store cancellation rates*")]
     if rate_lines:
-        blocks += [section(t) for t in pack_lines(rate_lines, LIST_BLOCKS, noun="more stores")]
+        blocks += [text.section(t) for t in text.pack_lines(rate_lines, LIST_BLOCKS, noun="more stores")]
     else:
-        blocks.append(ContextBlock(elements=[mrkdwn("No store is configured.")]))
+        blocks.append(ContextBlock(elements=[text.mrkdwn("No store is configured.")]))
     indicator_lines = [_indicators_line(label, reading) for label, reading in store_indicators]
     if indicator_lines:
-        blocks += [section(truncate(t, 3000)) for t in pack_lines(indicator_lines, LIST_BLOCKS, noun="more stores")]
-    blocks.append(ContextBlock(elements=[mrkdwn(f"Updated {when(now)}")]))
-    return check_view(View(type="home", blocks=blocks))
+        blocks += [
+            text.section(text.truncate(t, 3000))
+            for t in text.pack_lines(indicator_lines, LIST_BLOCKS, noun="more stores")
+        ]
+    blocks.append(ContextBlock(elements=[text.mrkdwn(f"Updated {text.when(now)}")]))
+    return text.check_view(View(type="home", blocks=blocks))
