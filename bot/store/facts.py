@@ -65,6 +65,11 @@ class FactStore:
         if holds != kind:
             raise DatabaseKindError(holds=DatabaseKind(holds), wanted=kind)
 
+    async def kind(self) -> DatabaseKind | None:
+        """The kind of data the database holds, or None before its first run claimed one; reads, never writes."""
+        value = await self.get(_KIND)
+        return DatabaseKind(value) if value is not None else None
+
     async def get(self, name: str) -> str | None:
         """The value of fact `name`, or None when it was never recorded."""
         async with self._db.read() as conn:

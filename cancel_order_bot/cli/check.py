@@ -18,10 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import sqlalchemy as sa
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 import cancel_order_bot
 from bot.lazada.client import LazadaClient, RetryPolicy
@@ -29,10 +31,13 @@ from bot.lazada.countries import COUNTRIES
 from bot.lazada.errors import LazadaAuthError, LazadaError, LazadaTransportError
 from bot.lazada.tokens import TokenStore
 from bot.logs import configure_logging_for
+from bot.services import _OTHER_KIND_FIX
 from bot.settings import Settings, SettingsError, StoreConfig
 from bot.slack.render.tokens import auth_url_command
-from bot.store.db import default_sqlite_url
+from bot.store.db import Database, create_engine, default_sqlite_url
+from bot.store.facts import DatabaseKind, DatabaseKindError, FactStore
 from bot.store.migrate import current_revision, head_revision
+from bot.store.tables import database_facts
 from bot.store.tokens import DbTokenStore
 from bot.token_keeper import TokenHealth, assess_tokens, renewal_deadline
 from cancel_order_bot.cli.errors import opened_services, shown_database_url
@@ -197,41 +202,77 @@ class _DatabaseState:
     at_head: bool
 
 
-async def check_database(url: str) -> CheckResult:
-    """The database answers and its schema is the one this code needs; says what `db upgrade` would do, does nothing."""
-    return (await _database_state(url)).result
+async def check_database(url: str, *, sandbox: bool = False) -> CheckResult:
+    """The database answers, holds this kind of data, and its schema is the one this code needs.
+
+    Says what `db upgrade` would do, and does nothing: it never creates, migrates or marks a database.
+    `sandbox`: `url` is the sandbox's database (`SANDBOX_DATABASE_URL`), which a `--sandbox` run migrates itself.
+    """
+    return (await _database_state(url, sandbox=sandbox)).result
 
 
 def _upgrade_would(current: str | None, head: str) -> str:
     return f"create the schema at {head}" if current is None else f"upgrade {current} → {head}"
 
 
-async def _database_state(url: str) -> _DatabaseState:
+async def _held_kind(url: str) -> DatabaseKind | None:
+    """The kind of data the database holds, read without writing; None before its schema has `database_facts`."""
+    db = Database(create_engine(url, poolclass=NullPool))
+    try:
+        async with db.read() as conn:
+            has_facts = await conn.run_sync(lambda sync: sa.inspect(sync).has_table(database_facts.name))
+        return await FactStore(db).kind() if has_facts else None
+    finally:
+        await db.close()
+
+
+async def _sandbox_database_state(settings: Settings) -> _DatabaseState:
+    # Imported only here: production's `check` loads no sandbox.
+    from cancel_order_bot.sandbox.target import sandbox_database_url
+
+    try:
+        url = sandbox_database_url(settings)
+    except SettingsError as exc:
+        fix = "set SANDBOX_DATABASE_URL to a database of the sandbox's own"
+        return _DatabaseState(CheckResult("database", False, str(exc), fix), at_head=False)
+    return await _database_state(url, sandbox=True)
+
+
+async def _database_state(url: str, *, sandbox: bool = False) -> _DatabaseState:
     parsed = make_url(url)
     shown = shown_database_url(url)
     head = head_revision()
+    setting = "SANDBOX_DATABASE_URL" if sandbox else "DATABASE_URL"
+    wanted = DatabaseKind.SANDBOX if sandbox else DatabaseKind.LAZADA
+    creator = "a `--sandbox` run" if sandbox else "`cancel-order-bot db upgrade` (or the bot at start)"
     sqlite_file = Path(parsed.database) if parsed.get_backend_name() == "sqlite" and parsed.database else None
     if sqlite_file is not None and not sqlite_file.exists():
         if not sqlite_file.parent.is_dir():
-            fix = "create the folder, or point DATABASE_URL at a file in a folder that exists"
+            fix = f"create the folder, or point {setting} at a file in a folder that exists"
             detail = f"cannot reach {shown}: the folder {sqlite_file.parent} does not exist"
             return _DatabaseState(CheckResult("database", False, detail, fix), at_head=False)
-        detail = f"{shown} does not exist yet; `cancel-order-bot db upgrade` (or the bot at start) would create it"
+        detail = f"{shown} does not exist yet; {creator} would create it"
         fix = f"nothing to do: the schema will be created at {head}"
         return _DatabaseState(CheckResult("database", True, detail, fix, warning=True), at_head=False)
     try:
         current = await current_revision(url)
+        holds = await _held_kind(url)
     except (SQLAlchemyError, OSError) as exc:
-        fix = "check DATABASE_URL, that the server runs and accepts this user"
+        fix = f"check {setting}, that the server runs and accepts this user"
         return _DatabaseState(
             CheckResult("database", False, f"cannot reach {shown}: {_short(exc)}", fix), at_head=False
         )
+    if holds is not None and holds != wanted:
+        detail = f"{shown}: {DatabaseKindError(holds=holds, wanted=wanted)}"
+        fix = f"{_OTHER_KIND_FIX[wanted]}: point {setting} at another database"
+        return _DatabaseState(CheckResult("database", False, detail, fix), at_head=False)
     if current == head:
         return _DatabaseState(CheckResult("database", True, f"{shown}, schema up to date ({head})"), at_head=True)
     would = _upgrade_would(current, head)
-    if sqlite_file is not None:
-        detail = f"{shown}, schema at {current or 'nothing yet'}; the bot upgrades SQLite when it starts"
-        fix = f"nothing to do: `cancel-order-bot db upgrade` (or the bot at start) would {would}"
+    if sqlite_file is not None or sandbox:
+        who = "a `--sandbox` run upgrades its database" if sandbox else "the bot upgrades SQLite"
+        detail = f"{shown}, schema at {current or 'nothing yet'}; {who} when it starts"
+        fix = f"nothing to do: {creator} would {would}"
         return _DatabaseState(CheckResult("database", True, detail, fix, warning=True), at_head=False)
     return _DatabaseState(
         CheckResult(
@@ -613,7 +654,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
         stores = settings.stores()
     except SettingsError:
         stores = []
-    database = await _database_state(settings.database_url)
+    database = await (_sandbox_database_state(settings) if sandbox else _database_state(settings.database_url))
     _report(database.result, results)
     manifest = _manifest_text(getattr(args, "manifest", None))
     results += await _slack_checks(settings, stores, manifest)

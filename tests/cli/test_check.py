@@ -14,6 +14,7 @@ from pydantic import SecretStr
 
 from bot.settings import Settings
 from bot.store import Database, DbTokenStore, default_sqlite_url, upgrade_to_head
+from bot.store.facts import DatabaseKind, FactStore
 from bot.store.migrate import current_revision, head_revision
 from cancel_order_bot.cli.check import CheckResult, add_parser, find_manifest, manifest_bot_scopes, run
 from cancel_order_bot.demo.fake_slack import FakeSlack, FakeWorkspace
@@ -227,6 +228,72 @@ async def test_check_sandbox_passes_the_readme_sandbox_setup(rig: Rig, check: Ch
     assert outcome.line("lazada store main").startswith("✓ lazada store main: the token works")
     assert outcome.out.splitlines()[-1].endswith("checks passed, 2 with a warning")
     assert not fresh.exists(), "check never creates a database"
+
+
+async def test_check_sandbox_describes_the_sandbox_database(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings(), "--sandbox")
+    line = outcome.line("database")
+    assert line.startswith(f"⚠ database: {default_sqlite_url(rig.tmp_path / 'bot.sandbox.sqlite3')} does not exist")
+    assert "a `--sandbox` run would create it" in line
+    assert not (rig.tmp_path / "bot.sandbox.sqlite3").exists(), "check never creates a database"
+
+    postgres = "postgresql+asyncpg://bot@db.invalid/bot"
+    outcome = await check(rig.settings(database_url=postgres), "--sandbox")
+    _failing(outcome, "database", "SANDBOX_DATABASE_URL")
+    assert "db.invalid" not in outcome.line("database"), "the real database is not the sandbox's"
+
+
+async def _database_of_kind(path: Path, kind: DatabaseKind) -> str:
+    url = default_sqlite_url(path)
+    await upgrade_to_head(url)
+    async with Database.from_url(url) as db:
+        await FactStore(db).claim_kind(kind)
+    return url
+
+
+async def _kind_of(url: str) -> DatabaseKind | None:
+    async with Database.from_url(url) as db:
+        return await FactStore(db).kind()
+
+
+async def test_check_refuses_a_database_of_the_other_kind_on_its_line(rig: Rig, check: Check) -> None:
+    sandboxed = await _database_of_kind(rig.tmp_path / "sandboxed.sqlite3", DatabaseKind.SANDBOX)
+    outcome = await check(rig.settings(database_url=sandboxed))
+    line = _failing(
+        outcome,
+        "database",
+        "the database holds Lazada sandbox data, not real Lazada data",
+        "give the real bot a database of its own",
+        "DATABASE_URL",
+    )
+    assert "SANDBOX_DATABASE_URL" not in line
+    assert outcome.line("lazada store main").startswith("✗ lazada store main: not checked: the database")
+    assert await _kind_of(sandboxed) is DatabaseKind.SANDBOX
+
+    real = await _database_of_kind(rig.tmp_path / "real.sqlite3", DatabaseKind.LAZADA)
+    outcome = await check(rig.settings(sandbox_database_url=real), "--sandbox")
+    _failing(
+        outcome,
+        "database",
+        "the database holds real Lazada data, not Lazada sandbox data",
+        "give --sandbox runs a database of their own",
+        "SANDBOX_DATABASE_URL",
+    )
+    assert await _kind_of(real) is DatabaseKind.LAZADA
+
+    same = await check(rig.settings(database_url=real))
+    assert same.line("database").startswith("✓ database: "), "a database of the run's own kind passes"
+
+
+async def test_check_says_nothing_of_the_kind_before_the_schema_records_it(rig: Rig, check: Check) -> None:
+    url = default_sqlite_url(rig.tmp_path / "old.sqlite3")
+    await upgrade_to_head(url, "0004")
+    outcome = await check(rig.settings(sandbox_database_url=url), "--sandbox")
+    line = outcome.line("database")
+    assert line.startswith("⚠ database: ")
+    assert f"would upgrade 0004 → {head_revision()}" in line
+    assert "holds" not in line
+    assert await current_revision(url) == "0004", "check never migrates"
 
 
 async def test_check_without_sandbox_needs_the_lazada_app(rig: Rig, check: Check) -> None:
