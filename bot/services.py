@@ -54,6 +54,7 @@ from bot.workflow.service import CancellationService
 __all__ = [
     "EVENT_MEMORY",
     "LAZADA_CONNECTIONS",
+    "OTHER_KIND_FIX",
     "LazadaTarget",
     "Services",
     "lazada_clients",
@@ -212,7 +213,7 @@ def shared_budget(settings: Settings, db: Database, app_key: str) -> dict[str, A
     }
 
 
-_OTHER_KIND_FIX = MappingProxyType(
+OTHER_KIND_FIX = MappingProxyType(
     {
         DatabaseKind.LAZADA: "a --sandbox run wrote it; give the real bot a database of its own",
         DatabaseKind.SANDBOX: "give --sandbox runs a database of their own",
@@ -226,7 +227,7 @@ async def _claim_database(db: Database, lazada: LazadaTarget) -> FactStore:
     try:
         await facts.claim_kind(lazada.kind)
     except DatabaseKindError as exc:
-        raise SettingsError(f"{lazada.database_setting}: {exc} ({_OTHER_KIND_FIX[lazada.kind]})") from None
+        raise SettingsError(f"{lazada.database_setting}: {exc} ({OTHER_KIND_FIX[lazada.kind]})") from None
     return facts
 
 

@@ -31,7 +31,7 @@ from bot.lazada.countries import COUNTRIES
 from bot.lazada.errors import LazadaAuthError, LazadaError, LazadaTransportError
 from bot.lazada.tokens import TokenStore
 from bot.logs import configure_logging_for
-from bot.services import _OTHER_KIND_FIX
+from bot.services import OTHER_KIND_FIX
 from bot.settings import Settings, SettingsError, StoreConfig
 from bot.slack.render.tokens import auth_url_command
 from bot.store.db import Database, create_engine, default_sqlite_url
@@ -264,7 +264,7 @@ async def _database_state(url: str, *, sandbox: bool = False) -> _DatabaseState:
         )
     if holds is not None and holds != wanted:
         detail = f"{shown}: {DatabaseKindError(holds=holds, wanted=wanted)}"
-        fix = f"{_OTHER_KIND_FIX[wanted]}: point {setting} at another database"
+        fix = f"{OTHER_KIND_FIX[wanted]}: point {setting} at another database"
         return _DatabaseState(CheckResult("database", False, detail, fix), at_head=False)
     if current == head:
         return _DatabaseState(CheckResult("database", True, f"{shown}, schema up to date ({head})"), at_head=True)
