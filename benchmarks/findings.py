@@ -45,7 +45,7 @@ FINDINGS: tuple[str, ...] = (
     "loaded. An earlier footprint run that lasted past the scheduler's first digest tick showed the same step "
     "(123 to 170 MiB) in the middle of the interactions, so the footprint and replica benchmarks now run without a "
     "digest channel and the digest benchmark owns that cost. Plan: draw the chart in a short-lived child process "
-    "(`ProcessPoolExecutor(max_workers=1, mp_context=spawn)` around `render_chart` in `bot/digest/poster.py`, "
+    "(`ProcessPoolExecutor(max_workers=1, mp_context=spawn)` around `render_chart` in `bot/slack/digest_poster.py`, "
     "once a day), so the long-running bot never imports matplotlib.",
     "**At Lazada's rate, now and then a cancel was refused.** Every full run showed one of the bulk request's 50 "
     "orders failed: Lazada refused its InitReverseOrderCancel with ApiCallLimit, and a refused write is not "
