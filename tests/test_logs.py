@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import sys
 import types
 from pathlib import Path
@@ -47,7 +48,8 @@ def test_a_value_with_a_newline_cannot_start_a_line_of_its_own() -> None:
     lines = stream.getvalue().splitlines()
     assert len(lines) == 2, lines
     assert not any(line.startswith("FAKE") for line in lines)
-    assert "note='\\nFAKE event=admin'" in lines[0]
+    # Newer structlog quotes a value holding a space, the declared minimum does not: the escape is what counts.
+    assert re.search(r"note='?\\nFAKE event=admin'? ", lines[0]), lines[0]
     assert "event_like=a\\r\\x1b[2Kb\\x00\\x85\\u2028c " in lines[0]
     assert "\x1b" not in stream.getvalue()
     assert "from a library\\nFAKE event=admin" in lines[1]
