@@ -12,23 +12,17 @@ import time
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 
-from pydantic import SecretStr
-
+from benchmarks.procs import sandbox_settings
 from benchmarks.replicas import scratch_schema
 from benchmarks.report import BenchResult, Figure, Goal
 from benchmarks.stack import BenchContext
 from bot.domain import Item
-from bot.lazada.countries import Country
 from bot.services import Services, open_services
 from bot.settings import Settings
 from bot.store import upgrade_to_head
 from bot.store.models import NewOrder, NewRequest, RequestStatus
 from cancel_order_bot.sandbox import (
     REASON_OPTIONS,
-    SANDBOX_ACCESS_TOKEN,
-    SANDBOX_APP_KEY,
-    SANDBOX_APP_SECRET,
-    SANDBOX_REFRESH_TOKEN,
     ItemSpec,
     SandboxServer,
     SandboxWorld,
@@ -42,23 +36,7 @@ APPROVER = "U0BOB"
 
 
 def _settings(sandbox_api: str, database_url: str) -> Settings:
-    return Settings(
-        _env_file=None,
-        slack_bot_token=SecretStr("xoxb-unused"),
-        slack_api_url="http://127.0.0.1:9/api/",
-        database_url=database_url,
-        lazada_api_url=sandbox_api,
-        lazada_auth_url=sandbox_api,
-        lazada_app_key=SANDBOX_APP_KEY,
-        lazada_app_secret=SecretStr(SANDBOX_APP_SECRET),
-        lazada_access_token=SecretStr(SANDBOX_ACCESS_TOKEN),
-        lazada_refresh_token=SecretStr(SANDBOX_REFRESH_TOKEN),
-        lazada_country=Country.SG,
-        lazada_calls_per_second=LIMIT,
-        stores_file=None,
-        store_code="main",
-        approvers=[APPROVER],
-    )
+    return sandbox_settings(sandbox_api, database_url, calls_per_second=LIMIT, approvers=[APPROVER])
 
 
 async def _requests(services: Services, world: SandboxWorld, count: int) -> list[str]:

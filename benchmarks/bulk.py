@@ -10,17 +10,14 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from pydantic import SecretStr
-
 from benchmarks.peers import running_peers
+from benchmarks.procs import sandbox_settings
 from benchmarks.report import BenchResult, Figure, Goal
 from benchmarks.stack import BenchContext
 from bot.domain import Item
-from bot.lazada.countries import Country
 from bot.services import open_services
 from bot.settings import Settings
 from bot.store.models import NewOrder, NewRequest
-from cancel_order_bot.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SANDBOX_REFRESH_TOKEN
 
 __all__ = ["run"]
 
@@ -30,23 +27,7 @@ APPROVER = "U0BOB"
 
 
 def _settings(sandbox_api: str, database_url: str) -> Settings:
-    return Settings(
-        _env_file=None,
-        slack_bot_token=SecretStr("xoxb-unused"),
-        slack_api_url="http://127.0.0.1:9/api/",
-        database_url=database_url,
-        lazada_api_url=sandbox_api,
-        lazada_auth_url=sandbox_api,
-        lazada_app_key=SANDBOX_APP_KEY,
-        lazada_app_secret=SecretStr(SANDBOX_APP_SECRET),
-        lazada_access_token=SecretStr(SANDBOX_ACCESS_TOKEN),
-        lazada_refresh_token=SecretStr(SANDBOX_REFRESH_TOKEN),
-        lazada_country=Country.SG,
-        lazada_calls_per_second=RATE,
-        stores_file=None,
-        store_code="main",
-        approvers=["U0BOB"],
-    )
+    return sandbox_settings(sandbox_api, database_url, calls_per_second=RATE, approvers=["U0BOB"])
 
 
 def _total(counts: dict[str, int]) -> int:

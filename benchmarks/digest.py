@@ -17,19 +17,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-
 from benchmarks.peers import PeersClient, running_peers
-from benchmarks.procs import Child
+from benchmarks.procs import Child, sandbox_settings
 from benchmarks.report import BenchResult, Figure, Goal
 from benchmarks.stack import BenchContext
 from bot.digest.window import day_start, history_first_day, local_day
-from bot.lazada.countries import Country
 from bot.logs import configure_logging
 from bot.services import open_services
 from bot.settings import Settings
 from bot.slack.chart import render_chart
-from cancel_order_bot.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SANDBOX_REFRESH_TOKEN
 
 __all__ = ["main", "run", "sync_twice"]
 
@@ -58,23 +54,7 @@ class _Clock:
 
 
 def _settings(sandbox_api: str, database_url: str) -> Settings:
-    return Settings(
-        _env_file=None,
-        slack_bot_token=SecretStr("xoxb-unused"),
-        slack_api_url="http://127.0.0.1:9/api/",
-        database_url=database_url,
-        lazada_api_url=sandbox_api,
-        lazada_auth_url=sandbox_api,
-        lazada_app_key=SANDBOX_APP_KEY,
-        lazada_app_secret=SecretStr(SANDBOX_APP_SECRET),
-        lazada_access_token=SecretStr(SANDBOX_ACCESS_TOKEN),
-        lazada_refresh_token=SecretStr(SANDBOX_REFRESH_TOKEN),
-        lazada_country=Country.SG,
-        lazada_calls_per_second=RATE,
-        digest_channel="C0DIGEST",
-        stores_file=None,
-        store_code="main",
-    )
+    return sandbox_settings(sandbox_api, database_url, calls_per_second=RATE, digest_channel="C0DIGEST")
 
 
 def _rss_mb() -> float:

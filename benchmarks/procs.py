@@ -15,8 +15,11 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
+from pydantic import SecretStr
 
 from benchmarks.credentials import BOT_TOKEN, SIGNING_SECRET
+from bot.lazada.countries import Country
+from bot.settings import Settings
 from cancel_order_bot.sandbox import SANDBOX_ACCESS_TOKEN, SANDBOX_APP_KEY, SANDBOX_APP_SECRET, SANDBOX_REFRESH_TOKEN
 
 __all__ = [
@@ -25,6 +28,7 @@ __all__ = [
     "bot_env",
     "free_port",
     "rss_mb",
+    "sandbox_settings",
     "wait_ready",
 ]
 
@@ -207,3 +211,24 @@ async def wait_ready(url: str, child: Child | None = None, *, timeout: float = 6
             if time.perf_counter() > deadline:
                 raise RuntimeError(f"{url} was not ready within {timeout:.0f} s")
             await asyncio.sleep(0.01)
+
+
+def sandbox_settings(sandbox_api: str, database_url: str, *, calls_per_second: float, **extra: Any) -> Settings:
+    """In-process bot settings for a benchmark: the sandbox served at `sandbox_api`, one store "main", no Slack."""
+    return Settings(
+        _env_file=None,
+        slack_bot_token=SecretStr("xoxb-unused"),
+        slack_api_url="http://127.0.0.1:9/api/",
+        database_url=database_url,
+        lazada_api_url=sandbox_api,
+        lazada_auth_url=sandbox_api,
+        lazada_app_key=SANDBOX_APP_KEY,
+        lazada_app_secret=SecretStr(SANDBOX_APP_SECRET),
+        lazada_access_token=SecretStr(SANDBOX_ACCESS_TOKEN),
+        lazada_refresh_token=SecretStr(SANDBOX_REFRESH_TOKEN),
+        lazada_country=Country.SG,
+        lazada_calls_per_second=calls_per_second,
+        stores_file=None,
+        store_code="main",
+        **extra,
+    )
