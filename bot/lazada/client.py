@@ -20,7 +20,15 @@ from pydantic import SecretStr
 from bot.lazada.auth import LazadaAuth
 from bot.lazada.countries import AUTH_GATEWAY
 from bot.lazada.envelope import FlatLazadaResponse, LazadaResponse, decode, transport_error
-from bot.lazada.errors import LazadaAuthError, LazadaBusinessError, LazadaError, LazadaRateLimitedError
+from bot.lazada.errors import (
+    LazadaAuthError,
+    LazadaBusinessError,
+    LazadaDecodeError,
+    LazadaError,
+    LazadaRateLimitedError,
+    LazadaServerError,
+    LazadaTransportError,
+)
 from bot.lazada.limiter import RateLimiter
 from bot.lazada.models import (
     CancelAccepted,
@@ -43,6 +51,15 @@ from bot.lazada.paging import (
 from bot.lazada.redaction import SECRET_PARAMS, Redactor, RedactQueryFilter, redact_httpx_logs
 from bot.lazada.refresh import REFRESH_PATH, RefreshClaims, TokenRefresher
 from bot.lazada.retry import RetryPolicy, retry_hint
+from bot.lazada.reverse import (
+    OPEN_REVERSE_STATUS,
+    REVERSE_PAGE_SIZE,
+    DecisionAnswer,
+    RefusalReason,
+    RefusalReasons,
+    ReverseOrder,
+    ReverseOrdersPage,
+)
 from bot.lazada.tokens import TokenStore
 
 __all__ = [
@@ -50,6 +67,11 @@ __all__ = [
     "MAX_ORDERS_LIMIT",
     "MAX_ORDERS_OFFSET",
     "MAX_REPACK_PACKAGES",
+    "MAX_REVERSE_PAGES",
+    "REVERSE_DECIDE_PATH",
+    "REVERSE_ORDERS_PATH",
+    "REVERSE_PAGE_SIZE",
+    "REVERSE_REASONS_PATH",
     "LazadaAuth",
     "LazadaClient",
     "RedactQueryFilter",
@@ -59,6 +81,12 @@ __all__ = [
 
 MAX_MULTIPLE_ORDER_IDS = 50
 MAX_REPACK_PACKAGES = 20
+MAX_REVERSE_PAGES = 100
+"""The most pages ``open_buyer_cancel_requests`` reads in one go (1,000 requests at the documented page size):
+a bound against an answer whose ``total`` never comes true; the next scan reads again."""
+REVERSE_ORDERS_PATH = "/reverse/getreverseordersforseller"
+REVERSE_REASONS_PATH = "/order/reverse/reason/list"
+REVERSE_DECIDE_PATH = "/order/reverse/cancel/seller/decide"
 
 _T = TypeVar("_T")
 # One try at a prepared call, given its attempt number (for the log).
@@ -74,6 +102,9 @@ _ORDERS_PAGE = LazadaResponse[OrdersPage]
 _ORDER = LazadaResponse[Order]
 _TOKEN_GRANT = FlatLazadaResponse[TokenGrant]
 _SELLER_PERFORMANCE = LazadaResponse[SellerPerformance]
+_REVERSE_ORDERS_PAGE = LazadaResponse[ReverseOrdersPage]
+_REFUSAL_REASONS = LazadaResponse[RefusalReasons]
+_DECIDED = LazadaResponse[DecisionAnswer]
 PERFORMANCE_LANGUAGES = frozenset({"en-US", "zh-CN", "ms-MY", "th-TH", "vi-VN", "id-ID"})
 
 
@@ -105,6 +136,51 @@ def _number_list(ids: Sequence[str | int], *, name: str, limit: int | None = Non
         raise ValueError(f"{name} must hold numeric ids; {bad[0]!r} is not one")
     # Joined by hand rather than json.dumps(int(...)): an id is sent digit for digit, never through a number type.
     return "[" + ",".join(one.strip() for one in listed) + "]"
+
+
+def _digits(value: str | int, name: str) -> str:
+    """A ``Number`` id parameter, sent digit for digit; anything else is refused before any call."""
+    text = str(value).strip()
+    if isinstance(value, bool) or not text.isdigit():
+        raise ValueError(f"{name} must be a numeric id, not {value!r}")
+    return text
+
+
+def _word_list(values: Sequence[str] | None, name: str) -> str | None:
+    """A ``String[]`` filter as Lazada documents it (``["CANCEL"]``); None sends no filter at all."""
+    if values is None:
+        return None
+    if isinstance(values, str):
+        raise TypeError(f"{name} must be a sequence of values, not one string")
+    listed = [str(value).strip() for value in values]
+    if not listed or not all(listed):
+        raise ValueError(f"{name} must hold at least one non-empty value (None sends no filter)")
+    return _compact_json(listed)
+
+
+def _may_have_applied(error: LazadaError) -> bool:
+    """Whether a write that failed with ``error`` may still have been applied by Lazada (then: read back first).
+
+    Definite: a numbered business refusal (131, 105, 116 …), a token or rate-limit refusal, a request that never
+    left. Unknown: no answer after sending, a server-side failure (E0106, 5xx, ServiceTimeout, 998), an answer the
+    bot cannot read, and a code-0 answer with an error tip.
+    """
+    if isinstance(error, LazadaTransportError):
+        return error.request_sent
+    if isinstance(error, LazadaServerError | LazadaDecodeError):
+        return True
+    if isinstance(error, LazadaBusinessError):
+        return error.code in (None, "0")
+    return False
+
+
+def _listing_succeeded(answer: LazadaResponse[ReverseOrdersPage]) -> None:
+    """GetReverseOrdersForSeller's ``result.success`` of false: the listing failed, whatever the code said."""
+    page = answer.data
+    if page is not None and page.success is False:
+        raise LazadaServerError(
+            "result.success is false", api_path=REVERSE_ORDERS_PATH, code="0", request_id=answer.request_id
+        )
 
 
 def _iso(value: datetime | None, name: str) -> str | None:
@@ -285,6 +361,105 @@ class LazadaClient:
         answer = await self._call("/seller/performance/get", {"language": language}, _SELLER_PERFORMANCE)
         return answer.data if answer.data is not None else SellerPerformance()
 
+    async def get_reverse_orders(
+        self,
+        *,
+        page_no: int = 1,
+        page_size: int = REVERSE_PAGE_SIZE,
+        request_types: Sequence[str] | None = ("CANCEL",),
+        reverse_statuses: Sequence[str] | None = (OPEN_REVERSE_STATUS,),
+        reverse_order_id: str | int | None = None,
+        trade_order_id: str | int | None = None,
+    ) -> ReverseOrdersPage:
+        """GetReverseOrdersForSeller: one page of reverse orders; by default the open buyer cancellation requests.
+
+        The list filters go as compact JSON arrays (``request_type_list=["CANCEL"]``, lazada-api.md §1.4, §8);
+        ``None`` sends no filter. A ``result.success`` of false is a ``LazadaServerError`` (retried as reads are):
+        an empty page must never be mistaken for "no requests".
+        """
+        if page_no < 1:
+            raise ValueError("page_no starts at 1")
+        if page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        params = {
+            "page_no": str(page_no),
+            "page_size": str(page_size),
+            "request_type_list": _word_list(request_types, "request_types"),
+            "reverse_status_list": _word_list(reverse_statuses, "reverse_statuses"),
+            "reverse_order_id": None if reverse_order_id is None else _digits(reverse_order_id, "reverse_order_id"),
+            "trade_order_id": None if trade_order_id is None else _digits(trade_order_id, "trade_order_id"),
+        }
+        answer = await self._call(REVERSE_ORDERS_PATH, params, _REVERSE_ORDERS_PAGE, check=_listing_succeeded)
+        return answer.payload
+
+    async def open_buyer_cancel_requests(self, *, max_pages: int = MAX_REVERSE_PAGES) -> list[ReverseOrder]:
+        """Every open buyer cancellation request (CANCEL, REQUEST_INITIATE), paging from page 1.
+
+        Stops once ``total`` requests are read, at a short or empty page, or after ``max_pages`` (logged; the
+        next scan reads again). A request seen on two pages (the list moved while paging) is kept once.
+        """
+        found: dict[str, ReverseOrder] = {}
+        for page_no in range(1, max_pages + 1):
+            page = await self.get_reverse_orders(page_no=page_no)
+            for request in page.items:
+                found.setdefault(request.reverse_order_id, request)
+            if page.unreadable:
+                self._log.warning(
+                    "lazada.reverse_orders_unreadable", store_code=self._store_code, unreadable=list(page.unreadable)
+                )
+            short = len(page.items) + len(page.unreadable) < REVERSE_PAGE_SIZE
+            # A total of 0 beside a full page is taken as "not said": paging goes on to a short page.
+            all_read = page.total > 0 and page_no * REVERSE_PAGE_SIZE >= page.total
+            if not (page.items or page.unreadable) or short or all_read:
+                return list(found.values())
+        self._log.warning(
+            "lazada.reverse_orders_page_cap", store_code=self._store_code, pages=max_pages, found=len(found)
+        )
+        return list(found.values())
+
+    async def get_reverse_order(self, reverse_order_id: str | int) -> ReverseOrder | None:
+        """One reverse order read back by id, whatever its type and status; None when Lazada lists none."""
+        wanted = _digits(reverse_order_id, "reverse_order_id")
+        page = await self.get_reverse_orders(
+            page_no=1, request_types=None, reverse_statuses=None, reverse_order_id=wanted
+        )
+        # Filtered here too: a gateway that ignored the filter must not hand back another request.
+        return next((request for request in page.items if request.reverse_order_id == wanted), None)
+
+    async def refusal_reasons(self, *, reverse_order_line_id: str | int) -> tuple[RefusalReason, ...]:
+        """GetReverseOrderReasonList: the reasons the seller may give to refuse this line's request (119: none)."""
+        line_id = _digits(reverse_order_line_id, "reverse_order_line_id")
+        answer = await self._call(REVERSE_REASONS_PATH, {"reverse_order_line_id": line_id}, _REFUSAL_REASONS)
+        return answer.data if answer.data is not None else ()
+
+    async def decide_buyer_cancel(
+        self, *, reverse_order_id: str | int, agree: bool, reason_code: str | int | None = None
+    ) -> str:
+        """InitReverseOrderCancelDecide: accept (``agree``) or refuse the buyer's request; returns Lazada's request_id.
+
+        A write: sent exactly once, never retried. Refusing needs a ``reason_code`` (from ``refusal_reasons``),
+        accepting takes none; either mistake is a ``ValueError`` before any call. On an error whose
+        ``outcome_unknown`` is True (E0106, no answer after sending, an unreadable answer) Lazada may have applied
+        the decision: read the request back (``get_reverse_order``) before ever sending again. 131, 105 and 116
+        are definite refusals. A code-0 answer without a request_id returns "".
+        """
+        reverse_id = _digits(reverse_order_id, "reverse_order_id")
+        if agree and reason_code is not None:
+            raise ValueError("accepting a buyer's request takes no reason_code")
+        if not agree and (reason_code is None or not str(reason_code).strip()):
+            raise ValueError("refusing a buyer's request needs a reason_code from refusal_reasons")
+        params = {
+            "reverse_order_id": reverse_id,
+            "agree_cancel": "true" if agree else "false",
+            "reason_code": None if reason_code is None else _digits(reason_code, "reason_code"),
+        }
+        try:
+            answer = await self._call(REVERSE_DECIDE_PATH, params, _DECIDED, write=True)
+        except LazadaError as exc:
+            exc.outcome_unknown = _may_have_applied(exc)
+            raise
+        return answer.request_id or ""
+
     async def create_token(self, *, code: str) -> TokenGrant:
         """GenerateAccessToken: exchange an authorization code (single use) and save the tokens; not retried."""
         if not code.strip():
@@ -327,10 +502,12 @@ class LazadaClient:
         needs_token: bool = True,
         write: bool = False,
         base_url: str | None = None,
+        check: Callable[[LazadaResponse[_T]], None] | None = None,
     ) -> LazadaResponse[_T]:
         """Send one API call and return its typed success answer, or raise the mapped ``LazadaError``.
 
-        ``write=True``: one attempt, and no refresh-and-retry on ``IllegalAccessToken``.
+        ``write=True``: one attempt, and no refresh-and-retry on ``IllegalAccessToken``. ``check`` may raise a
+        ``LazadaError`` for a code-0 answer that still failed; a read raising a retryable one is retried.
         """
         sent = {name: value for name, value in params.items() if value is not None and value != ""}
         url_base = base_url or self._base_url
@@ -338,7 +515,7 @@ class LazadaClient:
 
         def sender(access_token: SecretStr | None) -> _Attempt[_T]:
             return lambda attempt: self._send_once(
-                path, sent, returns, base_url=url_base, access_token=access_token, attempt=attempt
+                path, sent, returns, base_url=url_base, access_token=access_token, attempt=attempt, check=check
             )
 
         if not needs_token:
@@ -411,6 +588,7 @@ class LazadaClient:
         base_url: str,
         access_token: SecretStr | None,
         attempt: int,
+        check: Callable[[LazadaResponse[_T]], None] | None = None,
     ) -> LazadaResponse[_T]:
         auth = LazadaAuth(
             app_key=self._app_key,
@@ -437,6 +615,8 @@ class LazadaClient:
         redact = redact.including(response.request.url.params.get("sign"))
         try:
             answer = decode(returns, response, api_path=path, redact=redact)
+            if check is not None:
+                check(answer)
         except LazadaError as error:
             self._log_call(path, response.status_code, error.code, error.request_id, started, attempt, error)
             raise

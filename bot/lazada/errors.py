@@ -11,6 +11,11 @@
 ``str(exc)`` is for logs (path, code, Lazada's message, request id); ``user_message`` is one sentence for a
 person, followed by Lazada's own words (its ``tip_content`` or ``message``) verbatim whenever it sent any.
 Neither ever holds a secret: the client redacts tokens and signatures before building an error.
+
+``outcome_unknown`` is set on an error of a write whose effect Lazada may have applied anyway (no answer after
+the request left, a server error such as E0106, an unreadable answer, a code-0 answer with an error tip): the
+caller must read the state back before ever sending the write again. A definite refusal (a numbered business
+code, an auth or rate-limit refusal, a request that never left) leaves it False.
 """
 
 from __future__ import annotations
@@ -52,10 +57,15 @@ class LazadaErrorContext(TypedDict, total=False):
     http_status: int | None
 
 
+_UNKNOWN_OUTCOME = "Lazada did not confirm whether it applied this; the bot reads it back before ever sending it again."
+
+
 class LazadaError(Exception):
     """Base of every error the Lazada client raises."""
 
     retryable: bool = False
+    outcome_unknown: bool = False
+    """True on a write's error when Lazada may have applied the write anyway: read back before sending again."""
     tip_content: str | None = None
     """Lazada's ``data.tip_content`` when the failing answer carried one (an error code can come with a tip)."""
 
@@ -91,6 +101,8 @@ class LazadaError(Exception):
     @property
     def user_message(self) -> str:
         """One sentence for a person: what went wrong, without internals, and Lazada's own words when it sent any."""
+        if self.outcome_unknown:
+            return self.beside_lazada(_UNKNOWN_OUTCOME)
         return self.beside_lazada("Something went wrong while talking to Lazada; please try again later.")
 
 
@@ -115,6 +127,8 @@ class LazadaTransportError(LazadaError):
     @property
     def user_message(self) -> str:
         """One sentence for a person: what went wrong, without internals."""
+        if self.outcome_unknown:
+            return _UNKNOWN_OUTCOME
         if self.timed_out:
             return "Lazada did not answer in time; please try again in a few minutes."
         return "The bot could not reach Lazada; please try again in a few minutes."
@@ -184,7 +198,12 @@ _BUSINESS_MESSAGES = MappingProxyType(
         "38": "Too many orders were asked of Lazada at once.",
         "39": "Lazada found none of these orders.",
         "102": "Lazada says the order items to cancel are missing or invalid.",
+        "103": "Lazada says the line of the buyer's request is missing or invalid.",
         "104": "Lazada does not accept this cancellation reason for this order.",
+        "105": "Lazada does not know this buyer cancellation request.",
+        "116": "Lazada could not tell which seller this store is; an administrator should check its authorization.",
+        "119": "Lazada has no refusal reasons for this buyer cancellation request.",
+        "131": "Lazada says this buyer cancellation request no longer awaits a decision (already answered or closed).",
         "122": "Lazada says this order cannot be used for a cancellation.",
         "123": "Lazada says some of these items do not belong to this order.",
         "124": "Lazada says some of these items belong to another seller.",
@@ -217,6 +236,8 @@ class LazadaBusinessError(LazadaError):
 
         An error tip on a code-0 answer is Lazada's whole explanation, so it is the sentence itself.
         """
+        if self.outcome_unknown:
+            return self.beside_lazada(_UNKNOWN_OUTCOME)
         if self.tip_content and self.code in (None, "0"):
             return self.tip_content
         if self.failed_package_ids:
@@ -235,6 +256,8 @@ class LazadaServerError(LazadaError):
     @property
     def user_message(self) -> str:
         """One sentence for a person: what went wrong, without internals."""
+        if self.outcome_unknown:
+            return self.beside_lazada(_UNKNOWN_OUTCOME)
         if self.code == "998":
             return self.beside_lazada(
                 "Lazada has switched this function off for now (it does so during big sale campaigns); "
@@ -249,4 +272,6 @@ class LazadaDecodeError(LazadaError):
     @property
     def user_message(self) -> str:
         """One sentence for a person: what went wrong, without internals."""
+        if self.outcome_unknown:
+            return self.beside_lazada(_UNKNOWN_OUTCOME)
         return self.beside_lazada("Lazada sent an answer the bot could not read; please try again later.")
