@@ -208,6 +208,7 @@ _BUSINESS_MESSAGES = MappingProxyType(
         "123": "Lazada says some of these items do not belong to this order.",
         "124": "Lazada says some of these items belong to another seller.",
         "SellerNotVerified": "Lazada says this store has not finished opening yet.",
+        "Mp3SellerApiLimit": "Lazada does not let MP3 stores use this function through its API.",
     }
 )
 

@@ -115,19 +115,22 @@ async def sandbox(args: argparse.Namespace) -> int:
     """Serve the Lazada sandbox until interrupted."""
     require_free_port(args.host, args.port)
     from cancel_order_bot.sandbox import SandboxWorld, describe_sandbox, generate_history, serve_sandbox
+    from cancel_order_bot.sandbox.history import start_buyer_requests
     from cancel_order_bot.sandbox.showcase import add_showcase_orders
 
     world = SandboxWorld(country=args.country)
     world.use_documented_oddities()
     summary = generate_history(world, seed=args.seed, orders_per_day=args.orders_per_day, days=args.days)
     showcase = add_showcase_orders(world)
+    start_buyer_requests(world, seed=args.seed)
     world.rate_limit = args.rate_limit
 
     def started(base_url: str) -> None:
         print(describe_sandbox(world, base_url=base_url), flush=True)
         print(
             f"  showcase orders: {showcase.packed} (packed, shares a package), {showcase.pending} (pending), "
-            f"{showcase.ready_to_ship} (ready to ship), {showcase.shipped} (shipped)",
+            f"{showcase.ready_to_ship} (ready to ship), {showcase.shipped} (shipped), "
+            f"{showcase.buyer_request} (packed, the buyer asked to cancel)",
             flush=True,
         )
         print(f"  ({summary.orders} generated orders, {summary.items} items; Ctrl-C stops)", flush=True)

@@ -16,9 +16,11 @@ from cancel_order_bot.sandbox.errors import SandboxApiError, missing_parameter
 from cancel_order_bot.sandbox.world import (
     ITEM_STATUSES,
     REFERENCE_ERROR_TIP,
+    BuyerCancelRequest,
     CancelMode,
     Item,
     Order,
+    ReverseLine,
     SandboxWorld,
 )
 
@@ -26,6 +28,9 @@ __all__ = [
     "API_PATHS",
     "MAX_ORDER_IDS",
     "MAX_REPACK_PACKAGES",
+    "REVERSE_DECIDE_PATH",
+    "REVERSE_ORDERS_PATH",
+    "REVERSE_REASONS_PATH",
     "SYSTEM_PARAMS",
     "TIMESTAMP_TOLERANCE_SECONDS",
     "ApiOutcome",
@@ -33,6 +38,7 @@ __all__ = [
     "handle_api_call",
     "item_json",
     "order_json",
+    "reverse_order_json",
 ]
 
 SYSTEM_PARAMS = frozenset({"app_key", "timestamp", "sign_method", "sign", "access_token", "partner_id", "debug"})
@@ -41,6 +47,10 @@ MAX_ORDER_IDS = 50
 MAX_REPACK_PACKAGES = 20
 MAX_ORDERS_LIMIT = 100
 MAX_ORDERS_OFFSET = 5000
+REVERSE_ORDERS_PATH = "/reverse/getreverseordersforseller"
+REVERSE_REASONS_PATH = "/order/reverse/reason/list"
+REVERSE_DECIDE_PATH = "/order/reverse/cancel/seller/decide"
+REVERSE_PAGE_SIZE = 10
 
 _STATUS_GROUPS: Mapping[str, frozenset[str]] = MappingProxyType(
     {
@@ -438,6 +448,132 @@ def _seller_performance(world: SandboxWorld, params: Mapping[str, str]) -> dict[
     return {"data": {"indicators": list(world.performance_indicators), "success": "true", "error_code": ""}}
 
 
+# -- buyer cancellation requests (lazada-api.md §8, §8a) ----------------------------------------------------
+
+
+def _epoch_ms(moment: datetime) -> str:
+    return str(int(moment.timestamp() * 1000))
+
+
+def _reverse_line_json(world: SandboxWorld, request: BuyerCancelRequest, line: ReverseLine) -> dict[str, Any]:
+    modified = request.decided_at or request.requested_at
+    return {
+        "reverse_order_line_id": str(line.reverse_order_line_id),
+        "trade_order_line_id": str(line.order_item_id),
+        "reverse_status": line.status,
+        "ofc_status": _absent(world),
+        "reason_code": line.reason.code,
+        "reason_text": line.reason.text,
+        "refund_amount": str(line.refund_amount),
+        "sla": _epoch_ms(line.sla),
+        "seller_sku_id": line.seller_sku,
+        "platform_sku_id": line.platform_sku_id,
+        "buyer": {"buyer_id": line.buyer_id},
+        "is_dispute": "false",
+        "return_order_line_gmt_create": _epoch_ms(request.requested_at),
+        "return_order_line_gmt_modified": _epoch_ms(modified),
+    }
+
+
+def reverse_order_json(world: SandboxWorld, request: BuyerCancelRequest) -> dict[str, Any]:
+    """A reverse order as GetReverseOrdersForSeller lists it: every number a string, as in the reference example."""
+    return {
+        "reverse_order_id": str(request.reverse_order_id),
+        "trade_order_id": str(request.order_id),
+        "request_type": request.request_type,
+        "is_rtm": "false",
+        "shipping_type": "Dropshipping",
+        "reverse_order_lines": [_reverse_line_json(world, request, line) for line in request.lines],
+    }
+
+
+def _positive(params: Mapping[str, str], name: str, default: int | None) -> int:
+    """A ``Number`` paging parameter; absent or not a positive number is the gateway's MissingParameter."""
+    raw = params.get(name, "")
+    if raw == "" and default is not None:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise missing_parameter(name)
+    return int(raw)
+
+
+def _word_filter(params: Mapping[str, str], name: str) -> frozenset[str] | None:
+    """A ``String[]`` filter (``["CANCEL"]``); absent is no filter; anything but a JSON array of strings is refused."""
+    raw = params.get(name, "")
+    if raw == "":
+        return None
+    try:
+        decoded = json.loads(raw)
+    except ValueError:
+        decoded = None
+    if not isinstance(decoded, list) or not all(isinstance(one, str) for one in decoded):
+        raise missing_parameter(name)
+    return frozenset(decoded)
+
+
+def _number_filter(params: Mapping[str, str], name: str) -> int | None:
+    raw = params.get(name, "")
+    if raw == "":
+        return None
+    # Not a number: nothing can match it (an id Lazada does not know lists nothing rather than failing).
+    return int(raw) if raw.isdigit() else -1
+
+
+def _get_reverse_orders(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
+    if world.mp3_seller:
+        raise SandboxApiError("Mp3SellerApiLimit", "MP3 sellers cannot call this API")
+    # page_no is required; page_size is listed as required "default 10", so an absent one reads as 10.
+    page_no = _positive(params, "page_no", None)
+    page_size = _positive(params, "page_size", REVERSE_PAGE_SIZE)
+    matching = world.find_buyer_requests(
+        request_types=_word_filter(params, "request_type_list"),
+        statuses=_word_filter(params, "reverse_status_list"),
+        reverse_order_id=_number_filter(params, "reverse_order_id"),
+        trade_order_id=_number_filter(params, "trade_order_id"),
+    )
+    start = (page_no - 1) * page_size
+    page = matching[start : start + page_size]
+    return {
+        "result": {
+            "total": str(len(matching)),
+            "page_no": str(page_no),
+            "page_size": str(page_size),
+            "success": "true",
+            "items": [reverse_order_json(world, request) for request in page],
+        }
+    }
+
+
+def _reverse_reasons(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
+    raw = params.get("reverse_order_line_id", "")
+    if not raw.isdigit():
+        raise SandboxApiError("103", "E0103: reverse order line id is empty or invalid")
+    options = world.refusal_options(int(raw))
+    return {
+        "data": [
+            {"reason_id": one.reason_id, "text": one.text, "muti_language_text": one.muti_language_text}
+            for one in options
+        ]
+    }
+
+
+def _decide_buyer_cancel(world: SandboxWorld, params: Mapping[str, str]) -> dict[str, Any]:
+    raw = params.get("reverse_order_id", "")
+    if not raw.isdigit():
+        raise SandboxApiError("105", "E0105: reverse order id is empty or invalid")
+    agree = params.get("agree_cancel", "").lower()
+    if agree not in {"true", "false"}:
+        raise missing_parameter("agree_cancel")
+    reason_code = params.get("reason_code") or None
+    # reason_code is documented as optional; a refusal without one (or with a non-number) is refused here,
+    # the strict reading, so a client that forgets it is caught.
+    if agree == "false" and (reason_code is None or not reason_code.isdigit()):
+        raise missing_parameter("reason_code")
+    world.decide_buyer_request(int(raw), agree=agree == "true", reason_code=reason_code)
+    # The documented success answer: {"code":"0","request_id":"…"} with data null.
+    return {"data": None}
+
+
 def _token_body(world: SandboxWorld, access: str, refresh: str, expires_in: int, refresh_in: int) -> dict[str, Any]:
     return {
         "access_token": access,
@@ -485,6 +621,9 @@ _ENDPOINTS: Mapping[str, _Endpoint] = MappingProxyType(
         "/orders/get": _Endpoint(_get_orders, needs_token=True),
         "/order/get": _Endpoint(_get_order, needs_token=True),
         "/seller/performance/get": _Endpoint(_seller_performance, needs_token=True),
+        REVERSE_ORDERS_PATH: _Endpoint(_get_reverse_orders, needs_token=True),
+        REVERSE_REASONS_PATH: _Endpoint(_reverse_reasons, needs_token=True),
+        REVERSE_DECIDE_PATH: _Endpoint(_decide_buyer_cancel, needs_token=True),
         "/auth/token/create": _Endpoint(_create_token, needs_token=False),
         "/auth/token/refresh": _Endpoint(_refresh_token, needs_token=False),
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from http import HTTPStatus
 from types import MappingProxyType
 from typing import Any
@@ -17,10 +18,24 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from cancel_order_bot.sandbox.api import SYSTEM_PARAMS, ApiOutcome, handle_api_call, item_json, order_json
+from cancel_order_bot.sandbox.api import (
+    SYSTEM_PARAMS,
+    ApiOutcome,
+    handle_api_call,
+    item_json,
+    order_json,
+    reverse_order_json,
+)
 from cancel_order_bot.sandbox.faults import NETWORK_FAULTS, Fault, FaultKind
 from cancel_order_bot.sandbox.network import NetworkMiddleware, NetworkModel, Sleep
-from cancel_order_bot.sandbox.world import ITEM_STATUSES, CallRecord, CancelMode, SandboxWorld
+from cancel_order_bot.sandbox.world import (
+    BUYER_CANCEL_REASONS,
+    ITEM_STATUSES,
+    BuyerReason,
+    CallRecord,
+    CancelMode,
+    SandboxWorld,
+)
 
 __all__ = ["NETWORK_FAULT_HEADER", "InjectedResetError", "create_sandbox_app"]
 
@@ -48,6 +63,7 @@ _ENVELOPE_FAULTS = MappingProxyType(
             "998",
             "To ensure stability of service, this API service is disabled",
         ),
+        FaultKind.ROC_INTERNAL_ERROR: ("ISP", "106", "E0106: ROC internal error"),
     }
 )
 _DEFAULT_TIP_ERROR = "This order cannot be cancelled right now. Please try again later or contact Lazada support."
@@ -84,6 +100,16 @@ class _CancelModeChange(BaseModel):
 
     mode: CancelMode = CancelMode.NORMAL
     reasons: list[str] | None = None
+
+
+class _BuyerCancelRequest(BaseModel):
+    """The JSON body of ``POST /_sandbox/orders/{id}/buyer-cancel``: the buyer asks to cancel (all items by default)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    items: list[int] | None = None
+    hours: float = Field(default=24.0, gt=0, le=24 * 30)
+    reason: str | None = None
 
 
 class InjectedResetError(ConnectionResetError):
@@ -273,6 +299,33 @@ def create_sandbox_app(
             world.order_reasons[order_id] = tuple(change.reasons)
         return JSONResponse({"order_id": order_id, "mode": change.mode.value, "reasons": change.reasons})
 
+    async def buyer_cancel(request: Request) -> Response:
+        order_id: int = request.path_params["order_id"]
+        try:
+            asked = _BuyerCancelRequest.model_validate_json(await request.body() or b"{}")
+        except ValidationError as error:
+            return JSONResponse({"error": error.errors(include_url=False, include_context=False)}, 400)
+        if not world.has_order(order_id):
+            return JSONResponse({"error": f"unknown order {order_id}"}, 404)
+        order = world.order(order_id)
+        item_ids = asked.items
+        if item_ids is None:
+            item_ids = [item.order_item_id for item in order.items if item.is_cancellable]
+        strangers = sorted(set(item_ids) - {item.order_item_id for item in order.items})
+        if strangers:
+            return JSONResponse({"error": f"order items {strangers} are not in order {order_id}"}, 404)
+        reason = None
+        if asked.reason is not None:
+            known = {one.text: one for one in BUYER_CANCEL_REASONS}
+            reason = known.get(asked.reason, BuyerReason("1000199", asked.reason))
+        try:
+            reverse_order_id = world.request_buyer_cancel(
+                item_ids, answer_within=timedelta(hours=asked.hours), reason=reason
+            )
+        except ValueError as error:
+            return JSONResponse({"error": str(error)}, 409)
+        return JSONResponse(reverse_order_json(world, world.buyer_request(reverse_order_id)), 201)
+
     async def expire_access_token(request: Request) -> Response:
         world.expire_access_token()
         return JSONResponse({"expired": "access_token"})
@@ -291,6 +344,7 @@ def create_sandbox_app(
         Route("/_sandbox/items/{order_item_id:int}/status", set_status, methods=["POST"]),
         Route("/_sandbox/orders/{order_id:int}", show_order, methods=["GET"]),
         Route("/_sandbox/orders/{order_id:int}/cancel", set_cancel_mode, methods=["POST"]),
+        Route("/_sandbox/orders/{order_id:int}/buyer-cancel", buyer_cancel, methods=["POST"]),
         Route("/_sandbox/tokens/expire", expire_access_token, methods=["POST"]),
         Route("/_sandbox/stock/{sku:path}", show_stock, methods=["GET"]),
     ]

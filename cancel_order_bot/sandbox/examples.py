@@ -3,6 +3,11 @@
 Each is served through a ``canned`` fault (``FaultPlan.inject("canned", path=…, body=…)``), so a test can check
 that the client reads Lazada's own examples, not only the sandbox's answers. The ``…`` placeholders of the docs are
 kept where they stand for free text; ``request_id`` is filled in when served.
+
+§8 and §8a quote the reverse APIs' field names, shapes and error messages rather than whole answers: those
+examples hold exactly the quoted parts (``result`` with ``"total":"50"`` and ``"success":"true"``, the decision's
+``{"code":"0","request_id":"…"}``, the error messages word for word), with every other value written as a string
+as the reference example does.
 """
 
 from __future__ import annotations
@@ -69,6 +74,112 @@ _ITEM = {
     "biz_group": "70100",
     "mp3_order": "false",
 }
+
+_REVERSE_LINE = {
+    # §8 / §8a: the fields the docs list for a line, numbers as strings, sla in epoch milliseconds.
+    "reverse_order_line_id": "410000000000001",
+    "trade_order_line_id": "290000000000001",
+    "reverse_status": "REQUEST_INITIATE",
+    "ofc_status": "",
+    "reason_code": "1000101",
+    "reason_text": "Change of mind",
+    "refund_amount": "1290",
+    "sla": "1795000000000",
+    "seller_sku_id": "MUG-BLUE",
+    "platform_sku_id": "456",
+    "buyer": {"buyer_id": "100"},
+}
+
+
+def _error_answer(code: str, message: str, error_type: str = "ISV") -> dict[str, Any]:
+    return {"type": error_type, "code": code, "message": message, "request_id": "…"}
+
+
+_REVERSE_EXAMPLES: tuple[DocumentedExample, ...] = (
+    DocumentedExample(
+        name="GetReverseOrdersForSeller: result with numbers as strings",
+        section="§8, §8a",
+        path="/reverse/getreverseordersforseller",
+        body={
+            "code": "0",
+            "request_id": "…",
+            "result": {
+                "total": "50",
+                "page_no": "1",
+                "page_size": "10",
+                "success": "true",
+                "items": [
+                    {
+                        "reverse_order_id": "400000000000001",
+                        "trade_order_id": "280000000000001",
+                        "request_type": "CANCEL",
+                        "is_rtm": "false",
+                        "shipping_type": "Dropshipping",
+                        "reverse_order_lines": [_REVERSE_LINE],
+                    }
+                ],
+            },
+        },
+    ),
+    DocumentedExample(
+        name="GetReverseOrdersForSeller: Mp3SellerApiLimit",
+        section="§8",
+        path="/reverse/getreverseordersforseller",
+        body=_error_answer("Mp3SellerApiLimit", "…"),
+    ),
+    DocumentedExample(
+        name="GetReverseOrderReasonList: data[] of reason_id, text, muti_language_text",
+        section="§8a",
+        path="/order/reverse/reason/list",
+        body={
+            "code": "0",
+            "data": [
+                {
+                    "reason_id": "1000201",
+                    "text": "The order has already been packed and handed to the courier",
+                    "muti_language_text": "Order already packed",
+                }
+            ],
+            "request_id": "…",
+        },
+    ),
+    DocumentedExample(
+        name="GetReverseOrderReasonList: 119 no reasons",
+        section="§8a",
+        path="/order/reverse/reason/list",
+        body=_error_answer("119", "cannot find any cancel reasons for these orders"),
+    ),
+    DocumentedExample(
+        name="InitReverseOrderCancelDecide success: data null",
+        section="§8a",
+        path="/order/reverse/cancel/seller/decide",
+        body={"code": "0", "request_id": "…"},
+    ),
+    DocumentedExample(
+        name="InitReverseOrderCancelDecide: 116 no seller id",
+        section="§8a",
+        path="/order/reverse/cancel/seller/decide",
+        body=_error_answer("116", "E0116: no seller id"),
+    ),
+    DocumentedExample(
+        name="InitReverseOrderCancelDecide: 105 invalid reverse order id",
+        section="§8a",
+        path="/order/reverse/cancel/seller/decide",
+        body=_error_answer("105", "E0105: reverse order id is empty or invalid"),
+    ),
+    DocumentedExample(
+        name="InitReverseOrderCancelDecide: 131 no decision",
+        section="§8a",
+        path="/order/reverse/cancel/seller/decide",
+        body=_error_answer("131", "E0131: no decision for this reverse order"),
+    ),
+    DocumentedExample(
+        name="InitReverseOrderCancelDecide: 106 ROC internal error",
+        section="§8a",
+        path="/order/reverse/cancel/seller/decide",
+        body=_error_answer("106", "E0106: ROC internal error", "ISP"),
+    ),
+)
 
 DOCUMENTED_EXAMPLES: tuple[DocumentedExample, ...] = (
     DocumentedExample(
@@ -257,4 +368,5 @@ DOCUMENTED_EXAMPLES: tuple[DocumentedExample, ...] = (
             "request_id": "…",
         },
     ),
+    *_REVERSE_EXAMPLES,
 )

@@ -32,6 +32,8 @@ class FaultKind(StrEnum):
     API_CALL_LIMIT = "api_call_limit"
     ILLEGAL_ACCESS_TOKEN = "illegal_access_token"  # noqa: S105 - a fault name, not a token
     CAMPAIGN_DISABLED = "campaign_disabled"
+    ROC_INTERNAL_ERROR = "roc_internal_error"
+    """``106 E0106: ROC internal error`` (with ``apply_first``, after the call took effect: an unknown outcome)."""
     TIP_ERROR = "tip_error"
     CODE_WITH_TIP = "code_with_tip"
     """A non-zero code whose answer also carries ``data.tip_content`` (the tip is ``text``)."""

@@ -11,14 +11,17 @@ from decimal import Decimal
 from itertools import accumulate
 from types import MappingProxyType
 
-from cancel_order_bot.sandbox.world import Item, Order, SandboxWorld
+from cancel_order_bot.sandbox.world import BUYER_CANCEL_REASONS, Item, Order, SandboxWorld
 
 __all__ = [
     "BUYER_REASONS",
+    "BUYER_REQUESTS_PER_DAY",
     "SLA_CANCEL_REASON",
+    "BuyerRequestStream",
     "HistorySummary",
     "generate_history",
     "sample_order_ids",
+    "start_buyer_requests",
 ]
 
 CUSTOMER = "cancellation-customer"
@@ -276,3 +279,80 @@ def sample_order_ids(world: SandboxWorld, *, per_status: int = 3) -> dict[str, t
             if any(package and count > 1 for package, count in packed.items()):
                 add("packed_multi_item", order.order_id)
     return {kind: tuple(ids) for kind, ids in sorted(samples.items())}
+
+
+BUYER_REQUESTS_PER_DAY = 8.0
+"""How often the sandbox's buyers ask to cancel, on average (about one every three hours)."""
+_REQUESTABLE_STATUSES = frozenset({"packed", "ready_to_ship"})
+_REQUESTABLE_AGE = timedelta(hours=72)
+_MAX_CATCH_UP = 20
+
+
+class BuyerRequestStream:
+    """Buyers asking to cancel now and then, as the world's time passes (a ``SandboxWorld.tickers`` entry).
+
+    Requests arrive at random (exponential gaps averaging ``per_day`` a day, from a seeded generator) on a
+    recent order whose items are all packed or ready to ship and not already asked about; the deadline is
+    24 to 48 hours after the request. After a long jump of the clock at most ``_MAX_CATCH_UP`` requests are
+    made at once, and the stream goes on from the present.
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int,
+        per_day: float = BUYER_REQUESTS_PER_DAY,
+        start: datetime,
+        answer_within: tuple[timedelta, timedelta] = (timedelta(hours=24), timedelta(hours=48)),
+    ) -> None:
+        if per_day <= 0:
+            raise ValueError("per_day must be positive")
+        self._rng = random.Random(seed)  # noqa: S311 - reproducible fake data, not security
+        self._rate = per_day / 86_400
+        self._window = answer_within
+        self.next_at = start + self._gap()
+        self.opened: list[int] = []
+        """The reverse order ids this stream opened, oldest first."""
+
+    def _gap(self) -> timedelta:
+        return timedelta(seconds=round(self._rng.expovariate(self._rate)))
+
+    def __call__(self, world: SandboxWorld) -> None:
+        """Make the requests due by the world's present."""
+        now = world.now()
+        made = 0
+        while self.next_at <= now and made < _MAX_CATCH_UP:
+            self._ask(world, self.next_at)
+            self.next_at += self._gap()
+            made += 1
+        if self.next_at <= now:
+            self.next_at = now + self._gap()
+
+    def _ask(self, world: SandboxWorld, at: datetime) -> None:
+        candidates = [
+            order
+            for order in world.orders_created_between(at - _REQUESTABLE_AGE, at)
+            if all(item.status in _REQUESTABLE_STATUSES and item.is_cancellable for item in order.items)
+            and not any(item.need_cancel_confirm for item in order.items)
+        ]
+        if not candidates:
+            return
+        order = self._rng.choice(candidates)
+        low, high = self._window
+        within = timedelta(minutes=round(self._rng.uniform(low.total_seconds(), high.total_seconds()) / 60))
+        reverse_order_id = world.request_buyer_cancel(
+            [item.order_item_id for item in order.items],
+            answer_within=within,
+            reason=self._rng.choice(BUYER_CANCEL_REASONS),
+            requested_at=at,
+        )
+        self.opened.append(reverse_order_id)
+
+
+def start_buyer_requests(
+    world: SandboxWorld, *, seed: int, per_day: float = BUYER_REQUESTS_PER_DAY
+) -> BuyerRequestStream:
+    """Let buyers ask to cancel from now on in ``world`` (seeded: the same seed and clock give the same requests)."""
+    stream = BuyerRequestStream(seed=seed, per_day=per_day, start=world.now())
+    world.tickers.append(stream)
+    return stream

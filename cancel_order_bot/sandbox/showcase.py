@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from cancel_order_bot.sandbox.world import ItemSpec, SandboxWorld
+from cancel_order_bot.sandbox.world import BUYER_CANCEL_REASONS, ItemSpec, SandboxWorld
 
 __all__ = ["SHOWCASE", "Showcase", "add_showcase_orders"]
 
@@ -24,9 +24,13 @@ class Showcase:
     """Shipped: nothing can be cancelled."""
     ready_to_ship_package: int = 100000000000005
     """Two items ready to ship in one package: cancelling one alone takes the other, unless repacked first."""
+    buyer_request: int = 100000000000006
+    """Two packed items the buyer asked to cancel 20 minutes ago: an open request, Lazada's deadline 48 h on."""
 
 
 SHOWCASE = Showcase()
+BUYER_REQUEST_WINDOW = timedelta(hours=48)
+"""How long after the buyer's request Lazada waits for the showcase order's answer."""
 
 
 def add_showcase_orders(world: SandboxWorld) -> Showcase:
@@ -67,5 +71,19 @@ def add_showcase_orders(world: SandboxWorld) -> Showcase:
         ],
         created_at=created,
         order_id=SHOWCASE.ready_to_ship_package,
+    )
+    asked = world.add_order(
+        [
+            ItemSpec(status="packed", package="P1", sku="HEADSET-BT", name="Bluetooth Headset", price="49.00"),
+            ItemSpec(status="packed", package="P1", sku="POUCH-HEADSET", name="Headset Pouch", price="7.50"),
+        ],
+        created_at=created,
+        order_id=SHOWCASE.buyer_request,
+    )
+    world.request_buyer_cancel(
+        [item.order_item_id for item in asked.items],
+        answer_within=BUYER_REQUEST_WINDOW,
+        reason=BUYER_CANCEL_REASONS[0],
+        requested_at=world.now() - timedelta(minutes=20),
     )
     return SHOWCASE

@@ -11,7 +11,7 @@ from sqlalchemy.engine import make_url
 from bot.services import LazadaTarget
 from bot.settings import Settings, SettingsError
 from bot.store.db import default_sqlite_url
-from cancel_order_bot.sandbox.history import generate_history
+from cancel_order_bot.sandbox.history import generate_history, start_buyer_requests
 from cancel_order_bot.sandbox.showcase import add_showcase_orders
 from cancel_order_bot.sandbox.transport import SANDBOX_BASE_URL, SandboxTransport
 from cancel_order_bot.sandbox.world import (
@@ -32,12 +32,17 @@ _DAYS = 70  # the digest's chart needs 65 days of history
 def sandbox_world(
     *, seed: int = SANDBOX_SEED, orders_per_day: int = _ORDERS_PER_DAY, days: int = _DAYS, country: str = "sg"
 ) -> SandboxWorld:
-    """A sandbox seller with a generated, seeded order history (the same seed gives the same orders)."""
+    """A sandbox seller with a generated, seeded order history (the same seed gives the same orders).
+
+    Buyers ask to cancel a packed or ready-to-ship order now and then as time passes (``start_buyer_requests``).
+    """
     world = SandboxWorld(country=country)
     # Always on here, so every sandbox run reads them.
     world.use_documented_oddities()
     generate_history(world, seed=seed, orders_per_day=orders_per_day, days=days)
     add_showcase_orders(world)
+    # Buyers ask to cancel now and then while the run lasts, so a running bot sees requests come and go.
+    start_buyer_requests(world, seed=seed)
     return world
 
 

@@ -23,22 +23,29 @@ from cancel_order_bot.sandbox.faults import DEFAULT_TIMEOUT_SECONDS, FaultKind, 
 __all__ = [
     "ACCESS_TOKEN_LIFETIME",
     "AUTH_CODE_LIFETIME",
+    "BUYER_CANCEL_INITIATOR",
+    "BUYER_CANCEL_REASONS",
     "CANCELLABLE_STATUSES",
     "ITEM_STATUSES",
     "REASON_OPTIONS",
     "REFERENCE_ERROR_TIP",
     "REFRESH_TOKEN_LIFETIME",
+    "REFUSAL_REASONS",
     "SANDBOX_ACCESS_TOKEN",
     "SANDBOX_APP_KEY",
     "SANDBOX_APP_SECRET",
     "SANDBOX_REFRESH_TOKEN",
     "STOCK_ZEROING_REASONS",
+    "BuyerCancelRequest",
+    "BuyerReason",
     "CallRecord",
     "CancelMode",
     "Item",
     "ItemSpec",
     "Order",
     "ReasonOption",
+    "RefusalOption",
+    "ReverseLine",
     "SandboxWorld",
     "TokenGrant",
 ]
@@ -217,6 +224,92 @@ class CancelMode(StrEnum):
     """Answered code 0 with an error tip, and nothing cancelled."""
 
 
+@dataclass(frozen=True, slots=True)
+class BuyerReason:
+    """Why a buyer asks to cancel: Lazada's ``reason_code`` and ``reason_text`` on the request's lines."""
+
+    code: str
+    text: str
+
+
+# A small, realistic set of buyer reasons; the codes are the sandbox's own (Lazada documents none).
+BUYER_CANCEL_REASONS: tuple[BuyerReason, ...] = (
+    BuyerReason("1000101", "Change of mind"),
+    BuyerReason("1000102", "Found cheaper elsewhere"),
+    BuyerReason("1000103", "Duplicate order"),
+    BuyerReason("1000104", "Need to change the delivery address"),
+    BuyerReason("1000105", "Delivery time is too long"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RefusalOption:
+    """A reason the seller may give to refuse a buyer's request (GetReverseOrderReasonList's ``data[]``)."""
+
+    reason_id: str
+    text: str
+    muti_language_text: str
+
+
+REFUSAL_REASONS: tuple[RefusalOption, ...] = (
+    RefusalOption("1000201", "The order has already been packed and handed to the courier", "Order already packed"),
+    RefusalOption("1000202", "The buyer agreed to keep the order", "Buyer agreed to keep the order"),
+    RefusalOption("1000203", "The order is already on its way to the buyer", "Order already on its way"),
+)
+
+BUYER_CANCEL_INITIATOR = "cancellation-customer"
+"""The ``cancel_return_initiator`` of items cancelled at the buyer's request, whether the seller accepted it or
+Lazada did at the deadline: §3.1 lists ``cancellation-customer`` among the documented values, and the request is
+the buyer's in both cases (the sandbox's choice; Lazada does not document the value for a deadline acceptance)."""
+
+# Reverse statuses of a buyer's cancellation request (lazada-api.md §8, §8a).
+REQUEST_INITIATE = "REQUEST_INITIATE"
+REQUEST_REJECT = "REQUEST_REJECT"
+REQUEST_CANCEL = "REQUEST_CANCEL"
+CANCEL_SUCCESS = "CANCEL_SUCCESS"
+
+
+@dataclass(slots=True, kw_only=True)
+class ReverseLine:
+    """One line of a buyer's cancellation request: one order item."""
+
+    reverse_order_line_id: int
+    order_item_id: int
+    status: str
+    reason: BuyerReason
+    refund_amount: int
+    """Lazada's integer: minor units (cents), except VN, whose dong has none (lazada-api.md §8)."""
+    sla: datetime
+    seller_sku: str
+    platform_sku_id: str
+    buyer_id: str
+
+
+@dataclass(slots=True, kw_only=True)
+class BuyerCancelRequest:
+    """A buyer's request to cancel items of an order, and what became of it."""
+
+    reverse_order_id: int
+    order_id: int
+    requested_at: datetime
+    deadline: datetime
+    lines: list[ReverseLine]
+    decided_at: datetime | None = None
+    decided_by: str | None = None
+    """``seller`` (InitReverseOrderCancelDecide), ``lazada`` (the deadline passed) or ``seller_cancel``."""
+    refusal_reason_code: str | None = None
+
+    @property
+    def is_open(self) -> bool:
+        """Whether any line still awaits the seller's answer."""
+        return any(line.status == REQUEST_INITIATE for line in self.lines)
+
+    @property
+    def request_type(self) -> str:
+        """Always ``CANCEL``: the sandbox's buyers only ask to cancel."""
+        return "CANCEL"
+
+
 # The InitReverseOrderCancel reference example's tip (lazada-api.md §5; issue 10).
 REFERENCE_ERROR_TIP = "stock will be set as 0"
 SLOW_CANCEL_DELAY = timedelta(minutes=5)
@@ -334,6 +427,18 @@ class SandboxWorld:
         self._next_item_id = 300_000_000_000_001
         self._next_package = 1
         self._next_reverse_id = 400_000_000_000_001
+        self._next_reverse_line_id = 410_000_000_000_001
+        self._buyer_requests: dict[int, BuyerCancelRequest] = {}
+        self._open_buyer_requests: set[int] = set()
+        self._reverse_lines: dict[int, BuyerCancelRequest] = {}
+        self.refusal_reasons: list[RefusalOption] = list(REFUSAL_REASONS)
+        """What GetReverseOrderReasonList offers for an open request's line."""
+        self.lines_without_refusal_reasons: set[int] = set()
+        """Reverse order lines GetReverseOrderReasonList finds no reasons for (error 119)."""
+        self.mp3_seller = False
+        """An MP3 seller: GetReverseOrdersForSeller answers ``Mp3SellerApiLimit`` (lazada-api.md §8)."""
+        self.tickers: list[Callable[[SandboxWorld], None]] = []
+        """What happens by itself as time passes, run before every API call (e.g. buyers asking to cancel)."""
         self._request_serial = 0
 
         self.performance_indicators: list[dict[str, object]] = [dict(one) for one in DEFAULT_INDICATORS]
@@ -594,6 +699,12 @@ class SandboxWorld:
         """Every order, oldest first."""
         return [self._orders[order_id] for _, order_id in self._created_index]
 
+    def orders_created_between(self, after: datetime, before: datetime) -> list[Order]:
+        """The orders created in ``[after, before]``, oldest first."""
+        start = bisect_left(self._created_index, (after.timestamp(), -math.inf))
+        stop = bisect_right(self._created_index, (before.timestamp(), math.inf))
+        return [self._orders[order_id] for _, order_id in self._created_index[start:stop]]
+
     def stock(self, sku: str) -> int:
         """The sellable stock of a seller SKU; ``KeyError`` when the SKU is unknown."""
         return self._stock[sku]
@@ -700,6 +811,7 @@ class SandboxWorld:
         if not cancelled:
             return []
         order = self._orders[cancelled[0].order_id]
+        self._void_buyer_lines(cancelled)
         reverse_order_id = self._next_reverse_id
         self._next_reverse_id += 1
         for item in cancelled:
@@ -744,7 +856,13 @@ class SandboxWorld:
         return taken
 
     def settle(self) -> None:
-        """Apply the slow cancels whose time has come (called before every API call)."""
+        """Let time act (called before every API call): tickers, slow cancels, buyer requests past their deadline."""
+        for ticker in list(self.tickers):
+            ticker(self)
+        self._settle_slow_cancels()
+        self.decide_overdue_buyer_requests()
+
+    def _settle_slow_cancels(self) -> None:
         now = self.now()
         due = [pending for pending in self._slow_cancels if pending.due <= now]
         if not due:
@@ -756,18 +874,201 @@ class SandboxWorld:
                 item.is_cancel_pending = False
             self._cancel_now([item for item in items if item.status in CANCELLABLE_STATUSES], pending.reason)
 
-    def request_buyer_cancel(self, order_item_ids: Sequence[int], *, answer_within: timedelta) -> int:
-        """The buyer asks to cancel these items: they need the seller's answer; returns the reverse order id."""
+    # -- buyer cancellation requests (lazada-api.md §8a) ---------------------------------------------------
+
+    def request_buyer_cancel(
+        self,
+        order_item_ids: Sequence[int],
+        *,
+        answer_within: timedelta,
+        reason: BuyerReason | None = None,
+        requested_at: datetime | None = None,
+    ) -> int:
+        """The buyer asks to cancel these items of one order; returns the reverse order id.
+
+        The items get ``need_cancel_confirm``, the request's ``reverse_order_id`` and ``cancel_trigger_time`` (the
+        deadline, ``answer_within`` after ``requested_at``), and GetReverseOrdersForSeller lists the request in
+        ``REQUEST_INITIATE`` with one line per item. ``ValueError`` when the items are not of one order, not
+        cancellable, or already under a buyer's request.
+        """
+        if not order_item_ids:
+            raise ValueError("a buyer's request needs at least one item")
+        items = [self._items[item_id] for item_id in dict.fromkeys(order_item_ids)]
+        if len({item.order_id for item in items}) != 1:
+            raise ValueError("a buyer's request covers items of one order")
+        refused = [item.order_item_id for item in items if not item.is_cancellable or item.need_cancel_confirm]
+        if refused:
+            raise ValueError(f"order items {refused} cannot be asked to cancel (not cancellable, or already asked)")
+        asked_at = _whole_seconds(requested_at if requested_at is not None else self.now())
+        deadline = _whole_seconds(asked_at + answer_within)
         reverse_order_id = self._next_reverse_id
         self._next_reverse_id += 1
-        items = [self._items[item_id] for item_id in order_item_ids]
+        reason = reason if reason is not None else BUYER_CANCEL_REASONS[reverse_order_id % len(BUYER_CANCEL_REASONS)]
+        order_id = items[0].order_id
+        buyer_id = str(800_000_000 + order_id % 100_000_000)
+        lines = []
         for item in items:
+            lines.append(
+                ReverseLine(
+                    reverse_order_line_id=self._next_reverse_line_id,
+                    order_item_id=item.order_item_id,
+                    status=REQUEST_INITIATE,
+                    reason=reason,
+                    refund_amount=self._minor_units(item.price),
+                    sla=deadline,
+                    seller_sku=item.sku,
+                    platform_sku_id=str(1_000_000_001 + sum(map(ord, item.sku)) * 7919),
+                    buyer_id=buyer_id,
+                )
+            )
+            self._next_reverse_line_id += 1
             item.need_cancel_confirm = True
             item.reverse_order_id = reverse_order_id
-            item.cancel_trigger_time = _whole_seconds(self.now() + answer_within)
-        if items:
-            self._touch(self._orders[items[0].order_id], items)
+            item.cancel_trigger_time = deadline
+        request = BuyerCancelRequest(
+            reverse_order_id=reverse_order_id, order_id=order_id, requested_at=asked_at, deadline=deadline, lines=lines
+        )
+        self._buyer_requests[reverse_order_id] = request
+        self._open_buyer_requests.add(reverse_order_id)
+        for line in lines:
+            self._reverse_lines[line.reverse_order_line_id] = request
+        self._touch(self._orders[order_id], items)
         return reverse_order_id
+
+    def _minor_units(self, price: Decimal) -> int:
+        # lazada-api.md §8: refund_amount is in minor units, except VN (the dong has no minor unit).
+        return int(price) if self.country == Country.VN else int(price * 100)
+
+    def buyer_request(self, reverse_order_id: int) -> BuyerCancelRequest:
+        """One buyer's request; ``KeyError`` when unknown."""
+        return self._buyer_requests[reverse_order_id]
+
+    def buyer_requests(self) -> list[BuyerCancelRequest]:
+        """Every buyer's request, oldest first (open and decided)."""
+        return [self._buyer_requests[key] for key in sorted(self._buyer_requests)]
+
+    def open_buyer_requests(self) -> list[BuyerCancelRequest]:
+        """The requests still awaiting the seller's answer, oldest first."""
+        return [self._buyer_requests[key] for key in sorted(self._open_buyer_requests)]
+
+    def find_buyer_requests(
+        self,
+        *,
+        request_types: frozenset[str] | None = None,
+        statuses: frozenset[str] | None = None,
+        reverse_order_id: int | None = None,
+        trade_order_id: int | None = None,
+    ) -> list[BuyerCancelRequest]:
+        """The requests GetReverseOrdersForSeller's filters match (a request matches when any line's status does)."""
+        found = []
+        for request in self.buyer_requests():
+            if request_types is not None and request.request_type not in request_types:
+                continue
+            if statuses is not None and not any(line.status in statuses for line in request.lines):
+                continue
+            if reverse_order_id is not None and request.reverse_order_id != reverse_order_id:
+                continue
+            if trade_order_id is not None and request.order_id != trade_order_id:
+                continue
+            found.append(request)
+        return found
+
+    def refusal_options(self, reverse_order_line_id: int) -> list[RefusalOption]:
+        """GetReverseOrderReasonList for one line: ``103`` for an unknown line, ``119`` when there are none.
+
+        A line whose request is no longer open has nothing left to refuse, so it has no reasons either (119).
+        """
+        request = self._reverse_lines.get(reverse_order_line_id)
+        if request is None:
+            raise SandboxApiError("103", "E0103: reverse order line id is empty or invalid")
+        if (
+            reverse_order_line_id in self.lines_without_refusal_reasons
+            or not request.is_open
+            or not self.refusal_reasons
+        ):
+            raise SandboxApiError("119", "E0119: cannot find any cancel reasons for these orders")
+        return list(self.refusal_reasons)
+
+    def decide_buyer_request(self, reverse_order_id: int, *, agree: bool, reason_code: str | None = None) -> None:
+        """InitReverseOrderCancelDecide: accept (cancel the items) or refuse (they stay as they are).
+
+        ``105`` for an id that is no reverse order; ``131`` for one that awaits no decision: already decided,
+        decided by Lazada at its deadline, or a seller's own cancellation (not a buyer's request).
+        """
+        request = self._buyer_requests.get(reverse_order_id)
+        if request is None:
+            if any(item.reverse_order_id == reverse_order_id for item in self._items.values()):
+                raise SandboxApiError("131", "E0131: no decision for this reverse order")
+            raise SandboxApiError("105", "E0105: reverse order id is empty or invalid")
+        if not request.is_open:
+            raise SandboxApiError("131", "E0131: no decision for this reverse order")
+        if agree:
+            self._accept_buyer_request(request, by="seller", at=self.now())
+        else:
+            self._refuse_buyer_request(request, reason_code)
+
+    def decide_overdue_buyer_requests(self) -> list[int]:
+        """Lazada decides by itself at the deadline: every open request past it is accepted (the items cancelled).
+
+        §8a names ``cancel_trigger_time`` "when Lazada cancels by itself if the seller stays silent": the sandbox
+        reads that as accepting the buyer's request. Returns the reverse order ids decided.
+        """
+        now = self.now()
+        due = [key for key in sorted(self._open_buyer_requests) if self._buyer_requests[key].deadline <= now]
+        for key in due:
+            request = self._buyer_requests[key]
+            self._accept_buyer_request(request, by="lazada", at=request.deadline)
+        return due
+
+    def _accept_buyer_request(self, request: BuyerCancelRequest, *, by: str, at: datetime) -> None:
+        items = [self._items[line.order_item_id] for line in request.lines]
+        for line, item in zip(request.lines, items, strict=True):
+            if line.status != REQUEST_INITIATE:
+                continue
+            if item.status in CANCELLABLE_STATUSES:
+                item.status = "canceled"
+                item.cancel_return_initiator = BUYER_CANCEL_INITIATOR
+                item.reason = line.reason.text
+                item.is_cancel_pending = False
+                line.status = CANCEL_SUCCESS
+            else:
+                # Shipped meanwhile: nothing left to cancel, so the request lapses.
+                line.status = REQUEST_CANCEL
+            item.need_cancel_confirm = False
+            item.cancel_trigger_time = None
+        self._close_buyer_request(request, by=by, at=at)
+        self._touch(self._orders[request.order_id], items)
+
+    def _refuse_buyer_request(self, request: BuyerCancelRequest, reason_code: str | None) -> None:
+        items = [self._items[line.order_item_id] for line in request.lines]
+        for line, item in zip(request.lines, items, strict=True):
+            if line.status == REQUEST_INITIATE:
+                line.status = REQUEST_REJECT
+                item.need_cancel_confirm = False
+                item.cancel_trigger_time = None
+        request.refusal_reason_code = reason_code
+        self._close_buyer_request(request, by="seller", at=self.now())
+        self._touch(self._orders[request.order_id], items)
+
+    def _close_buyer_request(self, request: BuyerCancelRequest, *, by: str, at: datetime) -> None:
+        request.decided_at = _whole_seconds(at)
+        request.decided_by = by
+        self._open_buyer_requests.discard(request.reverse_order_id)
+
+    def _void_buyer_lines(self, items: Sequence[Item]) -> None:
+        """A seller's own cancel of items under an open buyer's request voids those lines (``REQUEST_CANCEL``)."""
+        for item in items:
+            if not item.need_cancel_confirm or item.reverse_order_id is None:
+                continue
+            request = self._buyer_requests.get(item.reverse_order_id)
+            if request is None or not request.is_open:
+                continue
+            for line in request.lines:
+                if line.order_item_id == item.order_item_id and line.status == REQUEST_INITIATE:
+                    line.status = REQUEST_CANCEL
+            item.cancel_trigger_time = None
+            if all(line.status != REQUEST_INITIATE for line in request.lines):
+                self._close_buyer_request(request, by="seller_cancel", at=self.now())
 
     def repack(self, package_id: str) -> tuple[str, str]:
         """Dissolve a package (its items go back to pending); return ``(item_err_code, msg)``."""
