@@ -28,7 +28,7 @@ from bot.lazada.errors import (
     LazadaServerError,
     LazadaTransportError,
 )
-from bot.lazada.limiter import UnlimitedRateLimiter
+from bot.lazada.limiter import RateLimiter, UnlimitedRateLimiter
 from bot.lazada.signing import sign
 from bot.lazada.tokens import MemoryTokenStore, StoredTokens
 
@@ -46,6 +46,9 @@ SGT = timezone(timedelta(hours=8))
 SECRETS = (APP_SECRET, ACCESS, NEW_ACCESS, REFRESH, NEW_REFRESH)
 
 Answer = dict[str, Any] | Exception | Callable[[httpx.Request], httpx.Response]
+REVERSE_ORDERS = "/reverse/getreverseordersforseller"
+REVERSE_REASONS = "/order/reverse/reason/list"
+DECIDE = "/order/reverse/cancel/seller/decide"
 
 
 def ok(data: object, **extra: object) -> dict[str, Any]:
@@ -102,6 +105,34 @@ def item(order_item_id: int, status: str = "pending", **extra: object) -> dict[s
         "updated_at": "2026-11-20 10:05:00 +0800",
         **extra,
     }
+
+
+def reverse_request(reverse_order_id: int, *, status: str = "REQUEST_INITIATE", lines: int = 1) -> dict[str, Any]:
+    """A buyer's cancellation request as GetReverseOrdersForSeller lists it: every number a string."""
+    return {
+        "reverse_order_id": str(reverse_order_id),
+        "trade_order_id": "1001",
+        "request_type": "CANCEL",
+        "reverse_order_lines": [
+            {
+                "reverse_order_line_id": str(reverse_order_id * 10 + n),
+                "trade_order_line_id": str(2001 + n),
+                "reverse_status": status,
+                "reason_code": "1000101",
+                "reason_text": "Change of mind",
+                "refund_amount": "1290",
+                "sla": str(int((NOW + 86400 + n * 60) * 1000)),
+                "buyer": {"buyer_id": "77"},
+            }
+            for n in range(lines)
+        ],
+    }
+
+
+def reverse_page(total: int | str, items: list[dict[str, Any]], page_no: int = 1) -> dict[str, Any]:
+    """GetReverseOrdersForSeller's answer, under ``result`` as Lazada sends it."""
+    result = {"total": str(total), "page_no": str(page_no), "page_size": "10", "success": "true", "items": items}
+    return {"code": "0", "result": result, "request_id": "0ba2887315178178017221014"}
 
 
 @dataclass
@@ -246,16 +277,23 @@ async def test_client_sends_each_list_in_its_documented_form(lazada: FakeLazada,
     lazada.on("/order/reverse/cancel/validate", ok({"tip_type": "warning", "reason_options": []}))
     lazada.on("/order/reverse/cancel/create", ok({"tip_type": "success"}))
     lazada.on("/orders/items/get", ok([]))
+    lazada.on(REVERSE_ORDERS, reverse_page(0, []))
     client = make_client()
 
     await client.validate_cancel(order_id=1001, order_item_ids=[111, "222"])
     await client.init_cancel(order_id=1001, order_item_ids=["111", 222], reason_id="10000021")
     await client.get_multiple_order_items(order_ids=[42922, "32793"])
     await client.get_multiple_order_items(order_ids=["200000000000001"])
+    await client.get_reverse_orders()
+    await client.get_reverse_orders(request_types=["CANCEL", "RETURN"], reverse_statuses=["REQUEST_INITIATE"])
 
     assert lazada.calls("/order/reverse/cancel/validate")[0]["order_item_id_list"] == '["111","222"]'
     assert lazada.calls("/order/reverse/cancel/create")[0]["order_item_id_list"] == '["111","222"]'
     assert [c["order_ids"] for c in lazada.calls("/orders/items/get")] == ["[42922,32793]", "[200000000000001]"]
+    assert [(c["request_type_list"], c["reverse_status_list"]) for c in lazada.calls(REVERSE_ORDERS)] == [
+        ('["CANCEL"]', '["REQUEST_INITIATE"]'),
+        ('["CANCEL","RETURN"]', '["REQUEST_INITIATE"]'),
+    ]
 
 
 async def test_client_repack_sends_a_compact_json_object(lazada: FakeLazada, make_client: ClientFactory) -> None:
@@ -1047,3 +1085,326 @@ async def test_client_never_puts_secrets_in_errors_or_logs(
     for text in texts:
         for secret in (*SECRETS, *signs):
             assert secret not in text
+
+
+# --- buyer cancellation requests (issue 11) ------------------------------------------------------------------
+
+
+async def test_client_lists_open_buyer_cancel_requests_with_the_documented_params(
+    lazada: FakeLazada, make_client: ClientFactory
+) -> None:
+    lazada.on(REVERSE_ORDERS, reverse_page(1, [reverse_request(5001, lines=2)]))
+
+    page = await make_client().get_reverse_orders()
+
+    (params,) = lazada.calls(REVERSE_ORDERS)
+    assert {name: params[name] for name in ("page_no", "page_size", "request_type_list", "reverse_status_list")} == {
+        "page_no": "1",
+        "page_size": "10",
+        "request_type_list": '["CANCEL"]',
+        "reverse_status_list": '["REQUEST_INITIATE"]',
+    }
+    assert "reverse_order_id" not in params
+    assert "trade_order_id" not in params
+    (request,) = page.items
+    assert (request.reverse_order_id, request.trade_order_id, request.order_item_ids) == (
+        "5001",
+        "1001",
+        ("2001", "2002"),
+    )
+    assert request.deadline == NOW_DT + timedelta(days=1), "the earliest line's sla, epoch ms read as UTC"
+    assert request.deadline is not None
+    assert request.deadline.tzinfo is UTC
+    assert (request.is_open, request.is_closed, request.reverse_status) == (True, False, "REQUEST_INITIATE")
+    line = request.reverse_order_lines[0]
+    assert (line.refund_amount, line.buyer_id, line.reason_text) == (1290, "77", "Change of mind")
+
+
+@pytest.mark.parametrize(
+    ("statuses", "summary", "is_open", "is_closed"),
+    [
+        (["CANCEL_SUCCESS", "CANCEL_SUCCESS"], "CANCEL_SUCCESS", False, True),
+        (["REQUEST_REJECT"], "REQUEST_REJECT", False, True),
+        (["REQUEST_REJECT", "REQUEST_INITIATE"], "REQUEST_INITIATE", True, False),
+        (["REQUEST_REJECT", "CANCEL_SUCCESS"], "CANCEL_SUCCESS", False, True),
+        (["SOMETHING_NEW"], "SOMETHING_NEW", False, False),
+        (["null"], None, False, False),
+    ],
+)
+async def test_client_sums_up_a_requests_lines(
+    lazada: FakeLazada,
+    make_client: ClientFactory,
+    statuses: list[str],
+    summary: str | None,
+    is_open: bool,
+    is_closed: bool,
+) -> None:
+    raw = reverse_request(5001, lines=len(statuses))
+    for line, status in zip(raw["reverse_order_lines"], statuses, strict=True):
+        line["reverse_status"] = status
+    lazada.on(REVERSE_ORDERS, reverse_page(1, [raw]))
+
+    (request,) = (await make_client().get_reverse_orders()).items
+
+    assert (request.reverse_status, request.is_open, request.is_closed) == (summary, is_open, is_closed)
+
+
+async def test_client_pages_every_open_request_until_the_total(lazada: FakeLazada, make_client: ClientFactory) -> None:
+    pages = [
+        reverse_page(23, [reverse_request(5000 + n) for n in range(10)], 1),
+        reverse_page(23, [reverse_request(5010 + n) for n in range(10)], 2),
+        reverse_page(23, [reverse_request(5020 + n) for n in range(3)], 3),
+    ]
+    lazada.on(REVERSE_ORDERS, *pages)
+
+    found = await make_client().open_buyer_cancel_requests()
+
+    assert [request.reverse_order_id for request in found] == [str(5000 + n) for n in range(23)]
+    assert [c["page_no"] for c in lazada.calls(REVERSE_ORDERS)] == ["1", "2", "3"]
+
+
+async def test_client_paging_stops_at_the_total_without_an_empty_page(
+    lazada: FakeLazada, make_client: ClientFactory
+) -> None:
+    lazada.on(
+        REVERSE_ORDERS,
+        reverse_page(20, [reverse_request(5000 + n) for n in range(10)], 1),
+        reverse_page(20, [reverse_request(5010 + n) for n in range(10)], 2),
+        reverse_page(20, [], 3),
+    )
+
+    found = await make_client().open_buyer_cancel_requests()
+
+    assert len(found) == 20
+    assert len(lazada.calls(REVERSE_ORDERS)) == 2
+
+
+async def test_client_paging_without_a_total_goes_on_to_a_short_page_and_keeps_each_request_once(
+    lazada: FakeLazada, make_client: ClientFactory
+) -> None:
+    # A request that moved while paging shows on two pages; a missing total is "not said", not zero.
+    lazada.on(
+        REVERSE_ORDERS,
+        reverse_page("", [reverse_request(5000 + n) for n in range(10)], 1),
+        reverse_page("null", [reverse_request(5009 + n) for n in range(10)], 2),
+        reverse_page("", [reverse_request(5019)], 3),
+    )
+
+    found = await make_client().open_buyer_cancel_requests()
+
+    assert [request.reverse_order_id for request in found] == [str(5000 + n) for n in range(20)]
+    assert len(lazada.calls(REVERSE_ORDERS)) == 3
+
+
+async def test_client_paging_is_bounded(lazada: FakeLazada, make_client: ClientFactory) -> None:
+    lazada.on(REVERSE_ORDERS, reverse_page(10**6, [reverse_request(5000 + n) for n in range(10)]))
+
+    with capture_logs() as logs:
+        found = await make_client().open_buyer_cancel_requests(max_pages=4)
+
+    assert len(lazada.calls(REVERSE_ORDERS)) == 4
+    assert len(found) == 10
+    assert [log["event"] for log in logs if log["log_level"] == "warning"] == ["lazada.reverse_orders_page_cap"]
+
+
+async def test_client_skips_an_unreadable_request_and_names_it(lazada: FakeLazada, make_client: ClientFactory) -> None:
+    broken = reverse_request(5002)
+    del broken["reverse_order_lines"][0]["trade_order_line_id"]
+    lazada.on(REVERSE_ORDERS, reverse_page(3, [reverse_request(5001), broken, {"request_type": "CANCEL"}]))
+
+    page = await make_client().get_reverse_orders()
+
+    assert [request.reverse_order_id for request in page.items] == ["5001"]
+    assert page.unreadable == ("5002", "entry 3")
+
+
+async def test_client_listing_that_did_not_succeed_is_a_retried_server_error(
+    lazada: FakeLazada, make_client: ClientFactory
+) -> None:
+    failed = reverse_page(0, [])
+    failed["result"]["success"] = "false"
+    lazada.on(REVERSE_ORDERS, failed, reverse_page(1, [reverse_request(5001)]))
+
+    page = await make_client(retry=RetryPolicy.without_waits(attempts=3)).get_reverse_orders()
+    assert [request.reverse_order_id for request in page.items] == ["5001"]
+
+    lazada.on(REVERSE_ORDERS, failed)
+    with pytest.raises(LazadaServerError) as caught:
+        await make_client().get_reverse_orders()
+    assert caught.value.user_message == "Lazada is having a temporary problem; please try again in a few minutes."
+
+
+async def test_client_reads_one_request_back_by_id_whatever_its_status(
+    lazada: FakeLazada, make_client: ClientFactory
+) -> None:
+    lazada.on(REVERSE_ORDERS, reverse_page(2, [reverse_request(5009), reverse_request(5001, status="CANCEL_SUCCESS")]))
+    client = make_client()
+
+    request = await client.get_reverse_order("5001")
+
+    (params,) = lazada.calls(REVERSE_ORDERS)
+    assert params["reverse_order_id"] == "5001"
+    assert "reverse_status_list" not in params
+    assert "request_type_list" not in params
+    assert request is not None
+    assert request.reverse_status == "CANCEL_SUCCESS"
+    lazada.on(REVERSE_ORDERS, reverse_page(0, []))
+    assert await client.get_reverse_order(5002) is None
+
+
+async def test_client_reads_refusal_reasons_tolerantly(lazada: FakeLazada, make_client: ClientFactory) -> None:
+    lazada.on(
+        REVERSE_REASONS,
+        ok(
+            [
+                {"reason_id": 1000201, "text": "Already packed", "muti_language_text": "Sudah dikemas"},
+                {"reason_id": "1000202", "text": "null", "muti_language_text": "Buyer agreed to keep it"},
+                {"reason_id": "", "text": "no id"},
+                "junk",
+                {"reason_id": "1000203", "text": "", "muti_language_text": ""},
+            ]
+        ),
+    )
+    client = make_client()
+
+    reasons = await client.refusal_reasons(reverse_order_line_id="50011")
+
+    assert lazada.calls(REVERSE_REASONS)[0]["reverse_order_line_id"] == "50011"
+    assert [(r.reason_id, r.text) for r in reasons] == [
+        ("1000201", "Already packed"),
+        ("1000202", "Buyer agreed to keep it"),
+    ]
+    lazada.on(REVERSE_REASONS, ok(None))
+    assert await client.refusal_reasons(reverse_order_line_id=50011) == ()
+
+
+async def test_client_no_refusal_reasons_is_a_business_error(lazada: FakeLazada, make_client: ClientFactory) -> None:
+    lazada.on(REVERSE_REASONS, fail("119", "cannot find any cancel reasons for these orders"))
+
+    with pytest.raises(LazadaBusinessError) as caught:
+        await make_client(retry=RetryPolicy.without_waits(attempts=3)).refusal_reasons(reverse_order_line_id=50011)
+
+    assert caught.value.user_message == (
+        "Lazada has no refusal reasons for this buyer cancellation request. "
+        "Lazada says: “cannot find any cancel reasons for these orders”"
+    )
+    assert len(lazada.requests) == 1
+
+
+@pytest.mark.parametrize(("agree", "reason_code", "expected"), [(True, None, "true"), (False, "1000201", "false")])
+async def test_client_decides_a_buyer_request_with_the_documented_params(
+    lazada: FakeLazada, make_client: ClientFactory, agree: bool, reason_code: str | None, expected: str
+) -> None:
+    lazada.on(DECIDE, {"code": "0", "request_id": "0ba2887315178178017221777"})
+
+    request_id = await make_client().decide_buyer_cancel(reverse_order_id=5001, agree=agree, reason_code=reason_code)
+
+    assert request_id == "0ba2887315178178017221777"
+    (params,) = lazada.calls(DECIDE)
+    sent = {name: params[name] for name in ("reverse_order_id", "agree_cancel", "reason_code") if name in params}
+    assert sent == {
+        "reverse_order_id": "5001",
+        "agree_cancel": expected,
+        **({"reason_code": reason_code} if reason_code else {}),
+    }
+
+
+@pytest.mark.parametrize(
+    ("call", "match"),
+    [
+        pytest.param({"agree": False}, "needs a reason_code", id="refusing-without-a-reason"),
+        pytest.param({"agree": False, "reason_code": " "}, "needs a reason_code", id="refusing-with-a-blank-reason"),
+        pytest.param({"agree": True, "reason_code": "1000201"}, "takes no reason_code", id="accepting-with-a-reason"),
+        pytest.param({"agree": False, "reason_code": "out-of-stock"}, "numeric", id="non-numeric-reason"),
+        pytest.param({"agree": True, "reverse_order_id": "R-5001"}, "numeric", id="non-numeric-id"),
+    ],
+)
+async def test_client_refuses_a_wrong_decision_before_calling(
+    lazada: FakeLazada, make_client: ClientFactory, call: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        await make_client().decide_buyer_cancel(**{"reverse_order_id": 5001, **call})
+
+    assert lazada.requests == []
+
+
+DECIDE_FAILURES = {
+    "roc-internal-106": (fail("106", "E0106: ROC internal error", "ISP"), LazadaServerError, True),
+    "no-decision-131": (fail("131", "E0131: no decision for this reverse order"), LazadaBusinessError, False),
+    "invalid-id-105": (fail("105", "E0105: reverse order id is empty or invalid"), LazadaBusinessError, False),
+    "no-seller-116": (fail("116", "E0116: no seller id"), LazadaBusinessError, False),
+    "http-502": (raw(502, b"Bad Gateway"), LazadaServerError, True),
+    "service-timeout": (fail("ServiceTimeout", "timeout", "ISP"), LazadaServerError, True),
+    "read-timeout": (httpx.ReadTimeout("timed out"), LazadaTransportError, True),
+    "connection-reset": (httpx.ReadError("connection reset"), LazadaTransportError, True),
+    "connect-error": (httpx.ConnectError("refused"), LazadaTransportError, False),
+    "malformed": (raw(200, b"<html>"), LazadaDecodeError, True),
+    "code-0-error-tip": (ok({"tip_type": "error", "tip_content": "try later"}), LazadaBusinessError, True),
+    "api-call-limit": (fail("ApiCallLimit", "this ban will last 1 seconds"), LazadaRateLimitedError, False),
+    "token": (fail("IllegalAccessToken", "The specified access token is invalid or expired"), LazadaAuthError, False),
+}
+
+
+@pytest.mark.parametrize(("answer", "error", "unknown"), DECIDE_FAILURES.values(), ids=DECIDE_FAILURES.keys())
+async def test_client_decision_is_sent_once_and_says_whether_its_outcome_is_unknown(
+    lazada: FakeLazada, make_client: ClientFactory, answer: Answer, error: type[LazadaError], unknown: bool
+) -> None:
+    lazada.on(DECIDE, answer)
+    lazada.on("/auth/token/refresh", token_answer(NEW_ACCESS, NEW_REFRESH, 864000, 4320000))
+
+    with pytest.raises(LazadaError) as caught:
+        await make_client(retry=RetryPolicy.without_waits(attempts=5)).decide_buyer_cancel(
+            reverse_order_id=5001, agree=False, reason_code="1000201"
+        )
+
+    assert type(caught.value) is error
+    assert caught.value.outcome_unknown is unknown
+    assert len(lazada.requests) == 1, "a decision is a write: sent once, never retried, no refresh-and-resend"
+    message = caught.value.user_message
+    assert ("reads it back before ever sending it again" in message) is unknown
+    words = answer.get("message") if isinstance(answer, dict) else None
+    if words and isinstance(caught.value, LazadaBusinessError | LazadaServerError):
+        assert message.endswith(f"Lazada says: “{words}”")
+
+
+async def test_client_131_tells_the_person_the_request_awaits_no_decision(
+    lazada: FakeLazada, make_client: ClientFactory
+) -> None:
+    lazada.on(DECIDE, fail("131", "E0131: no decision for this reverse order"))
+
+    with pytest.raises(LazadaBusinessError) as caught:
+        await make_client().decide_buyer_cancel(reverse_order_id=5001, agree=True)
+
+    assert caught.value.user_message == (
+        "Lazada says this buyer cancellation request no longer awaits a decision (already answered or closed). "
+        "Lazada says: “E0131: no decision for this reverse order”"
+    )
+
+
+class RecordingLimiter(UnlimitedRateLimiter):
+    """Records the API each call was paced under."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.apis: list[str] = []
+
+    async def acquire(self, api: str = "") -> None:
+        self.apis.append(api)
+
+
+async def test_client_paces_each_reverse_api_under_its_own_path(lazada: FakeLazada, make_client: ClientFactory) -> None:
+    lazada.on(REVERSE_ORDERS, reverse_page(0, []))
+    lazada.on(REVERSE_REASONS, ok([]))
+    lazada.on(DECIDE, {"code": "0", "request_id": "r"})
+    limiter = RecordingLimiter()
+    client = make_client(limiter=limiter)
+
+    await client.open_buyer_cancel_requests()
+    await client.refusal_reasons(reverse_order_line_id=1)
+    await client.decide_buyer_cancel(reverse_order_id=1, agree=True)
+
+    assert limiter.apis == [REVERSE_ORDERS, REVERSE_REASONS, DECIDE]
+    per_api = RateLimiter(10, bucket=APP_KEY, per_api=True)
+    buckets = {per_api._bucket_of(api) for api in limiter.apis}
+    assert len(buckets) == 3, "one budget row per API"
+    assert all(len(bucket) <= 255 for bucket in buckets), "the budget table's bucket column holds 255 characters"

@@ -1,7 +1,4 @@
-"""Lazada's own example answers (lazada-api.md), served by the sandbox and read by the client: one row each.
-
-Not served: the InitReverseOrderCancelDecide success answer (§8a), since the bot never calls that API.
-"""
+"""Lazada's own example answers (lazada-api.md), served by the sandbox and read by the client: one row each."""
 
 from __future__ import annotations
 
@@ -17,6 +14,7 @@ from bot.lazada.client import LazadaClient
 from bot.lazada.errors import LazadaBusinessError, LazadaRateLimitedError, LazadaServerError
 from bot.lazada.models import CancelAccepted, CancelValidation, OrderItem, OrderItems, OrdersPage, SellerPerformance
 from bot.lazada.models import TokenGrant as LazadaTokenGrant
+from bot.lazada.reverse import RefusalReason, ReverseOrdersPage
 from cancel_order_bot.sandbox import DOCUMENTED_EXAMPLES, DocumentedExample, FaultKind
 from tests.lazada.test_client_against_sandbox import Sandbox, open_sandbox
 
@@ -114,7 +112,80 @@ def _campaign(error: LazadaServerError) -> None:
     assert "campaigns" in error.user_message
 
 
+def _reverse_page(page: ReverseOrdersPage) -> None:
+    assert (page.total, page.page_no, page.page_size, page.success, page.unreadable) == (50, 1, 10, True, ())
+    (request,) = page.items
+    assert (request.reverse_order_id, request.trade_order_id, request.request_type) == (
+        "400000000000001",
+        "280000000000001",
+        "CANCEL",
+    )
+    assert (request.is_open, request.reverse_status) == (True, "REQUEST_INITIATE")
+    (line,) = request.reverse_order_lines
+    assert (line.reverse_order_line_id, line.trade_order_line_id, line.reason_code, line.reason_text) == (
+        "410000000000001",
+        "290000000000001",
+        "1000101",
+        "Change of mind",
+    )
+    assert (line.refund_amount, line.buyer_id, line.ofc_status) == (1290, "100", None)
+    assert line.sla == request.deadline == datetime.fromtimestamp(1795000000, UTC)
+
+
+def _mp3(error: LazadaBusinessError) -> None:
+    assert error.code == "Mp3SellerApiLimit"
+    assert error.user_message.startswith("Lazada does not let MP3 stores use this function")
+
+
+def _reasons(reasons: tuple[RefusalReason, ...]) -> None:
+    assert [(r.reason_id, r.text) for r in reasons] == [
+        ("1000201", "The order has already been packed and handed to the courier")
+    ]
+
+
+def _decision_error(code: str, words: str) -> Callable[[LazadaBusinessError | LazadaServerError], None]:
+    def check(error: LazadaBusinessError | LazadaServerError) -> None:
+        assert error.code == code
+        assert error.user_message.endswith(f"Lazada says: “{words}”")
+        assert error.outcome_unknown is (code == "106"), "only 106 leaves the decision's outcome unknown"
+
+    return check
+
+
+def _decided(request_id: str) -> None:
+    assert request_id == "0b0000000000000000000001", "the served request_id, word for word"
+
+
+def _refuse(client: LazadaClient) -> Awaitable[str]:
+    return client.decide_buyer_cancel(reverse_order_id=400000000000001, agree=False, reason_code="1000201")
+
+
 ROWS: dict[str, Row] = {
+    "GetReverseOrdersForSeller: result with numbers as strings": Row(lambda c: c.get_reverse_orders(), _reverse_page),
+    "GetReverseOrdersForSeller: Mp3SellerApiLimit": Row(lambda c: c.get_reverse_orders(), _mp3, LazadaBusinessError),
+    "GetReverseOrderReasonList: data[] of reason_id, text, muti_language_text": Row(
+        lambda c: c.refusal_reasons(reverse_order_line_id=410000000000001), _reasons
+    ),
+    "GetReverseOrderReasonList: 119 no reasons": Row(
+        lambda c: c.refusal_reasons(reverse_order_line_id=410000000000001),
+        _decision_error("119", "cannot find any cancel reasons for these orders"),
+        LazadaBusinessError,
+    ),
+    "InitReverseOrderCancelDecide success: data null": Row(
+        lambda c: c.decide_buyer_cancel(reverse_order_id=400000000000001, agree=True), _decided
+    ),
+    "InitReverseOrderCancelDecide: 116 no seller id": Row(
+        _refuse, _decision_error("116", "E0116: no seller id"), LazadaBusinessError
+    ),
+    "InitReverseOrderCancelDecide: 105 invalid reverse order id": Row(
+        _refuse, _decision_error("105", "E0105: reverse order id is empty or invalid"), LazadaBusinessError
+    ),
+    "InitReverseOrderCancelDecide: 131 no decision": Row(
+        _refuse, _decision_error("131", "E0131: no decision for this reverse order"), LazadaBusinessError
+    ),
+    "InitReverseOrderCancelDecide: 106 ROC internal error": Row(
+        _refuse, _decision_error("106", "E0106: ROC internal error"), LazadaServerError
+    ),
     "OrderCancelValidate reasons and warning tip": Row(
         lambda c: c.validate_cancel(order_id=1, order_item_ids=[2]), _validation
     ),
