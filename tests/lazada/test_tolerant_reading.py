@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from bot.lazada.envelope import LazadaResponse, decode
 from bot.lazada.models import CancelValidation, OrderItem, OrderItems, OrdersPage
 from bot.lazada.redaction import Redactor
+from bot.lazada.reverse import ReverseOrdersPage
 
 JSON_SCALARS = st.one_of(
     st.none(),
@@ -167,3 +168,51 @@ def test_a_validate_answer_with_garbage_beside_its_reasons_still_offers_them(
     }
     validation = _decode(LazadaResponse[CancelValidation], {"code": "0", "data": data, "request_id": "r"})
     assert [r.reason_id for r in validation.reason_options] == ["10000019"]
+
+
+REVERSE_LINE = {
+    "reverse_order_line_id": "410000000000001",
+    "trade_order_line_id": 290000000000001,
+    "reverse_status": "REQUEST_INITIATE",
+    "ofc_status": "",
+    "reason_code": "1000101",
+    "reason_text": "Change of mind",
+    "refund_amount": "1290",
+    "sla": "1795000000000",
+    "seller_sku_id": "MUG-BLUE",
+    "platform_sku_id": "456",
+    "buyer": {"buyer_id": "100"},
+    "is_dispute": "false",
+}
+REVERSE_LINE_NEEDED = frozenset({"reverse_order_line_id", "trade_order_line_id", "reverse_status", "sla"})
+REVERSE_ORDER = {
+    "reverse_order_id": 400000000000001,
+    "trade_order_id": "280000000000001",
+    "request_type": "CANCEL",
+    "is_rtm": "false",
+    "shipping_type": "Dropshipping",
+}
+
+
+@FAST
+@given(
+    st.lists(_garbled(REVERSE_LINE, REVERSE_LINE_NEEDED), min_size=1, max_size=3),
+    _garbled(REVERSE_ORDER, frozenset({"reverse_order_id", "trade_order_id"})),
+    GARBAGE,
+)
+def test_a_buyer_request_with_garbage_in_unneeded_fields_keeps_its_ids_status_and_deadline(
+    lines: list[dict[str, Any]], order: dict[str, Any], total: object
+) -> None:
+    raw = {**order, "reverse_order_lines": lines}
+    body = {"code": "0", "result": {"total": total, "success": "true", "items": [raw]}, "request_id": "r"}
+    page = _decode(LazadaResponse[ReverseOrdersPage], body)
+    assert page.unreadable == ()
+    (request,) = page.items
+    assert (request.reverse_order_id, request.trade_order_id) == ("400000000000001", "280000000000001")
+    assert request.order_item_ids == ("290000000000001",) * len(lines)
+    assert (request.is_open, request.reverse_status) == (True, "REQUEST_INITIATE")
+    assert request.deadline is not None
+    assert request.deadline.timestamp() == 1795000000
+    for line in request.reverse_order_lines:
+        assert line.refund_amount is None or isinstance(line.refund_amount, int)
+        assert line.buyer_id is None or isinstance(line.buyer_id, str)

@@ -192,6 +192,10 @@ DOCUMENTED_CODES = {
     VALIDATE: {"102", "106", "115", "116", "117", "118", "122", "123", "124"},
     CREATE: {"102", "104", "106", "115", "116", "117", "118", "122", "123", "124"},
     "/orders/get": {"14", "17", "19", "36", "6", "74", "75", "SellerNotVerified"},
+    # lazada-api.md §8, §8a: the reverse APIs of buyer cancellation requests.
+    "/reverse/getreverseordersforseller": {"Mp3SellerApiLimit"},
+    "/order/reverse/reason/list": {"103", "106", "116", "117", "118", "119"},
+    "/order/reverse/cancel/seller/decide": {"105", "106", "116", "131"},
 }
 GATEWAY_CODES = {"MissingParameter", "IncompleteSignature", "IllegalAccessToken", "ApiCallLimit"}
 BAD_INPUTS: dict[str, list[dict[str, str]]] = {
@@ -213,6 +217,20 @@ BAD_INPUTS: dict[str, list[dict[str, str]]] = {
         {"created_after": "2026-11-20T10:00:00+08:00", "status": "nonsense"},
         {"created_after": "2026-11-20T10:00:00+08:00", "sort_direction": "UP"},
         {"created_after": "2026-11-20T10:00:00+08:00", "sort_by": "price"},
+    ],
+    "/reverse/getreverseordersforseller": [
+        {},
+        {"page_no": "0"},
+        {"page_no": "x", "page_size": "10"},
+        {"page_no": "1", "request_type_list": "CANCEL"},
+        {"page_no": "1", "reverse_status_list": '[{"a": 1}]'},
+    ],
+    "/order/reverse/reason/list": [{}, {"reverse_order_line_id": "x"}, {"reverse_order_line_id": "777"}],
+    "/order/reverse/cancel/seller/decide": [
+        {},
+        {"reverse_order_id": "777", "agree_cancel": "true"},
+        {"reverse_order_id": "777", "agree_cancel": "false", "reason_code": "1000201"},
+        {"reverse_order_id": "x", "agree_cancel": "true"},
     ],
 }
 
