@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import structlog
@@ -25,6 +26,8 @@ class Tick:
     name: str
     run: Callable[[], Awaitable[None]]
     seconds: float = 60.0
+    at_start: bool = False
+    """Also run once as soon as the scheduler starts, not only after the first interval."""
 
 
 async def run_safely(tick: Tick, metrics: Metrics | None = None) -> None:
@@ -44,6 +47,7 @@ def create_scheduler(ticks: Sequence[Tick], metrics: Metrics | None = None) -> A
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
     )
     for tick in ticks:
+        first = {"next_run_time": datetime.now(UTC)} if tick.at_start else {}
         scheduler.add_job(
             run_safely,
             IntervalTrigger(seconds=tick.seconds, jitter=min(5.0, tick.seconds / 10)),
@@ -51,5 +55,6 @@ def create_scheduler(ticks: Sequence[Tick], metrics: Metrics | None = None) -> A
             id=tick.name,
             name=tick.name,
             replace_existing=True,
+            **first,
         )
     return scheduler

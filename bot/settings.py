@@ -7,7 +7,7 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from datetime import time
 from pathlib import Path
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -27,6 +27,7 @@ from bot.lazada.countries import AUTH_GATEWAY, COUNTRIES, Country
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "BuyerDeciders",
     "Country",
     "Settings",
     "SettingsError",
@@ -42,6 +43,10 @@ _STORE_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}$")
 _SLACK_ID = re.compile(r"^[UWS][A-Z0-9]{2,}$")
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+BuyerDeciders = Literal["approvers", "channel"]
+"""Who may answer a buyer's cancellation request: the store's approvers, or anyone in its approval channel."""
 
 
 class SettingsError(Exception):
@@ -124,6 +129,9 @@ class StoreConfig(BaseModel):
     thresholds: Thresholds = Thresholds()
     two_approvers_near_limit: bool = True
     required_approvals: int = Field(default=1, ge=1, le=2)
+    # Buyer cancellation requests: how often to look for them, who may answer them (None: the global setting).
+    buyer_request_scan_seconds: float | None = Field(default=None, ge=30, le=86400)
+    buyer_request_deciders: BuyerDeciders | None = None
     access_token: SecretStr | None = None
     refresh_token: SecretStr | None = None
 
@@ -207,6 +215,10 @@ class Settings(BaseSettings):
     limit_rate: float = Field(default=0.05, gt=0, lt=1)
     min_cancelled_items: int = Field(default=10, ge=0)
     two_approvers_near_limit: bool = True
+    # How often each store's open buyer cancellation requests are listed (the first scan runs at start).
+    buyer_request_scan_seconds: float = Field(default=300.0, ge=30, le=86400)
+    # Who may accept or refuse a buyer's cancellation request: "approvers" (the store's) or "channel" (its members).
+    buyer_request_deciders: BuyerDeciders = "approvers"
     seller_fault_initiators: Annotated[list[str], NoDecode] = [
         "cancellation-seller",
         "cancellation-internal",
@@ -287,6 +299,8 @@ class Settings(BaseSettings):
                 digest_time=self.digest_time,
                 thresholds=self.thresholds(),
                 two_approvers_near_limit=self.two_approvers_near_limit,
+                buyer_request_scan_seconds=self.buyer_request_scan_seconds,
+                buyer_request_deciders=self.buyer_request_deciders,
                 access_token=self.lazada_access_token,
                 refresh_token=self.lazada_refresh_token,
             )
@@ -351,6 +365,8 @@ def load_stores_file(path: Path, *, defaults: Settings) -> list[StoreConfig]:
             entry.setdefault("digest_channel", defaults.digest_channel)
             entry.setdefault("digest_time", defaults.digest_time)
             entry.setdefault("two_approvers_near_limit", defaults.two_approvers_near_limit)
+            entry.setdefault("buyer_request_scan_seconds", defaults.buyer_request_scan_seconds)
+            entry.setdefault("buyer_request_deciders", defaults.buyer_request_deciders)
             entry.setdefault("thresholds", defaults.thresholds().model_dump())
     try:
         stores = _StoresFile.model_validate(raw).stores

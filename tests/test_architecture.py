@@ -19,7 +19,7 @@ TOP = ("bot", "cancel_order_bot")
 HANDLERS = ROOT / "cancel_order_bot" / "handlers"
 LISTENER_LINES = 15
 
-DOMAIN = ("bot.workflow", "bot.digest", "bot.store", "bot.lazada")
+DOMAIN = ("bot.workflow", "bot.digest", "bot.store", "bot.lazada", "bot.buyer")
 """Packages that decide and must not know Slack: they emit events, and the presenter (`bot.slack`) tells Slack."""
 SLACK = ("bot.slack", "slack_sdk", "slack_bolt")
 

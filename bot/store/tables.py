@@ -7,8 +7,10 @@ import sqlalchemy as sa
 from bot.store.types import JSONValue, UTCDateTime
 
 __all__ = [
+    "BUYER_REQUEST_STATUSES",
     "NAMING_CONVENTION",
     "audit_log",
+    "buyer_requests",
     "cancel_requests",
     "database_facts",
     "digest_orders",
@@ -42,6 +44,15 @@ REQUEST_STATUSES = (
 )
 ORDER_STATUSES = ("pending", "executing", "executed", "failed", "needs_attention", "skipped")
 CLAIM_STATUSES = ("claimed", "done")
+BUYER_REQUEST_STATUSES = (
+    "open",
+    "deciding",
+    "accepted",
+    "refused",
+    "decided_by_lazada",
+    "answered_elsewhere",
+    "needs_attention",
+)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -236,4 +247,41 @@ digest_sync_state = sa.Table(
     sa.Column("last_synced_at", UTCDateTime, nullable=False),
     sa.Column("last_cold_sync_at", UTCDateTime, nullable=True),
     sa.Column("unreadable_orders", JSONValue, nullable=True),
+)
+
+# Buyer cancellation requests (bot/buyer), one row per Lazada reverse order. `lines` is the JSON list of the request's
+# lines (item, reason, refund). `status` moves only by conditional updates (bot/store/buyer.py); `lease_until` bounds
+# how long a `deciding` row is held before the tick reads it back; `reminders` counts the reminders claimed (1: half
+# time, 2: one hour before); `card_status` and `reply_status` are the statuses Slack shows on the card and in the
+# thread, so a tick re-announces only what did not go out.
+buyer_requests = sa.Table(
+    "buyer_requests",
+    metadata,
+    sa.Column("store_code", sa.String(32), primary_key=True),
+    sa.Column("reverse_order_id", sa.String(32), primary_key=True),
+    sa.Column("order_id", sa.String(32), nullable=False),
+    sa.Column("lines", JSONValue, nullable=False),
+    sa.Column("buyer_reason", sa.Text, nullable=True),
+    sa.Column("refund_total", sa.BigInteger, nullable=True),
+    sa.Column("deadline", UTCDateTime, nullable=True),
+    sa.Column("status", sa.String(24), nullable=False),
+    sa.Column("first_seen_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("decided_by", sa.String(64), nullable=True),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
+    sa.Column("agreed", sa.Boolean, nullable=True),
+    sa.Column("refusal_reason_code", sa.String(64), nullable=True),
+    sa.Column("refusal_reason_text", sa.Text, nullable=True),
+    sa.Column("lazada_answer", sa.Text, nullable=True),
+    sa.Column("channel_id", sa.String(32), nullable=True),
+    sa.Column("message_ts", sa.String(32), nullable=True),
+    sa.Column("lease_until", UTCDateTime, nullable=True),
+    sa.Column("reminders", sa.Integer, nullable=False),
+    sa.Column("card_status", sa.String(24), nullable=True),
+    sa.Column("reply_status", sa.String(24), nullable=True),
+    sa.CheckConstraint(_in("status", BUYER_REQUEST_STATUSES), name="status"),
+    sa.Index(None, "status", "deadline"),
+    sa.Index(None, "store_code", "order_id"),
+    sa.Index(None, "store_code", "first_seen_at"),
+    sa.Index(None, "store_code", "decided_at"),
 )

@@ -146,6 +146,8 @@ def _ticks(services: Services) -> list[Tick]:
         Tick("tokens", services.token_keeper.tick, seconds=600.0),
         Tick("digest", services.digest.tick, seconds=60.0),
         Tick("events", services.prune_events, seconds=3600.0),
+        # Each store is listed at its own interval (the service skips a store not due); the tick wakes at the shortest.
+        Tick("buyer_requests", services.buyer.tick, seconds=services.buyer.tick_seconds(), at_start=True),
     ]
 
 

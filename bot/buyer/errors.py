@@ -1,0 +1,80 @@
+"""Refusals of a buyer-request decision: each is a sentence for the person who acted, and changes nothing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from bot.domain import DomainError
+
+__all__ = [
+    "BuyerRequestClosedError",
+    "BuyerRequestError",
+    "BuyerRequestNotFoundError",
+    "DeadlinePassedError",
+    "NotAllowedToDecideError",
+    "ReasonNotOfferedError",
+    "ReasonRequiredError",
+]
+
+
+class BuyerRequestError(DomainError):
+    """Base of the buyer-request refusals; `str(exc)` is the sentence for the person."""
+
+
+class BuyerRequestNotFoundError(BuyerRequestError, LookupError):
+    """No stored buyer request has this key (the button came from elsewhere, or the key is malformed)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"I can't find this buyer's cancellation request ({key}): it may belong to another store.")
+        self.key = key
+
+
+class NotAllowedToDecideError(BuyerRequestError):
+    """The person may not answer the store's buyer requests; `who` says who may."""
+
+    def __init__(self, who: str, *, order_id: str | None = None) -> None:
+        about = f" for order {order_id}" if order_id else ""
+        super().__init__(
+            f"Only {who} can accept or refuse a buyer's cancellation request{about}. Nothing was sent to Lazada."
+        )
+        self.who = who
+
+
+class DeadlinePassedError(BuyerRequestError):
+    """Lazada's deadline for the seller's answer has passed: Lazada decides now, so the bot sends nothing."""
+
+    def __init__(self, order_id: str, deadline: datetime, tz: ZoneInfo | None = None) -> None:
+        local = deadline.astimezone(tz or UTC)
+        super().__init__(
+            f"The deadline to answer the buyer's request on order {order_id} passed at "
+            f"{local:%Y-%m-%d %H:%M} ({local.tzname()}); Lazada decides it now. Nothing was sent."
+        )
+        self.order_id = order_id
+        self.deadline = deadline
+
+
+class BuyerRequestClosedError(BuyerRequestError):
+    """The request was already answered or closed; the sentence says by whom and how."""
+
+    def __init__(self, order_id: str, how: str) -> None:
+        super().__init__(f"The buyer's request on order {order_id} was already {how}. Nothing was sent.")
+        self.order_id = order_id
+        self.how = how
+
+
+class ReasonRequiredError(BuyerRequestError):
+    """A refusal needs one of Lazada's refusal reasons."""
+
+    def __init__(self) -> None:
+        super().__init__("Pick one of Lazada's reasons to refuse the buyer's request. Nothing was sent.")
+
+
+class ReasonNotOfferedError(BuyerRequestError):
+    """The refusal reason chosen is not (or no longer) among those Lazada offers for this request."""
+
+    def __init__(self, reason_code: str) -> None:
+        super().__init__(
+            f"Lazada does not offer reason {reason_code} for refusing this request; pick another. Nothing was sent."
+        )
+        self.reason_code = reason_code

@@ -1,0 +1,638 @@
+"""Buyer cancellation requests: find them, store each once, have each posted once, decide once, remind, settle.
+
+It decides and records; it never renders or sends to Slack. What it decides is returned to the caller and emitted on
+the event bus (`bot.buyer.events`), where the presenter (`bot.slack.buyer`) shows it. Every change is one conditional
+update in the database (`bot.store.buyer`), so it is safe on every replica at once: the first click wins, a
+request is stored and posted once, and Lazada's decide call is sent at most once per request, never again after
+an unknown outcome (lazada-api.md §8a: whether a decision is idempotent is not documented).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import structlog
+
+from bot.buyer.errors import (
+    BuyerRequestClosedError,
+    BuyerRequestNotFoundError,
+    DeadlinePassedError,
+    NotAllowedToDecideError,
+    ReasonNotOfferedError,
+    ReasonRequiredError,
+)
+from bot.buyer.events import BuyerReminderDue, BuyerRequestChanged, BuyerRequestOpened, BuyerRequestSettled
+from bot.buyer.lazada import BuyerLazada, RefusalReasonView, ReverseOrderView
+from bot.buyer.models import (
+    SETTLED_STATUSES,
+    BuyerRequest,
+    BuyerRequestCounts,
+    BuyerRequestLine,
+    BuyerRequestStatus,
+)
+from bot.events import EventBus
+from bot.lazada.errors import LazadaBusinessError, LazadaError
+from bot.lazada.models import OrderItem
+from bot.settings import BuyerDeciders, StoreConfig
+from bot.store.buyer import BuyerRequestStore, BuyerRow
+from bot.store.claims import ClaimStore
+from bot.workflow.approvers import Approvers
+
+__all__ = ["DECIDING_LEASE", "POST_CLAIM", "BuyerRequestService", "ChannelMembers"]
+
+log = structlog.get_logger(__name__)
+
+S = BuyerRequestStatus
+
+DECIDING_LEASE = timedelta(minutes=5)
+"""How long a click holds a request while it sends the decision; after it the tick reads Lazada back instead."""
+
+POST_CLAIM = "buyer_post"
+"""The claim kind that lets one replica post a request's card (key: the request's key)."""
+
+_POST_LEASE = timedelta(minutes=2)
+_REMIND_BEFORE = timedelta(hours=1)
+_ACCEPTED_WORDS = ("CANCEL_SUCCESS", "REQUEST_CANCEL", "CANCEL_INIT", "CANCELLED", "CANCELED", "AGREE")
+_REFUSED_WORDS = ("REQUEST_REJECT", "REJECT", "REFUSE")
+
+
+class ChannelMembers(Protocol):
+    """Who is in a channel; the presenter implements it with `conversations.members` (for "channel" deciders)."""
+
+    async def is_member(self, channel_id: str, user_id: str) -> bool:
+        """Whether `user_id` is in `channel_id`."""
+        ...
+
+
+def _outcome(reverse_status: str | None) -> bool | None:
+    """Whether Lazada's status says the request was accepted (True), refused (False), or neither (None).
+
+    The values after a decision are not documented (lazada-api.md §8a): anything naming a cancellation counts as
+    accepted, anything naming a rejection as refused; everything else is unknown and never guessed.
+    """
+    words = (reverse_status or "").upper()
+    if any(w in words for w in _REFUSED_WORDS):
+        return False
+    if any(w in words for w in _ACCEPTED_WORDS):
+        return True
+    return None
+
+
+def _model(row: BuyerRow) -> BuyerRequest:
+    values: dict[str, Any] = dict(row)
+    for column in ("lease_until", "reminders", "card_status", "reply_status"):
+        values.pop(column)
+    return BuyerRequest.model_validate(values)
+
+
+class BuyerRequestService:
+    """Every decision about a buyer's cancellation request goes through here."""
+
+    def __init__(
+        self,
+        *,
+        store: BuyerRequestStore,
+        claims: ClaimStore,
+        stores: Sequence[StoreConfig],
+        clients: Mapping[str, BuyerLazada],
+        bus: EventBus,
+        approvers: Approvers,
+        default_approvers: Sequence[str],
+        clock: Callable[[], datetime],
+        scan_seconds: float = 300.0,
+        deciders: BuyerDeciders = "approvers",
+        members: ChannelMembers | None = None,
+        lease: timedelta = DECIDING_LEASE,
+        replica_id: str = "local",
+    ) -> None:
+        self.store = store
+        self.claims = claims
+        self.stores = {s.code: s for s in stores}
+        self.clients = clients
+        self.bus = bus
+        self.approvers = approvers
+        self.default_approvers = tuple(default_approvers)
+        self.clock = clock
+        self.scan_seconds = scan_seconds
+        self.default_deciders: BuyerDeciders = deciders
+        self.members = members
+        self.lease = lease
+        self.replica_id = replica_id
+        # When this replica last listed each store (a store may scan less often than the tick runs).
+        self._scanned: dict[str, datetime] = {}
+
+    # -- lookups ---------------------------------------------------------------------------------------------
+
+    def _store(self, code: str) -> StoreConfig | None:
+        return self.stores.get(code)
+
+    def deciders_mode(self, store_code: str) -> BuyerDeciders:
+        """Who may decide in this store: "approvers" or "channel"."""
+        store = self._store(store_code)
+        if store is not None and store.buyer_request_deciders is not None:
+            return store.buyer_request_deciders
+        return self.default_deciders
+
+    def deciders(self, store_code: str) -> tuple[str, ...]:
+        """The user and group ids to mention in reminders: the approvers, or none when anyone in the channel may."""
+        if self.deciders_mode(store_code) == "channel":
+            return ()
+        store = self._store(store_code)
+        return tuple(store.approvers) if store and store.approvers else self.default_approvers
+
+    def scan_interval(self, store_code: str) -> float:
+        """Seconds between two listings of the store's open requests."""
+        store = self._store(store_code)
+        if store is not None and store.buyer_request_scan_seconds is not None:
+            return store.buyer_request_scan_seconds
+        return self.scan_seconds
+
+    def tick_seconds(self) -> float:
+        """How often the scheduler should run `tick`: the shortest scan interval of the stores."""
+        return min((self.scan_interval(code) for code in self.stores), default=self.scan_seconds)
+
+    def _who(self, store_code: str) -> str:
+        if self.deciders_mode(store_code) == "channel":
+            return "members of the store's approval channel"
+        return "the store's approvers"
+
+    async def get(self, key: str) -> BuyerRequest:
+        """The stored request with this key; BuyerRequestNotFoundError otherwise."""
+        try:
+            store_code, reverse_order_id = BuyerRequest.parse_key(key)
+        except ValueError:
+            raise BuyerRequestNotFoundError(key) from None
+        row = await self.store.get(store_code, reverse_order_id)
+        if row is None:
+            raise BuyerRequestNotFoundError(key)
+        return _model(row)
+
+    async def open_requests(self, store_code: str | None = None) -> list[BuyerRequest]:
+        """The requests still waiting for a decision, soonest deadline first."""
+        rows = await self.store.select(statuses=[S.OPEN.value], store_code=store_code)
+        return [_model(r) for r in rows]
+
+    async def open_for_order(self, store_code: str, order_id: str) -> list[BuyerRequest]:
+        """The open requests on one order (for /cancel-order and `order show`)."""
+        rows = await self.store.select(statuses=[S.OPEN.value], store_code=store_code, order_id=order_id)
+        return [_model(r) for r in rows]
+
+    async def refusal_reasons(self, key: str) -> tuple[RefusalReasonView, ...]:
+        """Lazada's reasons to refuse this request (for its first line, as the decision covers the whole request)."""
+        request = await self.get(key)
+        return await self._reasons(request)
+
+    async def _reasons(self, request: BuyerRequest) -> tuple[RefusalReasonView, ...]:
+        line = request.lines[0].reverse_order_line_id
+        return tuple(await self.clients[request.store_code].refusal_reasons(reverse_order_line_id=line))
+
+    async def counts(self, store_code: str, *, since: datetime, until: datetime) -> BuyerRequestCounts:
+        """What happened to the store's buyer requests in `[since, until)`, for the digest."""
+        received = accepted = refused = by_lazada = elsewhere = spared = 0
+        for row in await self.store.in_window(store_code, since=since, until=until):
+            request = _model(row)
+            if since <= request.first_seen_at < until:
+                received += 1
+            if request.decided_at is None or not since <= request.decided_at < until:
+                continue
+            if request.status is S.ACCEPTED:
+                accepted += 1
+                spared += request.item_count
+            elif request.status is S.REFUSED:
+                refused += 1
+            elif request.status is S.DECIDED_BY_LAZADA:
+                by_lazada += 1
+                if request.agreed is not False:
+                    spared += request.item_count
+            elif request.status is S.ANSWERED_ELSEWHERE:
+                elsewhere += 1
+        return BuyerRequestCounts(
+            received=received,
+            accepted=accepted,
+            refused=refused,
+            decided_by_lazada=by_lazada,
+            answered_elsewhere=elsewhere,
+            items_spared=spared,
+        )
+
+    # -- deciding --------------------------------------------------------------------------------------------
+
+    async def check_may_decide(self, key: str, user_id: str, *, via_channel: str | None = None) -> BuyerRequest:
+        """The request, when `user_id` may answer it now; the refusal (a BuyerRequestError) otherwise.
+
+        `via_channel` is the channel the person clicked in: a click on the card itself proves membership of the
+        approval channel when anyone in it may decide.
+        """
+        request = await self.get(key)
+        await self._check_allowed(request, user_id, via_channel)
+        self._check_open(request)
+        return request
+
+    async def _check_allowed(self, request: BuyerRequest, user_id: str, via_channel: str | None) -> None:
+        store_code = request.store_code
+        if self.deciders_mode(store_code) == "channel":
+            channel = request.channel_id or self._channel(store_code)
+            if channel is not None and via_channel == channel:
+                return
+            if channel is not None and self.members is not None and await self.members.is_member(channel, user_id):
+                return
+            raise NotAllowedToDecideError(self._who(store_code), order_id=request.order_id)
+        ids = self.deciders(store_code)
+        if not ids or not await self.approvers.is_approver(user_id, ids):
+            raise NotAllowedToDecideError(self._who(store_code), order_id=request.order_id)
+
+    def _check_open(self, request: BuyerRequest) -> None:
+        now = self.clock()
+        if request.status is S.OPEN and request.deadline is not None and request.deadline <= now:
+            raise DeadlinePassedError(request.order_id, request.deadline, self._tz(request.store_code))
+        if request.status is not S.OPEN:
+            raise BuyerRequestClosedError(request.order_id, _how(request))
+
+    def _tz(self, store_code: str) -> Any:
+        store = self._store(store_code)
+        return store.tz if store is not None else None
+
+    def _channel(self, store_code: str) -> str | None:
+        store = self._store(store_code)
+        return store.approval_channel if store is not None else None
+
+    async def decide(
+        self,
+        key: str,
+        *,
+        actor: str,
+        agree: bool,
+        reason_code: str | None = None,
+        via_channel: str | None = None,
+    ) -> BuyerRequest:
+        """Accept or refuse the buyer's request for `actor`: checked, won once, sent once, read back, settled.
+
+        Raises NotAllowedToDecideError, DeadlinePassedError, BuyerRequestClosedError (someone else decided first),
+        ReasonRequiredError or ReasonNotOfferedError, each before anything is sent. Returns the request as settled:
+        accepted, refused, or needs_attention when Lazada's answer leaves the outcome unknown.
+        """
+        request = await self.check_may_decide(key, actor, via_channel=via_channel)
+        reason_text: str | None = None
+        if not agree:
+            if not reason_code:
+                raise ReasonRequiredError()
+            offered = {r.reason_id: r.text for r in await self._reasons(request)}
+            if reason_code not in offered:
+                raise ReasonNotOfferedError(reason_code)
+            reason_text = offered[reason_code]
+        now = self.clock()
+        if not await self.store.start_deciding(
+            request.store_code,
+            request.reverse_order_id,
+            actor=actor,
+            agreed=agree,
+            reason_code=None if agree else reason_code,
+            reason_text=reason_text,
+            now=now,
+            lease=self.lease,
+        ):
+            # Lost: someone else decided first, or the deadline passed meanwhile. Say which; nothing was sent.
+            current = await self.get(key)
+            self._check_open(current)
+            raise BuyerRequestClosedError(current.order_id, _how(current))
+        log.info("buyer_request_deciding", key=key, actor=actor, agree=agree)
+        deciding = await self.get(key)
+        await self.bus.emit(BuyerRequestChanged(deciding))
+        settled = await self._send(deciding, agree=agree, reason_code=reason_code, lease_from=now)
+        await self.bus.emit(BuyerRequestSettled(settled))
+        return settled
+
+    async def _send(
+        self, request: BuyerRequest, *, agree: bool, reason_code: str | None, lease_from: datetime
+    ) -> BuyerRequest:
+        """Send the decision once and settle from Lazada's answer and a read-back; never sends again."""
+        client = self.clients[request.store_code]
+        holder = lease_from + self.lease
+        try:
+            request_id = await client.decide_buyer_cancel(
+                reverse_order_id=request.reverse_order_id, agree=agree, reason_code=None if agree else reason_code
+            )
+        except LazadaBusinessError as exc:
+            # Lazada refused the decision itself (105, 116, 131): nothing was decided by us. Read back what it shows.
+            log.warning("buyer_decision_refused", key=request.key, code=exc.code)
+            return await self._settle_from_lazada(
+                request, expected=S.DECIDING, holder=holder, failed=exc.user_message, ours=False
+            )
+        except LazadaError as exc:
+            # 106, a timeout, a server error: the decision may or may not have been taken. Read back, never resend.
+            log.warning("buyer_decision_unknown", key=request.key, code=exc.code, error=str(exc))
+            return await self._settle_from_lazada(
+                request, expected=S.DECIDING, holder=holder, failed=exc.user_message, ours=True
+            )
+        answer = f"Lazada took the decision (request {request_id})."
+        to = S.ACCEPTED if agree else S.REFUSED
+        read = await self._read_back(request)
+        if read is not None and _outcome(read.reverse_status) is not None and _outcome(read.reverse_status) != agree:
+            to = S.NEEDS_ATTENTION  # Lazada took it but shows the opposite: a person must look
+            answer = f"{answer} It now shows status {read.reverse_status}."
+        elif read is not None and read.reverse_status:
+            answer = f"{answer} Status now: {read.reverse_status}."
+        return await self._finish(request, expected=S.DECIDING, to=to, holder=holder, lazada_answer=answer)
+
+    async def _read_back(self, request: BuyerRequest) -> ReverseOrderView | None:
+        try:
+            return await self.clients[request.store_code].get_reverse_order(request.reverse_order_id)
+        except LazadaError as exc:
+            log.warning("buyer_read_back_failed", key=request.key, error=str(exc))
+            return None
+
+    async def _settle_from_lazada(
+        self,
+        request: BuyerRequest,
+        *,
+        expected: BuyerRequestStatus,
+        holder: datetime | None,
+        failed: str,
+        ours: bool,
+    ) -> BuyerRequest:
+        """After a failed or unknown decide call: settle by what Lazada shows now, else needs attention.
+
+        `ours` says whether the decision may have been taken by our call (an unknown outcome): then a closed
+        request counts as ours; after a definite refusal it was closed by Lazada or someone else.
+        """
+        read = await self._read_back(request)
+        outcome = _outcome(read.reverse_status) if read is not None else None
+        if read is not None and not read.is_open and outcome is not None:
+            if ours and request.agreed is not None and outcome == request.agreed:
+                to = S.ACCEPTED if outcome else S.REFUSED
+                answer = f"{failed} Lazada now shows status {read.reverse_status}."
+                return await self._finish(request, expected=expected, to=to, holder=holder, lazada_answer=answer)
+            to = S.DECIDED_BY_LAZADA if self._past_deadline(request) else S.ANSWERED_ELSEWHERE
+            return await self._finish(
+                request,
+                expected=expected,
+                to=to,
+                holder=holder,
+                lazada_answer=f"Lazada shows status {read.reverse_status}.",
+                decided_by=None,
+                agreed=outcome,
+            )
+        return await self._finish(request, expected=expected, to=S.NEEDS_ATTENTION, holder=holder, lazada_answer=failed)
+
+    def _past_deadline(self, request: BuyerRequest) -> bool:
+        return request.deadline is not None and request.deadline <= self.clock()
+
+    async def _finish(
+        self,
+        request: BuyerRequest,
+        *,
+        expected: BuyerRequestStatus | Iterable[BuyerRequestStatus],
+        to: BuyerRequestStatus,
+        holder: datetime | None = None,
+        **fields: Any,
+    ) -> BuyerRequest:
+        """Move the request to `to`; the request as stored afterwards (as another replica left it if it lost)."""
+        sources = [expected.value] if isinstance(expected, BuyerRequestStatus) else [s.value for s in expected]
+        now = self.clock()
+        moved = await self.store.settle(
+            request.store_code,
+            request.reverse_order_id,
+            expected=sources,
+            to=to.value,
+            now=now,
+            holder_lease=holder,
+            decided_at=now,
+            **fields,
+        )
+        current = await self.get(request.key)
+        if moved:
+            log.info("buyer_request_settled", key=request.key, status=to.value)
+        return current
+
+    # -- finding ---------------------------------------------------------------------------------------------
+
+    async def note_items(self, store_code: str, order_id: str, items: Sequence[OrderItem]) -> list[BuyerRequest]:
+        """Feed what an order read elsewhere shows: items waiting for the seller's answer name a buyer request.
+
+        Each request not stored yet is read with GetReverseOrder, stored and announced once. Returns the order's
+        open requests. Never raises for Lazada: the caller was reading the order for something else.
+        """
+        client = self.clients.get(store_code)
+        if client is None:
+            return []
+        wanted = {i.reverse_order_id for i in items if i.need_cancel_confirm and i.reverse_order_id}
+        for reverse_order_id in sorted(wanted):
+            if await self.store.get(store_code, reverse_order_id) is not None:
+                continue
+            try:
+                found = await client.get_reverse_order(reverse_order_id)
+            except LazadaError as exc:
+                log.warning(
+                    "buyer_request_unreadable", store=store_code, reverse_order_id=reverse_order_id, error=str(exc)
+                )
+                continue
+            if found is not None and found.is_open:
+                await self._store_new(store_code, found, items)
+        if wanted:
+            await self._announce_unposted(store_code)
+        return await self.open_for_order(store_code, order_id)
+
+    async def _store_new(
+        self, store_code: str, found: ReverseOrderView, items: Sequence[OrderItem] | None = None
+    ) -> bool:
+        """Store a newly seen open request (insert-or-ignore); True if this call stored it."""
+        if items is None:
+            try:
+                items = await self.clients[store_code].get_order_items(order_id=found.trade_order_id)
+            except LazadaError as exc:
+                log.info("buyer_request_items_unread", store=store_code, order_id=found.trade_order_id, error=str(exc))
+                items = ()
+        by_id = {i.order_item_id: i for i in items}
+        lines = []
+        for line in found.reverse_order_lines:
+            item = by_id.get(line.trade_order_line_id)
+            lines.append(
+                BuyerRequestLine(
+                    reverse_order_line_id=line.reverse_order_line_id,
+                    order_item_id=line.trade_order_line_id,
+                    item_name=item.name if item is not None else None,
+                    sku=(item.sku if item is not None else None) or line.seller_sku_id,
+                    reason_code=line.reason_code,
+                    reason_text=line.reason_text,
+                    refund_amount=line.refund_amount,
+                )
+            )
+        if not lines:
+            return False
+        refunds = [line.refund_amount for line in lines if line.refund_amount is not None]
+        stored = await self.store.insert_new(
+            {
+                "store_code": store_code,
+                "reverse_order_id": found.reverse_order_id,
+                "order_id": found.trade_order_id,
+                "lines": [line.model_dump(mode="json") for line in lines],
+                "buyer_reason": lines[0].reason_text,
+                "refund_total": sum(refunds) if refunds else None,
+                "deadline": found.deadline,
+            },
+            now=self.clock(),
+        )
+        if stored:
+            log.info("buyer_request_found", store=store_code, reverse_order_id=found.reverse_order_id)
+        return stored
+
+    async def tick(self) -> None:
+        """The scheduler job: for each store with an approval channel, scan when due, announce, remind, settle.
+
+        Safe on every replica at once: storing is insert-or-ignore, posting is claimed, reminders and settlements
+        are conditional updates.
+        """
+        now = self.clock()
+        for store in self.stores.values():
+            if store.approval_channel is None or store.code not in self.clients:
+                continue
+            last = self._scanned.get(store.code)
+            if last is None or (now - last).total_seconds() >= self.scan_interval(store.code) - 1:
+                self._scanned[store.code] = now
+                try:
+                    await self._scan(store.code)
+                except LazadaError as exc:
+                    log.warning("buyer_scan_failed", store=store.code, error=str(exc))
+            await self._announce_unposted(store.code)
+        await self._remind()
+        await self._recover_deciding()
+        await self._reannounce()
+
+    async def _scan(self, store_code: str) -> None:
+        """List the store's open requests; store new ones; close stored open ones Lazada no longer lists."""
+        client = self.clients[store_code]
+        listed = await client.open_buyer_cancel_requests()
+        seen = set()
+        for found in listed:
+            seen.add(found.reverse_order_id)
+            if await self.store.get(store_code, found.reverse_order_id) is None:
+                await self._store_new(store_code, found)
+        for row in await self.store.select(statuses=[S.OPEN.value], store_code=store_code):
+            if row["reverse_order_id"] in seen:
+                continue
+            await self._close_unlisted(_model(row))
+
+    async def _close_unlisted(self, request: BuyerRequest) -> None:
+        """A stored open request Lazada no longer lists: read it back and settle it by what Lazada shows."""
+        try:
+            read = await self.clients[request.store_code].get_reverse_order(request.reverse_order_id)
+        except LazadaError as exc:
+            log.warning("buyer_read_back_failed", key=request.key, error=str(exc))
+            return
+        if read is not None and read.is_open:
+            return  # listed between two pages, or Lazada's listing lags: still open
+        outcome = _outcome(read.reverse_status) if read is not None else None
+        past = self._past_deadline(request)
+        to = S.DECIDED_BY_LAZADA if past else S.ANSWERED_ELSEWHERE
+        if past and outcome is None:
+            outcome = True  # Lazada cancels by itself when the seller stays silent (lazada-api.md §8a)
+        status = read.reverse_status if read is not None else None
+        answer = f"Lazada shows status {status}." if status else "Lazada no longer lists the request."
+        settled_at = request.deadline if past and request.deadline is not None else self.clock()
+        moved = await self.store.settle(
+            request.store_code,
+            request.reverse_order_id,
+            expected=[S.OPEN.value],
+            to=to.value,
+            now=self.clock(),
+            decided_at=settled_at,
+            decided_by=None,
+            agreed=outcome,
+            lazada_answer=answer,
+        )
+        if moved:
+            log.info("buyer_request_settled", key=request.key, status=to.value)
+            await self.bus.emit(BuyerRequestSettled(await self.get(request.key)))
+
+    async def _announce_unposted(self, store_code: str) -> None:
+        """Have each stored request without a card posted, by the one replica that claims it."""
+        for row in await self.store.select(
+            statuses=[S.OPEN.value, S.DECIDING.value], store_code=store_code, unposted=True
+        ):
+            request = _model(row)
+            if not await self.claims.claim(
+                POST_CLAIM, request.key, self.replica_id, now=self.clock(), lease=_POST_LEASE
+            ):
+                continue
+            try:
+                await self.bus.emit(BuyerRequestOpened(request))
+            except Exception:
+                await self.claims.release(POST_CLAIM, request.key, self.replica_id)
+                log.warning("buyer_request_not_posted", key=request.key, exc_info=True)
+                continue
+            posted = await self.get(request.key)
+            if posted.message_ts is not None:
+                await self.claims.complete(POST_CLAIM, request.key, self.replica_id)
+            else:
+                await self.claims.release(POST_CLAIM, request.key, self.replica_id)
+
+    async def _remind(self) -> None:
+        """Claim and emit the reminders due: at half the time left, and one hour before the deadline."""
+        now = self.clock()
+        for row in await self.store.select(statuses=[S.OPEN.value]):
+            if row["message_ts"] is None:
+                continue
+            request = _model(row)
+            stage = _reminder_stage(request, row["reminders"], now)
+            if stage and await self.store.mark_reminded(
+                request.store_code, request.reverse_order_id, stage=stage, now=now
+            ):
+                await self.bus.emit(BuyerReminderDue(request, self.deciders(request.store_code)))
+
+    async def _recover_deciding(self) -> None:
+        """Settle requests left `deciding` past their lease (a crash mid-decision) from Lazada's read-back."""
+        for row in await self.store.claim_stale_deciding(now=self.clock(), lease=self.lease):
+            request = _model(row)
+            log.warning("buyer_request_recovering", key=request.key)
+            settled = await self._settle_from_lazada(
+                request,
+                expected=S.DECIDING,
+                holder=row["lease_until"],
+                failed="The bot stopped while sending the decision, and Lazada does not show it taken.",
+                ours=True,
+            )
+            await self.bus.emit(BuyerRequestSettled(settled))
+
+    async def _reannounce(self) -> None:
+        """Re-emit settlements whose card or thread reply did not go out (Slack failed, or a replica died)."""
+        rows = await self.store.unshown(
+            [s.value for s in SETTLED_STATUSES], updated_before=self.clock() - timedelta(minutes=1)
+        )
+        for row in rows:
+            await self.bus.emit(BuyerRequestSettled(_model(row)))
+
+
+def _reminder_stage(request: BuyerRequest, sent: int, now: datetime) -> int:
+    """Which reminder is due now (0: none, 1: half the time left, 2: one hour before); never one already sent.
+
+    The half-time reminder only when it falls before the one-hour one, and the one-hour reminder only when the
+    request was seen more than an hour before its deadline (else the card itself is the reminder).
+    """
+    deadline = request.deadline
+    if deadline is None or now >= deadline:
+        return 0
+    hour = deadline - _REMIND_BEFORE
+    half = request.first_seen_at + (deadline - request.first_seen_at) / 2
+    if now >= hour and request.first_seen_at < hour and sent < 2:
+        return 2
+    if half < hour and now >= half and sent < 1:
+        return 1
+    return 0
+
+
+def _how(request: BuyerRequest) -> str:
+    """How a closed request was closed, for the refusal sentence: by whom and with what outcome."""
+    by = f" by <@{request.decided_by}>" if request.decided_by else ""
+    if request.status is S.DECIDING:
+        return f"being answered{by}"
+    if request.status is S.ACCEPTED:
+        return f"accepted{by}"
+    if request.status is S.REFUSED:
+        return f"refused{by}"
+    if request.status is S.DECIDED_BY_LAZADA:
+        return "decided by Lazada at its deadline"
+    if request.status is S.ANSWERED_ELSEWHERE:
+        return "answered outside Slack"
+    return f"sent to Lazada{by}, with an outcome still to be checked"
