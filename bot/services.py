@@ -6,12 +6,12 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any
 
 import aiohttp
 import httpx
@@ -24,7 +24,6 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
 
-from bot.buyer.lazada import BuyerLazada
 from bot.buyer.service import BuyerRequestService
 from bot.digest.service import DigestService
 from bot.events import EventBus
@@ -36,6 +35,7 @@ from bot.lazada.tokens import StoredTokens, TokenStore
 from bot.metrics import Metrics
 from bot.settings import Settings, SettingsError, StoreConfig
 from bot.slack.approvers import ApproverDirectory
+from bot.slack.buyer import BuyerRequestAnnouncer, SlackChannelMembers
 from bot.slack.digest_poster import DigestPoster
 from bot.slack.gateway import SlackGateway
 from bot.slack.home import HomeService
@@ -385,16 +385,17 @@ async def open_services(
             store=BuyerRequestStore(db),
             claims=ClaimStore(db),
             stores=stores,
-            # TODO(buyer-edge): the client gains the reverse-order calls on branch buyer-edge; the cast goes then.
-            clients=cast(Mapping[str, BuyerLazada], clients),
+            clients=clients,
             bus=bus,
             approvers=approvers,
             default_approvers=settings.approvers,
             clock=clock,
             scan_seconds=settings.buyer_request_scan_seconds,
             deciders=settings.buyer_request_deciders,
+            members=SlackChannelMembers(slack_client),
             replica_id=replica_id,
         )
+        BuyerRequestAnnouncer(service=buyer, slack=slack).subscribe(bus)
         yield Services(
             settings=settings,
             stores=stores,

@@ -12,6 +12,7 @@ __all__ = [
     "BuyerRequestError",
     "BuyerRequestNotFoundError",
     "DeadlinePassedError",
+    "DecisionRefusedError",
     "NotAllowedToDecideError",
     "ReasonNotOfferedError",
     "ReasonRequiredError",
@@ -78,3 +79,14 @@ class ReasonNotOfferedError(BuyerRequestError):
             f"Lazada does not offer reason {reason_code} for refusing this request; pick another. Nothing was sent."
         )
         self.reason_code = reason_code
+
+
+class DecisionRefusedError(BuyerRequestError):
+    """Lazada refused the decision itself (a definite error such as 116): nothing was decided, the request is open."""
+
+    def __init__(self, order_id: str, lazada_says: str) -> None:
+        super().__init__(
+            f"Lazada did not take the decision on the buyer's request on order {order_id}: {lazada_says} "
+            "The request is still open; you can try again."
+        )
+        self.order_id = order_id

@@ -19,12 +19,13 @@ from bot.buyer.errors import (
     BuyerRequestClosedError,
     BuyerRequestNotFoundError,
     DeadlinePassedError,
+    DecisionRefusedError,
     NotAllowedToDecideError,
     ReasonNotOfferedError,
     ReasonRequiredError,
 )
 from bot.buyer.events import BuyerReminderDue, BuyerRequestChanged, BuyerRequestOpened, BuyerRequestSettled
-from bot.buyer.lazada import BuyerLazada, RefusalReasonView, ReverseOrderView
+from bot.buyer.lazada import BuyerLazada
 from bot.buyer.models import (
     SETTLED_STATUSES,
     BuyerRequest,
@@ -33,8 +34,9 @@ from bot.buyer.models import (
     BuyerRequestStatus,
 )
 from bot.events import EventBus
-from bot.lazada.errors import LazadaBusinessError, LazadaError
+from bot.lazada.errors import LazadaError
 from bot.lazada.models import OrderItem
+from bot.lazada.reverse import RefusalReason, ReverseOrder
 from bot.settings import BuyerDeciders, StoreConfig
 from bot.store.buyer import BuyerRequestStore, BuyerRow
 from bot.store.claims import ClaimStore
@@ -66,17 +68,18 @@ class ChannelMembers(Protocol):
         ...
 
 
-def _outcome(reverse_status: str | None) -> bool | None:
-    """Whether Lazada's status says the request was accepted (True), refused (False), or neither (None).
+def _outcome(read: ReverseOrder | None) -> bool | None:
+    """What a closed request's status says: accepted (cancelled, True), refused (False), or neither (None).
 
-    The values after a decision are not documented (lazada-api.md §8a): anything naming a cancellation counts as
-    accepted, anything naming a rejection as refused; everything else is unknown and never guessed.
+    `CANCEL_SUCCESS` is a cancellation (by the seller's yes or Lazada's at the deadline), `REQUEST_REJECT` a refusal;
+    `REQUEST_CANCEL` (the buyer withdrew) and statuses the bot does not know are neither (lazada-api.md §8a does not
+    list the values after a decision; `bot.lazada.reverse` reads them).
     """
-    words = (reverse_status or "").upper()
-    if any(w in words for w in _REFUSED_WORDS):
-        return False
-    if any(w in words for w in _ACCEPTED_WORDS):
+    status = read.reverse_status if read is not None else None
+    if status == "CANCEL_SUCCESS":
         return True
+    if status == "REQUEST_REJECT":
+        return False
     return None
 
 
@@ -179,12 +182,12 @@ class BuyerRequestService:
         rows = await self.store.select(statuses=[S.OPEN.value], store_code=store_code, order_id=order_id)
         return [_model(r) for r in rows]
 
-    async def refusal_reasons(self, key: str) -> tuple[RefusalReasonView, ...]:
+    async def refusal_reasons(self, key: str) -> tuple[RefusalReason, ...]:
         """Lazada's reasons to refuse this request (for its first line, as the decision covers the whole request)."""
         request = await self.get(key)
         return await self._reasons(request)
 
-    async def _reasons(self, request: BuyerRequest) -> tuple[RefusalReasonView, ...]:
+    async def _reasons(self, request: BuyerRequest) -> tuple[RefusalReason, ...]:
         line = request.lines[0].reverse_order_line_id
         return tuple(await self.clients[request.store_code].refusal_reasons(reverse_order_line_id=line))
 
@@ -216,6 +219,40 @@ class BuyerRequestService:
             answered_elsewhere=elsewhere,
             items_spared=spared,
         )
+
+    # -- what Slack shows (the presenter's records) ----------------------------------------------------------
+
+    async def record_posted(self, request: BuyerRequest, channel_id: str, ts: str) -> None:
+        """Remember where the request's card was posted."""
+        await self.store.set_message(
+            request.store_code, request.reverse_order_id, channel_id=channel_id, ts=ts, now=self.clock()
+        )
+
+    async def claim_shown(self, request: BuyerRequest, part: str) -> bool:
+        """Claim showing the request's status (`part`: "card" or "reply"): True for the one replica that shows it."""
+        key = f"{request.key}/{request.status.value}"
+        return await self.claims.claim(f"buyer_{part}", key, self.replica_id, now=self.clock(), lease=_POST_LEASE)
+
+    async def end_shown(self, request: BuyerRequest, part: str, *, shown: bool) -> None:
+        """Complete a claim from `claim_shown` once Slack shows it (and remember that), or release it to retry."""
+        key = f"{request.key}/{request.status.value}"
+        if shown:
+            await self.store.mark_shown(request.store_code, request.reverse_order_id, request.status.value, part=part)
+            await self.claims.complete(f"buyer_{part}", key, self.replica_id)
+        else:
+            await self.claims.release(f"buyer_{part}", key, self.replica_id)
+
+    async def is_shown(self, request: BuyerRequest, part: str) -> bool:
+        """Whether Slack already shows the request's current status on its card or in its thread."""
+        row = await self.store.get(request.store_code, request.reverse_order_id)
+        if row is None:
+            return False
+        shown = row["card_status"] if part == "card" else row["reply_status"]
+        return shown == request.status.value
+
+    def store_config(self, store_code: str) -> StoreConfig | None:
+        """The configured store, for the presenter (its label, time zone, channel)."""
+        return self._store(store_code)
 
     # -- deciding --------------------------------------------------------------------------------------------
 
@@ -307,74 +344,98 @@ class BuyerRequestService:
     async def _send(
         self, request: BuyerRequest, *, agree: bool, reason_code: str | None, lease_from: datetime
     ) -> BuyerRequest:
-        """Send the decision once and settle from Lazada's answer and a read-back; never sends again."""
+        """Send the decision once and settle from Lazada's answer and a read-back; never sends it again."""
         client = self.clients[request.store_code]
         holder = lease_from + self.lease
         try:
             request_id = await client.decide_buyer_cancel(
                 reverse_order_id=request.reverse_order_id, agree=agree, reason_code=None if agree else reason_code
             )
-        except LazadaBusinessError as exc:
-            # Lazada refused the decision itself (105, 116, 131): nothing was decided by us. Read back what it shows.
-            log.warning("buyer_decision_refused", key=request.key, code=exc.code)
-            return await self._settle_from_lazada(
-                request, expected=S.DECIDING, holder=holder, failed=exc.user_message, ours=False
-            )
         except LazadaError as exc:
-            # 106, a timeout, a server error: the decision may or may not have been taken. Read back, never resend.
-            log.warning("buyer_decision_unknown", key=request.key, code=exc.code, error=str(exc))
-            return await self._settle_from_lazada(
-                request, expected=S.DECIDING, holder=holder, failed=exc.user_message, ours=True
-            )
-        answer = f"Lazada took the decision (request {request_id})."
+            log.warning("buyer_decision_failed", key=request.key, code=exc.code, outcome_unknown=exc.outcome_unknown)
+            return await self._after_failure(request, holder=holder, error=exc)
+        answer = f"Lazada took the decision (request {request_id or 'without an id'})."
         to = S.ACCEPTED if agree else S.REFUSED
         read = await self._read_back(request)
-        if read is not None and _outcome(read.reverse_status) is not None and _outcome(read.reverse_status) != agree:
+        shown = _outcome(read) if read is not None and read.is_closed else None
+        if shown is not None and shown != agree:
             to = S.NEEDS_ATTENTION  # Lazada took it but shows the opposite: a person must look
-            answer = f"{answer} It now shows status {read.reverse_status}."
-        elif read is not None and read.reverse_status:
-            answer = f"{answer} Status now: {read.reverse_status}."
+            answer = f"{answer} Yet it shows the request as {read.reverse_status if read else None}."
         return await self._finish(request, expected=S.DECIDING, to=to, holder=holder, lazada_answer=answer)
 
-    async def _read_back(self, request: BuyerRequest) -> ReverseOrderView | None:
+    async def _read_back(self, request: BuyerRequest) -> ReverseOrder | None:
         try:
             return await self.clients[request.store_code].get_reverse_order(request.reverse_order_id)
         except LazadaError as exc:
             log.warning("buyer_read_back_failed", key=request.key, error=str(exc))
             return None
 
-    async def _settle_from_lazada(
+    async def _after_failure(self, request: BuyerRequest, *, holder: datetime, error: LazadaError) -> BuyerRequest:
+        """After a decide call that failed: settle by what Lazada shows now; never send the decision again.
+
+        An unknown outcome (E0106, no answer) leaves the request needing attention unless the read-back shows it
+        closed. After a definite refusal (131, 105, 116) nothing was decided: a request Lazada still shows open goes
+        back to open, and the person is told Lazada's words (DecisionRefusedError).
+        """
+        read = await self._read_back(request)
+        if read is not None and read.is_closed:
+            return await self._settle_closed(
+                request, read, expected=S.DECIDING, holder=holder, ours=error.outcome_unknown
+            )
+        if error.outcome_unknown or read is None:
+            return await self._finish(
+                request, expected=S.DECIDING, to=S.NEEDS_ATTENTION, holder=holder, lazada_answer=error.user_message
+            )
+        if await self.store.settle(
+            request.store_code,
+            request.reverse_order_id,
+            expected=[S.DECIDING.value],
+            to=S.OPEN.value,
+            now=self.clock(),
+            holder_lease=holder,
+            decided_by=None,
+            decided_at=None,
+            agreed=None,
+            refusal_reason_code=None,
+            refusal_reason_text=None,
+        ):
+            await self.bus.emit(BuyerRequestChanged(await self.get(request.key)))
+        raise DecisionRefusedError(request.order_id, error.user_message)
+
+    async def _settle_closed(
         self,
         request: BuyerRequest,
+        read: ReverseOrder,
         *,
         expected: BuyerRequestStatus,
         holder: datetime | None,
-        failed: str,
         ours: bool,
     ) -> BuyerRequest:
-        """After a failed or unknown decide call: settle by what Lazada shows now, else needs attention.
+        """Settle a request Lazada shows closed: as our decision when it may be ours and matches, else as Lazada's.
 
-        `ours` says whether the decision may have been taken by our call (an unknown outcome): then a closed
-        request counts as ours; after a definite refusal it was closed by Lazada or someone else.
+        Cancelled at or after the deadline without our decision: Lazada decided by itself; anything else closed
+        without the bot (refused or accepted in Seller Center, withdrawn by the buyer): answered elsewhere.
         """
-        read = await self._read_back(request)
-        outcome = _outcome(read.reverse_status) if read is not None else None
-        if read is not None and not read.is_open and outcome is not None:
-            if ours and request.agreed is not None and outcome == request.agreed:
-                to = S.ACCEPTED if outcome else S.REFUSED
-                answer = f"{failed} Lazada now shows status {read.reverse_status}."
-                return await self._finish(request, expected=expected, to=to, holder=holder, lazada_answer=answer)
-            to = S.DECIDED_BY_LAZADA if self._past_deadline(request) else S.ANSWERED_ELSEWHERE
+        outcome = _outcome(read)
+        status = read.reverse_status
+        if ours and outcome is not None and outcome == request.agreed:
+            to = S.ACCEPTED if outcome else S.REFUSED
             return await self._finish(
-                request,
-                expected=expected,
-                to=to,
-                holder=holder,
-                lazada_answer=f"Lazada shows status {read.reverse_status}.",
-                decided_by=None,
-                agreed=outcome,
+                request, expected=expected, to=to, holder=holder, lazada_answer=f"Lazada shows it as {status}."
             )
-        return await self._finish(request, expected=expected, to=S.NEEDS_ATTENTION, holder=holder, lazada_answer=failed)
+        by_lazada = outcome is True and self._past_deadline(request)
+        return await self._finish(
+            request,
+            expected=expected,
+            to=S.DECIDED_BY_LAZADA if by_lazada else S.ANSWERED_ELSEWHERE,
+            holder=holder,
+            at=request.deadline if by_lazada else None,
+            lazada_answer=f"Lazada shows it as {status}.",
+            decided_by=None,
+            agreed=outcome,
+            refusal_reason_code=None,
+            refusal_reason_text=None,
+        )
 
     def _past_deadline(self, request: BuyerRequest) -> bool:
         return request.deadline is not None and request.deadline <= self.clock()
@@ -386,9 +447,11 @@ class BuyerRequestService:
         expected: BuyerRequestStatus | Iterable[BuyerRequestStatus],
         to: BuyerRequestStatus,
         holder: datetime | None = None,
+        at: datetime | None = None,
         **fields: Any,
     ) -> BuyerRequest:
-        """Move the request to `to`; the request as stored afterwards (as another replica left it if it lost)."""
+        """Move the request to `to`, decided `at` (default now); the request as stored afterwards (as another
+        replica left it, when this call lost)."""
         sources = [expected.value] if isinstance(expected, BuyerRequestStatus) else [s.value for s in expected]
         now = self.clock()
         moved = await self.store.settle(
@@ -398,7 +461,7 @@ class BuyerRequestService:
             to=to.value,
             now=now,
             holder_lease=holder,
-            decided_at=now,
+            decided_at=at or now,
             **fields,
         )
         current = await self.get(request.key)
@@ -434,9 +497,7 @@ class BuyerRequestService:
             await self._announce_unposted(store_code)
         return await self.open_for_order(store_code, order_id)
 
-    async def _store_new(
-        self, store_code: str, found: ReverseOrderView, items: Sequence[OrderItem] | None = None
-    ) -> bool:
+    async def _store_new(self, store_code: str, found: ReverseOrder, items: Sequence[OrderItem] | None = None) -> bool:
         """Store a newly seen open request (insert-or-ignore); True if this call stored it."""
         if items is None:
             try:
@@ -509,42 +570,34 @@ class BuyerRequestService:
             seen.add(found.reverse_order_id)
             if await self.store.get(store_code, found.reverse_order_id) is None:
                 await self._store_new(store_code, found)
-        for row in await self.store.select(statuses=[S.OPEN.value], store_code=store_code):
-            if row["reverse_order_id"] in seen:
+        # Open ones no longer listed, and those whose decision's outcome was unknown: what does Lazada show now?
+        for row in await self.store.select(statuses=[S.OPEN.value, S.NEEDS_ATTENTION.value], store_code=store_code):
+            if row["reverse_order_id"] in seen or not self._worth_reading(row):
                 continue
             await self._close_unlisted(_model(row))
 
     async def _close_unlisted(self, request: BuyerRequest) -> None:
-        """A stored open request Lazada no longer lists: read it back and settle it by what Lazada shows."""
-        try:
-            read = await self.clients[request.store_code].get_reverse_order(request.reverse_order_id)
-        except LazadaError as exc:
-            log.warning("buyer_read_back_failed", key=request.key, error=str(exc))
+        """A stored request Lazada no longer lists as open: read it back and settle it by what Lazada shows.
+
+        One still open (listed between two pages, or Lazada's listing lags), unknown to Lazada, or in a status the
+        bot does not know is left as it is and read again at the next scan.
+        """
+        read = await self._read_back(request)
+        if read is None or not read.is_closed:
             return
-        if read is not None and read.is_open:
-            return  # listed between two pages, or Lazada's listing lags: still open
-        outcome = _outcome(read.reverse_status) if read is not None else None
-        past = self._past_deadline(request)
-        to = S.DECIDED_BY_LAZADA if past else S.ANSWERED_ELSEWHERE
-        if past and outcome is None:
-            outcome = True  # Lazada cancels by itself when the seller stays silent (lazada-api.md §8a)
-        status = read.reverse_status if read is not None else None
-        answer = f"Lazada shows status {status}." if status else "Lazada no longer lists the request."
-        settled_at = request.deadline if past and request.deadline is not None else self.clock()
-        moved = await self.store.settle(
-            request.store_code,
-            request.reverse_order_id,
-            expected=[S.OPEN.value],
-            to=to.value,
-            now=self.clock(),
-            decided_at=settled_at,
-            decided_by=None,
-            agreed=outcome,
-            lazada_answer=answer,
+        expected = request.status
+        settled = await self._settle_closed(
+            request, read, expected=expected, holder=None, ours=expected is S.NEEDS_ATTENTION
         )
-        if moved:
-            log.info("buyer_request_settled", key=request.key, status=to.value)
-            await self.bus.emit(BuyerRequestSettled(await self.get(request.key)))
+        if settled.status is not expected:
+            await self.bus.emit(BuyerRequestSettled(settled))
+
+    def _worth_reading(self, row: BuyerRow) -> bool:
+        """An open request always; one needing attention for a day after its decision, then a person has it."""
+        if row["status"] == S.OPEN.value:
+            return True
+        decided = row["decided_at"]
+        return decided is not None and self.clock() - decided < timedelta(days=1)
 
     async def _announce_unposted(self, store_code: str) -> None:
         """Have each stored request without a card posted, by the one replica that claims it."""
@@ -582,17 +635,27 @@ class BuyerRequestService:
                 await self.bus.emit(BuyerReminderDue(request, self.deciders(request.store_code)))
 
     async def _recover_deciding(self) -> None:
-        """Settle requests left `deciding` past their lease (a crash mid-decision) from Lazada's read-back."""
+        """Settle requests left `deciding` past their lease (a crash mid-decision) from Lazada's read-back.
+
+        The decision may or may not have been sent: a request Lazada shows closed is settled by what it shows, any
+        other needs attention. The decision is never sent again.
+        """
         for row in await self.store.claim_stale_deciding(now=self.clock(), lease=self.lease):
             request = _model(row)
             log.warning("buyer_request_recovering", key=request.key)
-            settled = await self._settle_from_lazada(
-                request,
-                expected=S.DECIDING,
-                holder=row["lease_until"],
-                failed="The bot stopped while sending the decision, and Lazada does not show it taken.",
-                ours=True,
-            )
+            read = await self._read_back(request)
+            if read is not None and read.is_closed:
+                settled = await self._settle_closed(
+                    request, read, expected=S.DECIDING, holder=row["lease_until"], ours=True
+                )
+            else:
+                settled = await self._finish(
+                    request,
+                    expected=S.DECIDING,
+                    to=S.NEEDS_ATTENTION,
+                    holder=row["lease_until"],
+                    lazada_answer="The bot stopped while sending the decision; Lazada does not show it taken yet.",
+                )
             await self.bus.emit(BuyerRequestSettled(settled))
 
     async def _reannounce(self) -> None:
