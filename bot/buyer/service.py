@@ -611,9 +611,9 @@ class BuyerRequestService:
                 continue
             try:
                 await self.bus.emit(BuyerRequestOpened(request))
-            except Exception:
+            except Exception as exc:  # the presenter could not post it: the next tick tries again
                 await self.claims.release(POST_CLAIM, request.key, self.replica_id)
-                log.warning("buyer_request_not_posted", key=request.key, exc_info=True)
+                log.warning("buyer_request_not_posted", key=request.key, error=str(exc))
                 continue
             posted = await self.get(request.key)
             if posted.message_ts is not None:
