@@ -268,3 +268,32 @@ async def test_a_card_slack_refuses_is_posted_by_a_later_tick(bot: Harness) -> N
     posted = await bot.services.buyer.get(request.key)
     assert posted.message_ts is not None
     assert len(_card_posts(bot)) == 1
+
+
+async def test_counts_for_the_digest(bot: Harness, world: SandboxWorld, clock: MovableClock) -> None:
+    start = clock()
+    lamp = world.add_order([ItemSpec(status="packed", name="Lamp", sku="LAMP-1")])
+    mug = world.add_order([ItemSpec(status="pending", name="Mug", sku="MUG-1")])
+    world.request_buyer_cancel([lamp.items[0].order_item_id], answer_within=timedelta(hours=2))
+    world.request_buyer_cancel([mug.items[0].order_item_id], answer_within=timedelta(hours=24))
+    await bot.services.buyer.tick()
+    [showcase] = await bot.services.buyer.open_for_order("main", str(SHOWCASE.buyer_request))
+    [mug_request] = await bot.services.buyer.open_for_order("main", str(mug.order_id))
+    await bot.services.buyer.decide(showcase.key, actor=BOB, agree=True)
+    reason = (await bot.services.buyer.refusal_reasons(mug_request.key))[0]
+    await bot.services.buyer.decide(mug_request.key, actor=BOB, agree=False, reason_code=reason.reason_id)
+    clock.advance(timedelta(hours=3))
+    await bot.services.buyer.tick()  # Lazada accepted the lamp's at its deadline
+
+    counts = await bot.services.buyer.counts("main", since=start, until=clock())
+    before = await bot.services.buyer.counts("main", since=start - timedelta(days=1), until=start)
+
+    assert counts.model_dump() == {
+        "received": 3,
+        "accepted": 1,
+        "refused": 1,
+        "decided_by_lazada": 1,
+        "answered_elsewhere": 0,
+        "items_spared": 3,
+    }
+    assert before.received == 0

@@ -19,3 +19,10 @@ async def test_the_events_job_prunes_processed_event_ids(bot: Harness) -> None:
 
     assert await events.claim_event("Ev-old", now), "forgotten: claimable again"
     assert not await events.claim_event("Ev-new", now), "still remembered within the day"
+
+
+async def test_the_buyer_requests_job_runs_at_start_and_every_scan_interval(bot: Harness) -> None:
+    (job,) = [t for t in _ticks(bot.services) if t.name == "buyer_requests"]
+    assert job.at_start
+    assert job.seconds == 300.0
+    assert job.run == bot.services.buyer.tick
