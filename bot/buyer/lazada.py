@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.lazada.models import OrderItem
+from bot.lazada.models import OrderItem, OrderItems
 from bot.lazada.reverse import RefusalReason, ReverseOrder
 
 __all__ = ["BuyerLazada"]
@@ -38,4 +38,8 @@ class BuyerLazada(Protocol):
 
     async def get_order_items(self, *, order_id: str | int) -> tuple[OrderItem, ...]:
         """The order's items (for the names on the card)."""
+        ...
+
+    async def get_multiple_order_items(self, *, order_ids: Sequence[str | int]) -> tuple[OrderItems, ...]:
+        """Several orders' items in one call (at most 50 orders), for the names on new requests' cards."""
         ...

@@ -34,6 +34,7 @@ from bot.buyer.models import (
     BuyerRequestStatus,
 )
 from bot.events import EventBus
+from bot.lazada.client import MAX_MULTIPLE_ORDER_IDS
 from bot.lazada.errors import LazadaError
 from bot.lazada.models import OrderItem
 from bot.lazada.reverse import RefusalReason, ReverseOrder
@@ -497,14 +498,24 @@ class BuyerRequestService:
             await self._announce_unposted(store_code)
         return await self.open_for_order(store_code, order_id)
 
-    async def _store_new(self, store_code: str, found: ReverseOrder, items: Sequence[OrderItem] | None = None) -> bool:
-        """Store a newly seen open request (insert-or-ignore); True if this call stored it."""
-        if items is None:
+    async def _items_of(self, store_code: str, order_ids: Sequence[str]) -> dict[str, tuple[OrderItem, ...]]:
+        """The items of these orders, 50 orders a call (GetMultipleOrderItems); an order not read has none."""
+        found: dict[str, tuple[OrderItem, ...]] = {}
+        wanted = list(dict.fromkeys(order_ids))
+        for start in range(0, len(wanted), MAX_MULTIPLE_ORDER_IDS):
+            chunk = wanted[start : start + MAX_MULTIPLE_ORDER_IDS]
             try:
-                items = await self.clients[store_code].get_order_items(order_id=found.trade_order_id)
-            except LazadaError as exc:
-                log.info("buyer_request_items_unread", store=store_code, order_id=found.trade_order_id, error=str(exc))
-                items = ()
+                for order in await self.clients[store_code].get_multiple_order_items(order_ids=chunk):
+                    found[order.order_id] = order.order_items
+            except LazadaError as exc:  # names are for the card only: it shows item ids instead
+                log.info("buyer_request_items_unread", store=store_code, orders=len(chunk), error=str(exc))
+        return found
+
+    async def _store_new(self, store_code: str, found: ReverseOrder, items: Sequence[OrderItem]) -> bool:
+        """Store a newly seen open request (insert-or-ignore) with its items' names; True if this call stored it.
+
+        The items are the order's as read elsewhere (`note_items`) or in one batch by the scan; none: ids only.
+        """
         by_id = {i.order_item_id: i for i in items}
         lines = []
         for line in found.reverse_order_lines:
@@ -565,11 +576,12 @@ class BuyerRequestService:
         """List the store's open requests; store new ones; close stored open ones Lazada no longer lists."""
         client = self.clients[store_code]
         listed = await client.open_buyer_cancel_requests()
-        seen = set()
-        for found in listed:
-            seen.add(found.reverse_order_id)
-            if await self.store.get(store_code, found.reverse_order_id) is None:
-                await self._store_new(store_code, found)
+        seen = {found.reverse_order_id for found in listed}
+        new = [found for found in listed if await self.store.get(store_code, found.reverse_order_id) is None]
+        if new:
+            items = await self._items_of(store_code, [found.trade_order_id for found in new])
+            for found in new:
+                await self._store_new(store_code, found, items.get(found.trade_order_id, ()))
         # Open ones no longer listed, and those whose decision's outcome was unknown: what does Lazada show now?
         for row in await self.store.select(statuses=[S.OPEN.value, S.NEEDS_ATTENTION.value], store_code=store_code):
             if row["reverse_order_id"] in seen or not self._worth_reading(row):
