@@ -17,7 +17,19 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from benchmarks import ack_latency, approval, budget, bulk, digest, footprint, hostile, lazada_client, modal, replicas
+from benchmarks import (
+    ack_latency,
+    approval,
+    budget,
+    bulk,
+    buyer_scan,
+    digest,
+    footprint,
+    hostile,
+    lazada_client,
+    modal,
+    replicas,
+)
 from benchmarks.findings import FINDINGS
 from benchmarks.report import BenchResult, describe_machine, render_report, write_report
 from benchmarks.stack import BenchContext
@@ -35,6 +47,7 @@ BENCHMARKS: dict[str, Callable[[BenchContext], Awaitable[BenchResult]]] = {
     "hostile": hostile.run,
     "approval": approval.run,
     "budget": budget.run,
+    "buyer_scan": buyer_scan.run,
 }
 TITLES = {
     "ack": "Ack latency",
@@ -47,6 +60,7 @@ TITLES = {
     "hostile": "Hostile clients",
     "approval": "Approval click to cancel",
     "budget": "One Lazada budget across two replicas",
+    "buyer_scan": "Buyer request scan",
 }
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REPORT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"

@@ -184,3 +184,22 @@ def test_bare_app_bound_imports_nothing_of_the_bot() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
     )
     assert done.stdout.strip() == ""
+
+
+def test_buyer_scan_minimum_is_every_page_at_each_scan_plus_the_new_items_once() -> None:
+    from benchmarks.buyer_scan import minimum_per_hour
+
+    assert minimum_per_hour(0) == 12
+    assert minimum_per_hour(100) == 120
+    assert minimum_per_hour(101) == 132
+    assert minimum_per_hour(100, new=100) == 122
+
+
+async def test_buyer_scan_quick_run_meets_the_api_minimum(tmp_path: Path) -> None:
+    from benchmarks import buyer_scan
+    from benchmarks.stack import BenchContext
+
+    result = await buyer_scan.run(BenchContext(workdir=tmp_path, postgres_url="unused", quick=True))
+
+    assert [f.measured for f in result.figures] == [12, 12, 24, 25]
+    assert result.missed == ()
