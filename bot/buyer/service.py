@@ -9,6 +9,7 @@ an unknown outcome (lazada-api.md §8a: whether a decision is idempotent is not 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -697,9 +698,12 @@ def _reminder_stage(request: BuyerRequest, sent: int, now: datetime) -> int:
     return 0
 
 
+_SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
+
+
 def _how(request: BuyerRequest) -> str:
     """How a closed request was closed, for the refusal sentence: by whom and with what outcome."""
-    by = f" by <@{request.decided_by}>" if request.decided_by else ""
+    by = f" by <@{request.decided_by}>" if request.decided_by and _SLACK_USER.match(request.decided_by) else ""
     if request.status is S.DECIDING:
         return f"being answered{by}"
     if request.status is S.ACCEPTED:
