@@ -338,7 +338,10 @@ class BuyerRequestService:
             raise BuyerRequestClosedError(current.order_id, _how(current))
         log.info("buyer_request_deciding", key=key, actor=actor, agree=agree)
         deciding = await self.get(key)
-        await self.bus.emit(BuyerRequestChanged(deciding))
+        try:
+            await self.bus.emit(BuyerRequestChanged(deciding))
+        except Exception as exc:  # the card saying "deciding…" must never hold the decision back
+            log.warning("buyer_card_not_updated", key=key, error=str(exc))
         settled = await self._send(deciding, agree=agree, reason_code=reason_code, lease_from=now)
         await self.bus.emit(BuyerRequestSettled(settled))
         return settled

@@ -13,7 +13,13 @@ from datetime import timedelta
 
 import pytest
 
-from bot.buyer.errors import DeadlinePassedError, NotAllowedToDecideError, ReasonNotOfferedError, ReasonRequiredError
+from bot.buyer.errors import (
+    DeadlinePassedError,
+    DecisionRefusedError,
+    NotAllowedToDecideError,
+    ReasonNotOfferedError,
+    ReasonRequiredError,
+)
 from bot.buyer.models import BuyerRequest, BuyerRequestStatus
 from bot.lazada.client import REVERSE_DECIDE_PATH, REVERSE_ORDERS_PATH
 from bot.slack.render.buyer import BUYER_ACCEPT, BUYER_REFUSE
@@ -297,3 +303,22 @@ async def test_counts_for_the_digest(bot: Harness, world: SandboxWorld, clock: M
         "items_spared": 3,
     }
     assert before.received == 0
+
+
+async def test_a_decision_lazada_definitely_refuses_leaves_the_request_open_and_says_why(
+    bot: Harness, world: SandboxWorld
+) -> None:
+    request = await _found(bot)
+    world.faults.inject(FaultKind.CODE_WITH_TIP, path=REVERSE_DECIDE_PATH, text="Seller <b>not</b> allowed")
+
+    with pytest.raises(DecisionRefusedError) as refused:
+        await bot.services.buyer.decide(request.key, actor=BOB, agree=True)
+
+    assert "Seller <b>not</b> allowed" in str(refused.value)
+    assert "still open; you can try again" in str(refused.value)
+    stored = await bot.services.buyer.get(request.key)
+    assert (stored.status, stored.decided_by, stored.agreed) == (S.OPEN, None, None)
+    assert BUYER_ACCEPT in _card(bot, stored)
+    assert world.call_count(REVERSE_DECIDE_PATH) == 1
+    # Nothing was decided, so a second click may send it: Lazada takes it this time.
+    assert (await bot.services.buyer.decide(request.key, actor=BOB, agree=True)).status is S.ACCEPTED
