@@ -338,6 +338,22 @@ async def open_services(
         bus = EventBus()
         DigestPoster(slack).subscribe(bus)
         TokenAlertPoster(slack).subscribe(bus)
+        # Built before the digest and the workflow: the digest counts buyer requests, and every order the request
+        # form or `order show` reads feeds the buyer-request store (issue 11).
+        buyer = BuyerRequestService(
+            store=BuyerRequestStore(db),
+            claims=ClaimStore(db),
+            stores=stores,
+            clients=clients,
+            bus=bus,
+            approvers=approvers,
+            default_approvers=settings.approvers,
+            clock=clock,
+            scan_seconds=settings.buyer_request_scan_seconds,
+            deciders=settings.buyer_request_deciders,
+            members=SlackChannelMembers(slack_client),
+            replica_id=replica_id,
+        )
         digest = DigestService(
             db=db,
             clients=clients,
@@ -348,6 +364,7 @@ async def open_services(
             skip_quiet_days=settings.digest_skip_quiet_days,
             digest_time=settings.digest_time,
             replica_id=replica_id,
+            buyer_counts=buyer.counts,
         )
         token_keeper = TokenKeeper(
             tokens=tokens,
@@ -372,6 +389,7 @@ async def open_services(
             replica_id=replica_id,
             rates=digest.projection,
             synced_at=digest.synced_at,
+            items_seen=buyer.note_items,
         )
         home = HomeService(
             requests=requests,
@@ -379,23 +397,11 @@ async def open_services(
             slack=slack,
             rate_now=lambda store: digest.projection(store, 0),
             indicators_now=digest.stored_indicators,
+            buyer=buyer,
         )
         RequestAnnouncer(workflow=workflow, requests=requests, slack=slack, home=home).subscribe(bus)
-        buyer = BuyerRequestService(
-            store=BuyerRequestStore(db),
-            claims=ClaimStore(db),
-            stores=stores,
-            clients=clients,
-            bus=bus,
-            approvers=approvers,
-            default_approvers=settings.approvers,
-            clock=clock,
-            scan_seconds=settings.buyer_request_scan_seconds,
-            deciders=settings.buyer_request_deciders,
-            members=SlackChannelMembers(slack_client),
-            replica_id=replica_id,
-        )
         BuyerRequestAnnouncer(service=buyer, slack=slack).subscribe(bus)
+        home.subscribe_buyer(bus)  # after the card: a request's deciders see it on App Home once it is posted
         yield Services(
             settings=settings,
             stores=stores,

@@ -2,7 +2,7 @@
 
 Pure, so tests build the real thing. The middleware refuses unreadable payloads, binds the log context, skips
 redelivered events and decodes each payload once (`bot.slack.payloads.decode`), so listeners receive typed
-arguments (`slash`, `click`, `selection`, `submission`, `opener`) instead of reading the body themselves.
+arguments (`slash`, `click`, `buyer_click`, `selection`, `submission`, `opener`) instead of reading the body themselves.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_bolt.response import BoltResponse
 
 from bot.services import Services
+from bot.slack.buyer_desk import BuyerDesk
 from bot.slack.desk import RequestDesk
 from bot.slack.payloads import decode
 from cancel_order_bot.handlers import actions, commands, events, views
@@ -150,9 +151,10 @@ def create_app(services: Services, *, verify_requests: bool = True) -> AsyncApp:
 
     app.error(on_error)
 
-    desk = RequestDesk(workflow=services.workflow, slack=services.slack, digest=services.digest)
+    desk = RequestDesk(workflow=services.workflow, slack=services.slack, digest=services.digest, buyer=services.buyer)
+    buyer_desk = BuyerDesk(buyer=services.buyer, slack=services.slack)
     commands.register(app, desk)
-    actions.register(app, services.workflow, desk)
-    views.register(app, services.workflow, desk)
+    actions.register(app, services.workflow, desk, services.buyer, buyer_desk)
+    views.register(app, services.workflow, desk, services.buyer, buyer_desk)
     events.register(app, services.home)
     return app

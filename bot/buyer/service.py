@@ -34,6 +34,7 @@ from bot.buyer.models import (
     BuyerRequestLine,
     BuyerRequestStatus,
 )
+from bot.domain import DomainError
 from bot.events import EventBus
 from bot.lazada.client import MAX_MULTIPLE_ORDER_IDS
 from bot.lazada.errors import LazadaError
@@ -268,6 +269,21 @@ class BuyerRequestService:
         await self._check_allowed(request, user_id, via_channel)
         self._check_open(request)
         return request
+
+    async def may_decide(self, store_code: str, user_id: str) -> bool:
+        """Whether `user_id` may answer the store's buyer requests (App Home lists them only to those who may).
+
+        Never raises: a store whose approvers or channel members cannot be looked up answers False.
+        """
+        if self.deciders_mode(store_code) == "channel":
+            channel = self._channel(store_code)
+            return channel is not None and self.members is not None and await self.members.is_member(channel, user_id)
+        ids = self.deciders(store_code)
+        try:
+            return bool(ids) and await self.approvers.is_approver(user_id, ids)
+        except DomainError:
+            log.warning("buyer_deciders_unknown", store=store_code, user=user_id)
+            return False
 
     async def _check_allowed(self, request: BuyerRequest, user_id: str, via_channel: str | None) -> None:
         store_code = request.store_code

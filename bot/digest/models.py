@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.buyer.models import BuyerRequestCounts
 from bot.settings import Thresholds
 
 __all__ = [
@@ -194,6 +195,17 @@ class DigestReport(_Frozen):
     """The indicator about cancellations, when Lazada returned one."""
     cancellation_indicator_rate: float | None = None
     """That indicator's score as a fraction, when it can be told, to compare with the estimate."""
+    buyer_requests: BuyerRequestCounts | None = None
+    """Buyers' cancellation requests over the activity period: received, how they ended, items spared; None when
+    the bot does not count them (a digest built without the buyer-request service)."""
+
+    @property
+    def buyer_events(self) -> int:
+        """How many buyer requests were received or ended in the period."""
+        counts = self.buyer_requests
+        if counts is None:
+            return 0
+        return counts.received + counts.accepted + counts.refused + counts.decided_by_lazada + counts.answered_elsewhere
 
     @property
     def indicator_difference(self) -> float | None:
@@ -236,10 +248,11 @@ class DigestReport(_Frozen):
 
     @property
     def quiet(self) -> bool:
-        """A day with nothing to say: no bot activity, both statuses ok, the rate within 0.1 pp of yesterday's."""
+        """A day with nothing to say: no bot activity nor buyer request, both statuses ok, the rate within 0.1 pp."""
         change = self.change_vs_yesterday
         return (
             self.activity.events == 0
+            and self.buyer_events == 0
             and self.status is RateStatus.OK
             and self.projected_status is RateStatus.OK
             and change is not None
@@ -292,6 +305,7 @@ class DigestReport(_Frozen):
             },
             "unreadable_orders": len(self.unreadable_orders),
             "unreadable_order_ids": list(self.unreadable_orders),
+            "buyer_requests": None if self.buyer_requests is None else self.buyer_requests.model_dump(mode="json"),
         }
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Protocol
 
 import structlog
 
+from bot.buyer.models import BuyerRequestCounts
 from bot.digest.activity import ActivityReader
 from bot.digest.cache import DigestCache, SyncState
 from bot.digest.claims import DigestClaims, claim_key
@@ -38,13 +40,21 @@ from bot.store.db import Database
 from bot.workflow.errors import UnknownStoreError
 from bot.workflow.models import RateProjection
 
-__all__ = ["ACTIVITY_PERIOD", "DigestService"]
+__all__ = ["ACTIVITY_PERIOD", "BuyerCounts", "DigestService"]
 
 ACTIVITY_PERIOD = timedelta(hours=24)
 
 log = structlog.get_logger(__name__)
 
 StoreRef = StoreConfig | str
+
+
+class BuyerCounts(Protocol):
+    """What the buyer-request service counted for a store over a period (`BuyerRequestService.counts`)."""
+
+    async def __call__(self, store_code: str, *, since: datetime, until: datetime) -> BuyerRequestCounts:
+        """The store's buyer requests received and ended in ``[since, until)``."""
+        ...
 
 
 class DigestService:
@@ -69,6 +79,7 @@ class DigestService:
         claim_lease: timedelta = timedelta(minutes=15),
         claim_renew_every: float | None = None,
         chart_days: int = CHART_DAYS,
+        buyer_counts: BuyerCounts | None = None,
     ) -> None:
         if not stores:
             raise ValueError("the digest needs at least one store")
@@ -86,6 +97,8 @@ class DigestService:
         self.claims = DigestClaims(ClaimStore(db), clock=clock, replica_id=replica_id, lease=claim_lease)
         # Seconds between renewals of a held digest claim while its sync runs (a third of the lease by default).
         self.claim_renew_every = claim_renew_every or claim_lease.total_seconds() / 3
+        # Buyers' cancellation requests of the last 24 h, read from the database with the activity (issue 11).
+        self.buyer_counts = buyer_counts
         self.indicator_reader = IndicatorReader(ClaimStore(db), clock=clock, replica_id=replica_id, lease=claim_lease)
 
     def store(self, store: StoreRef | None = None) -> StoreConfig:
@@ -178,6 +191,11 @@ class DigestService:
             indicators=reading,
             cancellation_indicator=about_cancellations,
             cancellation_indicator_rate=None if about_cancellations is None else indicator_rate(about_cancellations),
+            buyer_requests=(
+                await self.buyer_counts(config.code, since=now - ACTIVITY_PERIOD, until=now)
+                if self.buyer_counts is not None
+                else None
+            ),
         )
 
     async def refresh(

@@ -15,6 +15,8 @@ import structlog
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.models.views import View
 
+from bot.buyer.models import BuyerRequest
+from bot.buyer.service import BuyerRequestService
 from bot.command_text import CommandKind
 from bot.digest.errors import DigestError
 from bot.digest.service import DigestService
@@ -71,10 +73,18 @@ Outcome = CancelRequest | DomainError | LazadaError
 class RequestDesk:
     """Renders and sends what the person who ran a command, clicked or submitted a form is shown."""
 
-    def __init__(self, *, workflow: CancellationService, slack: SlackGateway, digest: DigestService) -> None:
+    def __init__(
+        self,
+        *,
+        workflow: CancellationService,
+        slack: SlackGateway,
+        digest: DigestService,
+        buyer: BuyerRequestService | None = None,
+    ) -> None:
         self.workflow = workflow
         self.slack = slack
         self.digest = digest
+        self.buyer = buyer
 
     # -- /cancel-order ---------------------------------------------------------------------------------------
 
@@ -149,8 +159,21 @@ class RequestDesk:
             log.info("draft_failed", order_id=order_id, error=str(exc))
             view = render_draft_failed(sentence_for(exc))
         else:
-            view = render_request_modal(draft, metadata)
+            store = self.workflow.store(draft.store_code)
+            view = render_request_modal(
+                draft,
+                metadata,
+                buyer_requests=await self._buyer_requests(draft.store_code, order_id),
+                now=self.workflow.clock(),
+                tz=store.tz,
+            )
         await self._show(view_id, view, metadata)
+
+    async def _buyer_requests(self, store_code: str, order_id: str) -> list[BuyerRequest]:
+        """The order's open buyer cancellation requests (the draft just fed any Lazada showed): offered first."""
+        if self.buyer is None:
+            return []
+        return await self.buyer.open_for_order(store_code, order_id)
 
     async def fill_bulk(self, view_id: str, metadata: ModalMetadata, order_ids: Sequence[str]) -> None:
         """Ask Lazada about every order (concurrently) and replace the modal with the bulk request form."""

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
 
 import structlog
 
+from bot.buyer.events import BuyerRequestChanged, BuyerRequestOpened, BuyerRequestSettled
+from bot.buyer.models import BuyerRequest
+from bot.buyer.service import BuyerRequestService
 from bot.digest.models import IndicatorReading
+from bot.events import EventBus
 from bot.settings import StoreConfig
 from bot.slack.gateway import SlackGateway
-from bot.slack.render.home import render_home
+from bot.slack.render.home import OpenBuyerRequest, render_home
 from bot.store.models import FINAL_REQUEST_STATUSES, CancelRequest, RequestStatus
 from bot.store.requests import RequestStore
 from bot.workflow.errors import ApproverLookupError
@@ -51,6 +56,7 @@ class HomeService:
         concurrency: int = HOME_CONCURRENCY,
         delay: float = HOME_DELAY,
         indicators_now: IndicatorsNow | None = None,
+        buyer: BuyerRequestService | None = None,
     ) -> None:
         self.requests = requests
         self.workflow = workflow
@@ -62,6 +68,7 @@ class HomeService:
         self._queued: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.indicators_now = indicators_now
+        self.buyer = buyer
 
     async def _approved_stores(self, user_id: str) -> list[StoreConfig]:
         """The stores `user_id` approves for (a store whose approvers cannot be looked up is left out)."""
@@ -83,6 +90,20 @@ class HomeService:
         found.sort(key=lambda r: (r.created_at, r.id), reverse=True)
         return found[:limit]
 
+    async def _open_buyer_requests(self, user_id: str) -> list[OpenBuyerRequest]:
+        """The open buyer requests of the stores where `user_id` may answer them, soonest deadline first."""
+        if self.buyer is None:
+            return []
+        found: list[OpenBuyerRequest] = []
+        for store in self.workflow.stores.values():
+            if not await self.buyer.may_decide(store.code, user_id):
+                continue
+            for request in await self.buyer.open_requests(store.code):
+                found.append(OpenBuyerRequest(request=request, store_label=store.label, tz=store.tz))
+        far = self.workflow.clock() + timedelta(days=3650)
+        found.sort(key=lambda o: (o.request.deadline or far, o.request.key))
+        return found
+
     async def publish(self, user_id: str) -> None:
         """Publish the Home tab of `user_id`: an approver sees only the stores they approve for."""
         stores = await self._approved_stores(user_id)
@@ -103,6 +124,7 @@ class HomeService:
             is_approver=bool(stores),
             store_indicators=indicators,
             now=self.workflow.clock(),
+            buyer_requests=await self._open_buyer_requests(user_id),
         )
         await self.slack.publish_home(user_id, view)
 
@@ -153,6 +175,46 @@ class HomeService:
                 self.publish_later(await self.concerned(request))
             except Exception:
                 log.exception("home_refresh_failed", request_id=request.id)
+
+        self._spawn(refresh())
+
+    def subscribe_buyer(self, bus: EventBus) -> None:
+        """Refresh the Home tabs of a buyer request's deciders when it is posted, being decided, or settled."""
+        bus.subscribe(BuyerRequestOpened, self._on_buyer_event)
+        bus.subscribe(BuyerRequestChanged, self._on_buyer_event)
+        bus.subscribe(BuyerRequestSettled, self._on_buyer_event)
+
+    async def _on_buyer_event(self, event: BuyerRequestOpened | BuyerRequestChanged | BuyerRequestSettled) -> None:
+        self.buyer_request_changed(event.request)
+
+    async def buyer_deciders(self, request: BuyerRequest) -> list[str]:
+        """The people whose Home tab lists `request`: the store's approvers (user groups expanded).
+
+        When anyone in the approval channel may decide, nobody's tab is refreshed: a channel may hold thousands,
+        and each person's tab is rebuilt when they open it.
+        """
+        if self.buyer is None:
+            return []
+        people: list[str] = []
+        for decider in self.buyer.deciders(request.store_code):
+            if decider.startswith("S"):
+                try:
+                    people.extend(sorted(await self.workflow.approvers.group_members(decider)))
+                except ApproverLookupError:
+                    log.warning("home_refresh_group_unknown", usergroup=decider)
+            else:
+                people.append(decider)
+        return [p for p in dict.fromkeys(people) if p[:1] in "UW"]
+
+    def buyer_request_changed(self, request: BuyerRequest) -> None:
+        """Refresh, in the background, the Home tabs that list (or listed) a buyer's request."""
+
+        async def refresh() -> None:
+            await asyncio.sleep(self._delay)
+            try:
+                self.publish_later(await self.buyer_deciders(request))
+            except Exception:
+                log.exception("home_refresh_failed", buyer_request=request.key)
 
         self._spawn(refresh())
 

@@ -1,14 +1,16 @@
 """Typed views of the Slack payloads, and what they mean, decoded once per request before any listener runs.
 
 `decode(body, store_codes)` is called by a Bolt middleware (`cancel_order_bot.app`); it returns the entries the
-listeners receive by keyword: `slash` (the command and its parsed text), `click` (a request button), `selection`
-(the request modal's items changed), `submission` (a submitted form: the workflow's form, inline errors, an
-order prompt, or an expired form) and `opener` (who opened the App Home tab). Anything malformed decodes to None
+listeners receive by keyword: `slash` (the command and its parsed text), `click` (a request button),
+`buyer_click` (Accept or Refuse of a buyer's cancellation request), `selection` (the request modal's items
+changed), `submission` (a submitted form: the workflow's form, a buyer-request refusal, inline errors, an order
+prompt, or an expired form) and `opener` (who opened the App Home tab). Anything malformed decodes to None
 or `FormExpired`, never to an exception deep in a listener.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.command_text import CommandKind, ParsedCommand, parse_command_text
 from bot.domain import PackageChoice
 from bot.slack.render import ids
+from bot.slack.render.buyer_forms import BUYER_REASON_MISSING
 from bot.slack.render.modal import (
     ITEMS_MISSING,
     JUSTIFICATION_MAX_LENGTH,
@@ -32,6 +35,9 @@ from bot.workflow.service import BulkForm, RequestForm
 
 __all__ = [
     "ActionPayload",
+    "BuyerClick",
+    "BuyerRefusal",
+    "BuyerRefusalSubmission",
     "Click",
     "CommandPayload",
     "FormErrors",
@@ -94,6 +100,7 @@ class _Container(_Payload):
 
 class _View(_Payload):
     id: str
+    type: str | None = None
     hash: str | None = None
     callback_id: str | None = None
     private_metadata: str = ""
@@ -176,6 +183,25 @@ class Click:
 
 
 @dataclass(frozen=True)
+class BuyerClick:
+    """A click on Accept or Refuse of a buyer's cancellation request: on its card, in the request modal or App Home.
+
+    `key` is the request's key (``store:reverse_order_id``) as the button carried it. `view_id` and `form` are set
+    when the click came from the `/cancel-order` modal (the form offers accepting the buyer's request): the answer
+    then replaces that modal.
+    """
+
+    key: str
+    user_id: str
+    channel_id: str | None = None
+    message_ts: str | None = None
+    trigger_id: str | None = None
+    response_url: str | None = None
+    view_id: str | None = None
+    form: ids.ModalMetadata | None = None
+
+
+@dataclass(frozen=True)
 class Selection:
     """The requester changed the item selection of the request modal for `metadata.order_id`."""
 
@@ -222,6 +248,25 @@ class RejectForm:
     user_id: str
     reason: str
     channel_id: str | None
+
+
+@dataclass(frozen=True)
+class BuyerRefusal:
+    """A complete refusal form: who refuses which buyer request, with which of Lazada's reasons, in which modal."""
+
+    key: str
+    user_id: str
+    reason_code: str
+    view_id: str
+
+
+BUYER_KEY = re.compile(r"^[a-z0-9][a-z0-9_-]{0,23}:[A-Za-z0-9_-]{1,64}$")
+"""A buyer request's key as buttons and the refusal form carry it: a store code and Lazada's reverse order id."""
+_REASON_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def _buyer_key(raw: object) -> str | None:
+    return raw if isinstance(raw, str) and BUYER_KEY.match(raw) else None
 
 
 def _selected(state: dict[str, Any]) -> tuple[str, ...]:
@@ -342,7 +387,23 @@ class RejectSubmission:
         return RejectForm(metadata.request_id, payload.user.id, reason, metadata.channel_id)
 
 
+class BuyerRefusalSubmission:
+    """Reads a submitted refusal form of a buyer's cancellation request (`private_metadata` is the request's key)."""
+
+    @staticmethod
+    def from_view(payload: ViewPayload | None) -> BuyerRefusal | FormErrors | FormExpired:
+        """The refusal to send, the inline error (no reason picked), or `FormExpired`."""
+        key = _buyer_key(payload.view.private_metadata) if payload is not None else None
+        if payload is None or key is None:
+            return FormExpired()
+        reason = _option(payload.value(ids.BUYER_REASON_BLOCK, ids.BUYER_REASON))
+        if reason is None or not _REASON_CODE.match(reason):
+            return FormErrors({ids.BUYER_REASON_BLOCK: BUYER_REASON_MISSING})
+        return BuyerRefusal(key=key, user_id=payload.user.id, reason_code=reason, view_id=payload.view.id)
+
+
 _BUTTONS = frozenset({ids.REQUEST_APPROVE, ids.REQUEST_REJECT, ids.REQUEST_WITHDRAW})
+_BUYER_BUTTONS = frozenset({ids.BUYER_ACCEPT, ids.BUYER_REFUSE})
 
 
 def _click(payload: ActionPayload) -> Click | None:
@@ -358,6 +419,31 @@ def _click(payload: ActionPayload) -> Click | None:
         message_ts=payload.container.message_ts if payload.container else None,
         trigger_id=payload.trigger_id,
         response_url=payload.response_url,
+    )
+
+
+def _buyer_click(payload: ActionPayload) -> BuyerClick | None:
+    key = _buyer_key(payload.action.value)
+    if key is None:
+        log.info("malformed_action", action=payload.action.action_id)
+        return None
+    view = payload.view if payload.view is not None and payload.view.type == "modal" else None
+    form: ids.ModalMetadata | None = None
+    if view is not None:
+        try:
+            form = ids.ModalMetadata.unpack(view.private_metadata)
+        except ValueError:
+            form = None
+    return BuyerClick(
+        key=key,
+        user_id=payload.user.id,
+        channel_id=payload.channel_id,
+        message_ts=payload.container.message_ts if payload.container else None,
+        trigger_id=payload.trigger_id,
+        response_url=payload.response_url,
+        view_id=view.id if view is not None else None,
+        # Someone else's form cannot be answered in: only the requester's own modal is told the outcome.
+        form=form if form is not None and form.requester_id == payload.user.id else None,
     )
 
 
@@ -384,8 +470,11 @@ def _slash(body: Any, store_codes: Collection[str]) -> Slash | None:
 
 def _submission(body: Any, store_codes: Collection[str]) -> object:
     payload = parse(ViewPayload, body)
-    if isinstance(body, dict) and _field(body.get("view"), "callback_id") == ids.REJECT_MODAL:
+    callback_id = _field(body.get("view"), "callback_id") if isinstance(body, dict) else None
+    if callback_id == ids.REJECT_MODAL:
         return RejectSubmission.from_view(payload)
+    if callback_id == ids.BUYER_REFUSE_FORM:
+        return BuyerRefusalSubmission.from_view(payload)
     return RequestSubmission.from_view(payload, store_codes)
 
 
@@ -403,7 +492,14 @@ def _opener(body: Any) -> str | None:
 
 def decode(body: Any, store_codes: Collection[str]) -> dict[str, object]:
     """What this request means, keyed by the listener argument that receives it (None where it does not apply)."""
-    decoded: dict[str, object] = {"slash": None, "click": None, "selection": None, "submission": None, "opener": None}
+    decoded: dict[str, object] = {
+        "slash": None,
+        "click": None,
+        "buyer_click": None,
+        "selection": None,
+        "submission": None,
+        "opener": None,
+    }
     kind = _field(body, "type")
     if isinstance(body, dict) and "command" in body:
         decoded["slash"] = _slash(body, store_codes)
@@ -411,6 +507,8 @@ def decode(body: Any, store_codes: Collection[str]) -> dict[str, object]:
         action = parse(ActionPayload, body)
         if action is not None and action.action.action_id in _BUTTONS:
             decoded["click"] = _click(action)
+        elif action is not None and action.action.action_id in _BUYER_BUTTONS:
+            decoded["buyer_click"] = _buyer_click(action)
         elif action is not None and action.action.action_id == ids.MODAL_ITEMS:
             decoded["selection"] = _selection(action)
     elif kind == "view_submission":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,6 +18,7 @@ from bot.workflow.models import BulkDraft, LeftOut, OrderDraft, PackageConflict,
 __all__ = [
     "NO_REASON_OFFERED",
     "Drafter",
+    "ItemsSeen",
     "OrderReader",
     "ReasonGroups",
     "group_by_common_reasons",
@@ -29,6 +30,11 @@ __all__ = [
 NO_REASON_OFFERED = "Lazada offers no cancellation reason for these items."
 
 log = structlog.get_logger(__name__)
+
+
+ItemsSeen = Callable[[str, str, Sequence[OrderItem]], Awaitable[object]]
+"""Told ``(store_code, order_id, items)`` of an order read whose items wait for the seller's answer to a buyer's
+cancellation request (`need_cancel_confirm`): the buyer-request service stores and announces such requests."""
 
 
 class OrderReader(Protocol):
@@ -149,7 +155,22 @@ def group_by_common_reasons(drafts: Sequence[OrderDraft]) -> ReasonGroups:
 
 
 class Drafter:
-    """Builds the request modal's content from Lazada's answers; a read-only conversation with Lazada."""
+    """Builds the request modal's content from Lazada's answers; a read-only conversation with Lazada.
+
+    `seen`, when given, hears of every order read whose items carry a buyer's cancellation request, so the form
+    and `order show` feed the same store as the scheduler's scan (issue 11); its failures never fail the draft.
+    """
+
+    def __init__(self, seen: ItemsSeen | None = None) -> None:
+        self.seen = seen
+
+    async def _tell_seen(self, store: StoreConfig, order_id: str, items: Sequence[OrderItem]) -> None:
+        if self.seen is None or not any(i.need_cancel_confirm and i.reverse_order_id for i in items):
+            return
+        try:
+            await self.seen(store.code, order_id, items)
+        except Exception:
+            log.exception("buyer_request_note_failed", store=store.code, order_id=order_id)
 
     async def draft(
         self,
@@ -165,7 +186,9 @@ class Drafter:
         `selected_ids=None` selects every cancellable item. Lazada errors other than a refusal of the cancellation
         itself propagate (unknown order, token, timeouts): the caller tells the person.
         """
-        items = tuple(Item.from_lazada(i) for i in await client.get_order_items(order_id=order_id))
+        read = await client.get_order_items(order_id=order_id)
+        await self._tell_seen(store, order_id, read)
+        items = tuple(Item.from_lazada(i) for i in read)
         cancellable = [i.order_item_id for i in items if i.cancellable]
         if selected_ids is None:
             selected = cancellable

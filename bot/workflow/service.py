@@ -23,7 +23,7 @@ from bot.store.models import ApproveResult, CancelRequest, NewOrder, NewRequest
 from bot.store.requests import RequestStore
 from bot.workflow.approvers import Approvers
 from bot.workflow.cards import card_for
-from bot.workflow.drafting import Drafter, why_not_cancellable
+from bot.workflow.drafting import Drafter, ItemsSeen, why_not_cancellable
 from bot.workflow.errors import (
     AlreadyApprovedError,
     AlreadyDecidedError,
@@ -151,6 +151,7 @@ class CancellationService:
         rates: RateLookup | None = None,
         synced_at: SyncLookup | None = None,
         draft_concurrency: int = 8,
+        items_seen: ItemsSeen | None = None,
         progress_interval: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
@@ -174,7 +175,7 @@ class CancellationService:
         self.progress_interval = progress_interval
         self.monotonic = monotonic
         self.sleep = sleep
-        self.drafter = Drafter()
+        self.drafter = Drafter(seen=items_seen)
         # Work in flight (approvals that execute, ticks), so a stopping replica can let it finish first.
         self.draining = False
         self._busy = 0

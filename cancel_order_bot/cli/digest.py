@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
+from bot.buyer.models import BuyerRequestCounts
 from bot.digest.errors import DigestError
 from bot.digest.models import Activity, DigestReport, Figures, SyncStats
 from bot.digest.service import DigestService
@@ -76,6 +77,18 @@ def _activity(activity: Activity) -> list[str]:
     return lines
 
 
+def _buyer_lines(counts: BuyerRequestCounts | None) -> list[str]:
+    if counts is None:
+        return []
+    return [
+        f"Buyers' cancellation requests, last 24 h: {counts.received} received, {counts.accepted} accepted, "
+        f"{counts.refused} refused, {counts.decided_by_lazada} decided by Lazada, "
+        f"{counts.answered_elsewhere} answered outside Slack",
+        f"  seller-fault cancellations avoided: {counts.items_spared} item(s) cancelled at the buyer's request "
+        "instead (not counted against the rate)",
+    ]
+
+
 def _indicator_lines(report: DigestReport) -> list[str]:
     problem = report.indicators_problem
     if problem is not None or report.indicators is None:
@@ -120,6 +133,7 @@ def render_digest_text(report: DigestReport, stats: SyncStats | None = None, *, 
         f"yet): {pipeline.cancelled_items} seller-fault cancelled items of {pipeline.ordered_items} ordered",
         f"  once counted: about {_pct(report.projected.rate)} [{report.projected_status.label}]",
         *_activity(report.activity),
+        *_buyer_lines(report.buyer_requests),
         "This is the bot's estimate of Lazada's own figure; the number in Seller Center is the one that counts.",
     ]
     if report.unreadable_orders:

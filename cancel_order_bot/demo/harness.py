@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from bot.buyer.models import BuyerRequest
 from bot.http import create_http_app
 from bot.lazada.client import RetryPolicy
 from bot.services import Services, open_services
@@ -158,6 +159,44 @@ class Harness:
         assert request.message_ts is not None, "the request was never posted"
         message = self.slack.message(request.channel_id, request.message_ts) or {"ts": request.message_ts}
         action = Action.button(action_id, ids.ButtonValue(request_id=request.id).pack(), block_id="actions")
+        signed = self.payloads.block_actions_from_message(
+            [action],
+            user_id=user,
+            channel_id=request.channel_id,
+            message=message,
+            trigger_id=self.slack.new_trigger_id(user),
+            response_url=self.slack.new_response_url(
+                channel=request.channel_id, user=user, message_ts=request.message_ts
+            ),
+            delivery=delivery or Delivery(),
+        )
+        response = await self.send(signed)
+        if wait:
+            await self.settle()
+        return response
+
+    async def buyer_request(self, order_id: int | str) -> BuyerRequest:
+        """The stored buyer's cancellation request on an order (the newest, whatever its status)."""
+        found = await self.services.buyer.store.select(order_id=str(order_id))
+        if not found:
+            raise LookupError(f"no buyer request stored for order {order_id}")
+        newest = max(found, key=lambda r: r["first_seen_at"])
+        return await self.services.buyer.get(f"{newest['store_code']}:{newest['reverse_order_id']}")
+
+    async def click_buyer(
+        self,
+        user: str,
+        action_id: str,
+        request: BuyerRequest,
+        *,
+        delivery: Delivery | None = None,
+        wait: bool = True,
+    ) -> httpx.Response:
+        """Click Accept (confirmed) or Refuse on a buyer request's card."""
+        assert request.channel_id is not None, "the card was never posted"
+        assert request.message_ts is not None, "the card was never posted"
+        message = self.slack.message(request.channel_id, request.message_ts) or {"ts": request.message_ts}
+        action = Action.button(action_id, request.key, block_id="buyer.actions")
         signed = self.payloads.block_actions_from_message(
             [action],
             user_id=user,

@@ -10,11 +10,13 @@ from datetime import date
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, SectionBlock
 
+from bot.buyer.models import BuyerRequestCounts
 from bot.digest.models import Activity, DigestReport, Figures, Indicator, NamedCount, RateStatus
 from bot.slack.render.text import (
     FALLBACK_TEXT_LIMIT,
     HEADER_LIMIT,
     Message,
+    agree,
     escape,
     joined,
     mrkdwn,
@@ -169,6 +171,26 @@ def _activity(activity: Activity) -> str:
     return "\n".join(lines)
 
 
+def _buyer_requests(counts: BuyerRequestCounts) -> str:
+    """Buyers' cancellation requests of the last 24 h, and the seller-fault cancellations accepting them avoided."""
+    parts = [
+        f"{counts.received} received",
+        f"{counts.accepted} accepted",
+        f"{counts.refused} refused",
+        f"{counts.decided_by_lazada} decided by Lazada",
+    ]
+    if counts.answered_elsewhere:
+        parts.append(f"{counts.answered_elsewhere} answered outside Slack")
+    spared = counts.items_spared
+    return (
+        "*Buyers' cancellation requests, last 24 h*\n"
+        + " · ".join(parts)
+        + f"\n🛡️ *{plural(spared, 'seller-fault cancellation')} avoided:* "
+        + f"{agree(spared, 'an item was', f'{spared} items were')} cancelled at the buyer's request, which does not "
+        + "count against the rate."
+    )
+
+
 def _footer(report: DigestReport) -> list[str]:
     notes = [ESTIMATE_NOTE]
     if report.synced_at is not None:
@@ -208,8 +230,10 @@ def render_digest(report: DigestReport) -> Message:
         SectionBlock(text=mrkdwn(_pipeline(report))),
         DividerBlock(),
         SectionBlock(text=mrkdwn(_activity(report.activity))),
-        ContextBlock(elements=[mrkdwn(note) for note in _footer(report)]),
     ]
+    if report.buyer_requests is not None:
+        blocks.append(SectionBlock(text=mrkdwn(_buyer_requests(report.buyer_requests))))
+    blocks.append(ContextBlock(elements=[mrkdwn(note) for note in _footer(report)]))
     return Message(text=_fallback(report), blocks=blocks)
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
     ButtonElement,
     ContextBlock,
@@ -16,20 +19,33 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.buyer.models import BuyerRequest
 from bot.digest.models import IndicatorReading
 from bot.domain import RequestStatus
 from bot.slack.render import text
+from bot.slack.render.buyer import deadline_text, render_buyer_actions
 from bot.slack.render.ids import REQUEST_WITHDRAW, ButtonValue
+from bot.slack.render.replies import message_link
 from bot.slack.render.request_message import STATUS_ICONS, STATUS_WORDS, order_scope, render_request_actions
 from bot.workflow.models import RateProjection, RequestCard
 
-__all__ = ["RECENT_SHOWN", "render_home"]
+__all__ = ["BUYER_SHOWN", "RECENT_SHOWN", "OpenBuyerRequest", "render_home"]
 
 RECENT_SHOWN = 20
 PENDING_SHOWN = 12
 MINE_WITH_BUTTON = 8
 MINE_SHOWN = 20
 LIST_BLOCKS = 5
+BUYER_SHOWN = 8
+
+
+@dataclass(frozen=True)
+class OpenBuyerRequest:
+    """A buyer's cancellation request waiting for an answer, with the store it is shown for."""
+
+    request: BuyerRequest
+    store_label: str
+    tz: ZoneInfo
 
 
 def _summary(card: RequestCard) -> str:
@@ -65,6 +81,45 @@ def _pending_for_approver(cards: Sequence[RequestCard], now: datetime) -> list[B
         blocks.append(render_request_actions(card, withdraw=False, block_id=None))
     if len(cards) > PENDING_SHOWN:
         more = len(cards) - PENDING_SHOWN
+        blocks.append(ContextBlock(elements=[text.mrkdwn(f"…and {more} more in the approval channel.")]))
+    return blocks
+
+
+def _buyer_line(open_request: OpenBuyerRequest, now: datetime) -> str:
+    request = open_request.request
+    names = [
+        text.escape(text.truncate(text.oneline(line.item_name or line.sku or line.order_item_id), 60))
+        for line in request.lines[:5]
+    ]
+    more = f" and {len(request.lines) - 5} more" if len(request.lines) > 5 else ""
+    reason = (
+        f"“{text.escape(text.truncate(text.oneline(request.buyer_reason), 200))}”"
+        if request.buyer_reason and request.buyer_reason.strip()
+        else "no reason given"
+    )
+    card = ""
+    if request.channel_id and request.message_ts:
+        card = f" · <{message_link(request.channel_id, request.message_ts)}|card>"
+    return (
+        f"*Order {text.escape(request.order_id)}* · {text.escape(text.oneline(open_request.store_label))} · "
+        f"{text.plural(request.item_count, 'item')}: {', '.join(names)}{more} · buyer's reason {reason}{card}\n"
+        f"{deadline_text(request, now=now, tz=open_request.tz)}"
+    )
+
+
+def _buyer_requests(requests: Sequence[OpenBuyerRequest], now: datetime) -> list[Block]:
+    """Buyers' requests waiting for an answer, soonest deadline first, each with Accept and Refuse."""
+    blocks: list[Block] = [text.section(f"*Buyers' cancellation requests waiting for an answer ({len(requests)})*")]
+    if not requests:
+        blocks.append(ContextBlock(elements=[text.mrkdwn("No buyer is waiting for an answer.")]))
+        return blocks
+    for open_request in requests[:BUYER_SHOWN]:
+        blocks.append(text.section(_buyer_line(open_request, now)))
+        # The card's buttons without its block id: block ids must be unique within a view.
+        card = render_buyer_actions(open_request.request)
+        blocks.append(ActionsBlock(elements=[e for e in card.elements if isinstance(e, ButtonElement)]))
+    if len(requests) > BUYER_SHOWN:
+        more = len(requests) - BUYER_SHOWN
         blocks.append(ContextBlock(elements=[text.mrkdwn(f"…and {more} more in the approval channel.")]))
     return blocks
 
@@ -140,8 +195,13 @@ def render_home(
     is_approver: bool,
     now: datetime,
     store_indicators: Sequence[tuple[str, IndicatorReading | None]] = (),
+    buyer_requests: Sequence[OpenBuyerRequest] | None = None,
 ) -> View:
-    """The Home tab: approvers see pending requests with buttons; everyone sees their requests, outcomes, rates."""
+    """The Home tab: approvers see pending requests with buttons; everyone sees their requests, outcomes, rates.
+
+    ``buyer_requests`` are the open buyer cancellation requests the person may answer (None: not one of those who
+    may, and the section is left out).
+    """
     blocks: list[Block] = [
         HeaderBlock(text=text.plain("Order cancellations")),
         ContextBlock(
@@ -153,6 +213,8 @@ def render_home(
             ]
         ),
     ]
+    if buyer_requests:
+        blocks += [DividerBlock(), *_buyer_requests(buyer_requests, now)]
     if is_approver:
         blocks += [DividerBlock(), *_pending_for_approver(pending_for_approver, now)]
     blocks += [DividerBlock(), *_mine(my_requests, now)]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Literal
+from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import (
     Block,
@@ -20,7 +22,9 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
+from bot.buyer.models import BuyerRequest
 from bot.domain import Item
+from bot.slack.render.buyer_forms import buyer_offer_blocks
 from bot.slack.render.form import (
     JUSTIFICATION_MAX_LENGTH,
     SELECT_OPTION_LIMIT,
@@ -317,12 +321,27 @@ def _form(draft: OrderDraft) -> list[Block]:
     return blocks
 
 
-def render_request_modal(draft: OrderDraft, metadata: ModalMetadata) -> View:
-    """The request form for one order: items, Lazada's reasons and tip, the bot's warnings, the justification."""
+def render_request_modal(
+    draft: OrderDraft,
+    metadata: ModalMetadata,
+    *,
+    buyer_requests: Sequence[BuyerRequest] = (),
+    now: datetime | None = None,
+    tz: ZoneInfo | None = None,
+) -> View:
+    """The request form for one order: items, Lazada's reasons and tip, the bot's warnings, the justification.
+
+    When the buyer asked to cancel (``buyer_requests``, open), the form says so first and offers accepting that
+    instead, which does not count against the store's rate; the seller-reason form follows.
+    """
     heading = f"Order {oneline(draft.order_id)} · {oneline(draft.store_label)}"
     blocks: list[Block] = [
         HeaderBlock(text=plain(heading, HEADER_LIMIT)),
     ]
+    if buyer_requests:
+        if now is None or tz is None:
+            raise ValueError("showing buyer requests needs the time now and the store's time zone")
+        blocks += buyer_offer_blocks(buyer_requests, now=now, tz=tz)
 
     if draft.tip_content and draft.tip_content != draft.refusal:
         blocks.append(section(tip_text(draft.tip_content, draft.tip_type)))

@@ -1,0 +1,326 @@
+"""Buyers' cancellation requests answered from Slack, through the real app, the sandbox and the fake Slack (issue 11).
+
+The card's Accept and Refuse, the refusal form, who may decide, the deadline, and `/cancel-order` on an order the
+buyer asked to cancel. Each refusal is checked for what the person sees and for nothing stored or sent.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from bot.buyer.models import BuyerRequest, BuyerRequestStatus
+from bot.slack.render import ids
+from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
+from cancel_order_bot.demo.slack_payloads import Action
+from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox.api import REVERSE_DECIDE_PATH, REVERSE_REASONS_PATH
+from cancel_order_bot.sandbox.showcase import Showcase
+from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, DAVE, told
+
+OPS = "C0OPS"
+
+
+@pytest.fixture
+async def bot(sqlite_url: str, world: SandboxWorld, clock: MovableClock) -> AsyncIterator[Harness]:
+    """The whole bot on SQLite, posting buyer requests' cards in #order-ops (the store's approval channel)."""
+    async with running_bot(
+        sqlite_url, world=world, clock=clock, settings_overrides={"approval_channel": OPS}
+    ) as harness:
+        yield harness
+
+
+async def posted(bot: Harness, order_id: int) -> BuyerRequest:
+    """Let the scheduler's job find the order's buyer request and post its card; the request as stored."""
+    await bot.services.buyer.tick()
+    await bot.settle()
+    request = await bot.buyer_request(order_id)
+    assert request.message_ts is not None, "the card was not posted"
+    return request
+
+
+def card_json(bot: Harness, request: BuyerRequest) -> str:
+    assert request.channel_id is not None
+    assert request.message_ts is not None
+    return json.dumps(bot.slack.message(request.channel_id, request.message_ts), ensure_ascii=False)
+
+
+def reason_values(reason_id: str) -> dict[str, dict[str, object]]:
+    """The refusal form's state with `reason_id` chosen."""
+    chosen = {"type": "static_select", "selected_option": {"value": reason_id}}
+    return {ids.BUYER_REASON_BLOCK: {ids.BUYER_REASON: chosen}}
+
+
+def decide_calls(world: SandboxWorld) -> list[dict[str, str]]:
+    return [dict(c.params) for c in world.calls if c.path == REVERSE_DECIDE_PATH]
+
+
+async def test_accept_on_the_card_sends_one_decision_and_stamps_the_card(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    assert "Accept the buyer" in card_json(bot, request)
+
+    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, request)
+
+    assert [(c["reverse_order_id"], c["agree_cancel"]) for c in decide_calls(world)] == [
+        (request.reverse_order_id, "true")
+    ]
+    accepted = await bot.buyer_request(showcase.buyer_request)
+    assert accepted.status is BuyerRequestStatus.ACCEPTED
+    assert accepted.decided_by == BOB
+    card = card_json(bot, accepted)
+    assert "Accepted by <@U0BOB>" in card
+    assert ids.BUYER_ACCEPT not in card, "the buttons are gone"
+    assert all(i.status == "canceled" for i in world.order_items(showcase.buyer_request))
+    assert world.call_count(CREATE) == 0, "a buyer's request is accepted, never cancelled for a seller reason"
+
+
+async def test_refuse_opens_lazadas_reasons_and_sends_the_one_chosen(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, request)
+    form = bot.open_modal(CAROL)
+    assert form["callback_id"] == ids.BUYER_REFUSE_FORM
+    assert form["private_metadata"] == request.key
+    select = next(b for b in form["blocks"] if b.get("block_id") == ids.BUYER_REASON_BLOCK)
+    offered = [o["value"] for o in select["element"]["options"]]
+    assert offered == [r.reason_id for r in world.refusal_reasons]
+    assert "must be shipped" in json.dumps(form["blocks"])
+    assert world.call_count(REVERSE_REASONS_PATH) == 1
+
+    chosen = offered[1]
+    await bot.send(bot.payloads.view_submission(form, user_id=CAROL, values=reason_values(chosen)))
+    await bot.settle()
+
+    assert [(c["agree_cancel"], c["reason_code"]) for c in decide_calls(world)] == [("false", chosen)]
+    refused = await bot.buyer_request(showcase.buyer_request)
+    assert refused.status is BuyerRequestStatus.REFUSED
+    assert refused.refusal_reason_code == chosen
+    assert "Refused by <@U0CAROL>" in card_json(bot, refused)
+    assert "You refused" in json.dumps(bot.open_modal(CAROL)["blocks"])
+    assert all(i.status == "packed" for i in world.order_items(showcase.buyer_request))
+
+
+async def test_refusal_without_a_reason_is_asked_again_inline(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    await bot.click_buyer(BOB, ids.BUYER_REFUSE, request)
+    form = bot.open_modal(BOB)
+    answer = await bot.send(bot.payloads.view_submission(form, user_id=BOB, values={}))
+    errors = {ids.BUYER_REASON_BLOCK: "Pick one of Lazada's reasons for refusing."}
+    assert answer.json() == {"response_action": "errors", "errors": errors}
+    await bot.settle()
+    assert decide_calls(world) == []
+    assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN
+
+
+async def test_a_reason_lazada_does_not_offer_is_refused_in_the_form(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    await bot.click_buyer(BOB, ids.BUYER_REFUSE, request)
+    form = bot.open_modal(BOB)
+    await bot.send(bot.payloads.view_submission(form, user_id=BOB, values=reason_values("999")))
+    await bot.settle()
+    shown = bot.open_modal(BOB)
+    assert shown["title"]["text"] == "Nothing was sent"
+    assert "does not offer reason 999" in json.dumps(shown["blocks"])
+    assert decide_calls(world) == []
+    assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN
+
+
+async def test_someone_who_may_not_decide_is_told_and_nothing_is_sent(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    await bot.click_buyer(ALICE, ids.BUYER_ACCEPT, request)
+    await bot.click_buyer(ALICE, ids.BUYER_REFUSE, request)
+
+    said = told(bot, ALICE)
+    assert said.count("Only the store's approvers can accept or refuse a buyer's cancellation request") == 2
+    assert "Nothing was sent to Lazada" in said
+    assert not bot.slack.calls_to("views.open"), "no refusal form for someone who may not refuse"
+    assert decide_calls(world) == []
+    assert world.call_count(REVERSE_REASONS_PATH) == 0
+    stored = await bot.buyer_request(showcase.buyer_request)
+    assert stored.status is BuyerRequestStatus.OPEN
+    assert stored.decided_by is None
+    assert ids.BUYER_ACCEPT in card_json(bot, stored), "the card still offers the buttons"
+
+
+async def test_a_click_after_the_deadline_is_refused_without_a_call(
+    bot: Harness, world: SandboxWorld, clock: MovableClock, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    assert request.deadline is not None
+    clock.advance(request.deadline - clock() + timedelta(seconds=1))
+
+    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, request)
+    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, request)
+
+    assert "Lazada decides it now. Nothing was sent." in told(bot, BOB)
+    assert "Lazada decides it now" in told(bot, CAROL)
+    assert decide_calls(world) == []
+    assert world.call_count(REVERSE_REASONS_PATH) == 0
+    assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN
+
+
+async def test_a_second_click_is_told_who_decided_first(bot: Harness, world: SandboxWorld, showcase: Showcase) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, request)
+    await bot.click_buyer(CAROL, ids.BUYER_ACCEPT, request)
+    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, request)
+    said = told(bot, CAROL)
+    assert said.count("was already accepted by <@U0BOB>") == 2, said
+    assert "&lt;@" not in said
+    assert len(decide_calls(world)) == 1
+
+
+async def test_a_forged_key_changes_nothing(bot: Harness, world: SandboxWorld, showcase: Showcase) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    for value in ("main:../../etc", "other:999", '{"k":"req"}'):
+        action = Action.button(ids.BUYER_ACCEPT, value, block_id="buyer.actions")
+        signed = bot.payloads.block_actions_from_message(
+            [action], user_id=BOB, channel_id=OPS, message={"ts": request.message_ts}
+        )
+        assert (await bot.send(signed)).status_code == 200
+    await bot.settle()
+    assert "can't find this buyer's cancellation request" in told(bot, BOB)
+    assert decide_calls(world) == []
+
+
+async def open_home(bot: Harness, user: str) -> dict[str, object]:
+    """Open `user`'s App Home tab and return it as published."""
+    await bot.send(bot.payloads.app_home_opened(user))
+    await bot.settle()
+    home = bot.slack.home_view(user)
+    assert home is not None
+    return home
+
+
+def dm_texts(bot: Harness, user: str) -> str:
+    channel = bot.slack.im_channel(user)
+    return " ".join(str(m.get("text", "")) for m in bot.slack.messages(channel)) if channel else ""
+
+
+async def test_app_home_lists_open_buyer_requests_for_those_who_may_decide(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    home = json.dumps((await open_home(bot, BOB))["blocks"], ensure_ascii=False)
+    assert "Buyers' cancellation requests waiting for an answer (1)" in home
+    assert f"Order {showcase.buyer_request}" in home
+    assert "Answer by" in home
+    assert "(in 1 d 23 h)" in home, "the deadline, in the store's time and from now"
+    assert request.key in home
+    assert ids.BUYER_ACCEPT in home
+    assert ids.BUYER_REFUSE in home
+
+    alice_home = json.dumps((await open_home(bot, ALICE))["blocks"], ensure_ascii=False)
+    assert "Buyers' cancellation requests" not in alice_home, "Alice may not decide: nothing to list for her"
+
+    # Accepting from App Home (no card in sight): Bob is told privately; the card and everyone's Home follow.
+    home_view = bot.slack.home_view(BOB)
+    assert home_view is not None
+    action = Action.button(ids.BUYER_ACCEPT, request.key, block_id="home")
+    await bot.send(bot.payloads.block_actions_from_view([action], user_id=BOB, view=home_view))
+    await bot.settle()
+    assert [c["agree_cancel"] for c in decide_calls(world)] == ["true"]
+    assert "You accepted the buyer's request" in dm_texts(bot, BOB)
+    assert "Accepted by <@U0BOB>" in card_json(bot, await bot.buyer_request(showcase.buyer_request))
+    refreshed = bot.slack.home_view(CAROL)
+    assert refreshed is not None
+    assert request.key not in json.dumps(refreshed["blocks"]), "Carol's tab was refreshed"
+
+
+async def test_channel_deciders_check_membership_away_from_the_card(
+    sqlite_url: str, world: SandboxWorld, clock: MovableClock, showcase: Showcase
+) -> None:
+    overrides = {"approval_channel": OPS, "buyer_request_deciders": "channel"}
+    async with running_bot(sqlite_url, world=world, clock=clock, settings_overrides=overrides) as bot:
+        request = await posted(bot, showcase.buyer_request)
+        # Dave is not in #order-ops: the request form offers him the button, but accepting is refused there.
+        await bot.command(DAVE, str(showcase.buyer_request))
+        form = bot.open_modal(DAVE)
+        action = Action.button(ids.BUYER_ACCEPT, request.key, block_id="buyer.offer")
+        await bot.send(bot.payloads.block_actions_from_view([action], user_id=DAVE, view=form))
+        await bot.settle()
+        assert "Only members of the store's approval channel can accept" in json.dumps(bot.open_modal(DAVE)["blocks"])
+        assert decide_calls(world) == []
+        assert "Buyers' cancellation requests" not in json.dumps((await open_home(bot, DAVE))["blocks"])
+
+        # Alice is in #order-ops, though no approver: here that is enough, from her App Home too.
+        home = await open_home(bot, ALICE)
+        assert request.key in json.dumps(home["blocks"])
+        action = Action.button(ids.BUYER_ACCEPT, request.key, block_id="home")
+        await bot.send(bot.payloads.block_actions_from_view([action], user_id=ALICE, view=home))
+        await bot.settle()
+        accepted = await bot.buyer_request(showcase.buyer_request)
+        assert accepted.status is BuyerRequestStatus.ACCEPTED
+        assert accepted.decided_by == ALICE
+        assert len(decide_calls(world)) == 1
+
+
+async def test_cancel_order_on_a_buyer_request_offers_accepting_it(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    await bot.command(ALICE, str(showcase.buyer_request))
+    modal = bot.open_modal(ALICE)
+    blocks = json.dumps(modal["blocks"], ensure_ascii=False)
+    # Read by the form, the request is stored and its card posted, so the offer links to it.
+    request = await bot.buyer_request(showcase.buyer_request)
+    assert request.message_ts is not None
+    top = json.dumps(modal["blocks"][1:4], ensure_ascii=False)
+    assert "The buyer asked to cancel 2 items of this order" in top
+    assert "does not count against the store" in blocks
+    assert f"https://slack.com/archives/{request.channel_id}/p{request.message_ts.replace('.', '')}" in blocks
+    buttons = [e for b in modal["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [(ids.BUYER_ACCEPT, request.key)]
+    assert buttons[0]["confirm"]["confirm"]["text"] == "Accept"
+    assert blocks.index("Accept the buyer") < blocks.index(ids.REASON_BLOCK), "the offer comes before the form"
+
+    # Bob, an approver, runs the command too and accepts from the form.
+    await bot.command(BOB, str(showcase.buyer_request))
+    modal = bot.open_modal(BOB)
+    action = Action.button(ids.BUYER_ACCEPT, request.key, block_id="buyer.offer")
+    await bot.send(bot.payloads.block_actions_from_view([action], user_id=BOB, view=modal))
+    await bot.settle()
+
+    assert [(c["reverse_order_id"], c["agree_cancel"]) for c in decide_calls(world)] == [
+        (request.reverse_order_id, "true")
+    ]
+    assert world.call_count(CREATE) == 0, "no seller-reason cancellation"
+    assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.ACCEPTED
+    shown = bot.open_modal(BOB)
+    assert shown["title"]["text"] == "Request accepted"
+    assert "You accepted the buyer's request" in json.dumps(shown["blocks"])
+    assert "Accepted by <@U0BOB>" in card_json(bot, await bot.buyer_request(showcase.buyer_request))
+
+
+async def test_accepting_from_the_form_without_the_right_says_so_in_the_form(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    await bot.command(ALICE, str(showcase.buyer_request))
+    modal = bot.open_modal(ALICE)
+    request = await bot.buyer_request(showcase.buyer_request)
+    action = Action.button(ids.BUYER_ACCEPT, request.key, block_id="buyer.offer")
+    await bot.send(bot.payloads.block_actions_from_view([action], user_id=ALICE, view=modal))
+    await bot.settle()
+    shown = bot.open_modal(ALICE)
+    assert shown["title"]["text"] == "Nothing was sent"
+    assert "Only the store's approvers can accept" in json.dumps(shown["blocks"])
+    assert decide_calls(world) == []
+    assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN
+
+
+async def test_cancel_order_without_a_buyer_request_offers_nothing(bot: Harness, showcase: Showcase) -> None:
+    await bot.command(ALICE, str(showcase.pending))
+    blocks = json.dumps(bot.open_modal(ALICE)["blocks"])
+    assert ids.BUYER_ACCEPT not in blocks
+    assert "buyer asked" not in blocks
