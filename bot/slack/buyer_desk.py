@@ -75,8 +75,9 @@ class BuyerDesk:
             await self.refused_click(click, outcome)
         elif click.view_id is not None:
             await self.slack.update_view(click.view_id, render_buyer_decided_modal(outcome))
-        elif click.message_ts is None or click.message_ts != outcome.message_ts:
-            # Clicked away from the card (App Home): the card and its thread show it, but not here.
+        elif click.message_ts != outcome.message_ts or outcome.status is not BuyerRequestStatus.ACCEPTED:
+            # Clicked away from the card (App Home), or it did not go as asked (Lazada's outcome unknown, or the
+            # request closed meanwhile): the card shows it, and the clicker is told too.
             await self.tell(click, buyer_decided_answer(outcome))
 
     async def open_refusal_form(self, click: BuyerClick, request: BuyerRequest) -> None:

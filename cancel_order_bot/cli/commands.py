@@ -53,8 +53,9 @@ def lazada_for(args: argparse.Namespace, settings: Settings) -> LazadaTarget | N
 
 
 async def order_show(args: argparse.Namespace, settings: Settings) -> int:
-    """Print what the bot sees for an order; read-only."""
-    from cancel_order_bot.cli.order_show import render_order_json, render_order_text
+    """Print what the bot sees for an order; read-only on Lazada (a buyer's request it shows is stored, as the
+    scheduler's scan would)."""
+    from cancel_order_bot.cli.order_show import BuyerRequestsNow, render_order_json, render_order_text
 
     configure_logging_for(settings, level="ERROR")
     parsed = parse_command_text(args.order_id, ())
@@ -78,8 +79,15 @@ async def order_show(args: argparse.Namespace, settings: Settings) -> int:
         except LazadaError as exc:
             log.info("order_show_failed", error=str(exc))
             return _fail(f"order {parsed.order_ids[0]}: {exc.user_message}")
+        store = services.workflow.store(draft.store_code)
+        buyer = BuyerRequestsNow(
+            await services.buyer.open_for_order(store.code, draft.order_id),
+            now=services.clock(),
+            tz=store.tz,
+            currency=COUNTRIES[store.country].currency,
+        )
     render = render_order_json if args.json else render_order_text
-    print(render(draft, sandbox=lazada is not None))
+    print(render(draft, sandbox=lazada is not None, buyer=buyer))
     return 0
 
 

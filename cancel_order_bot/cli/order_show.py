@@ -1,14 +1,70 @@
-"""`order show`: what the bot sees for an order (items, cancellability, reasons, Lazada's tip), read-only."""
+"""`order show`: what the bot sees for an order (items, cancellability, reasons, Lazada's tip, the buyer's open
+cancellation requests), read-only on Lazada."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from bot.buyer.models import BuyerRequest
 from bot.workflow.drafting import shared_packages
 from bot.workflow.models import OrderDraft
 
-__all__ = ["render_order_json", "render_order_text"]
+__all__ = ["BuyerRequestsNow", "render_order_json", "render_order_text"]
+
+
+class BuyerRequestsNow:
+    """The order's open buyer cancellation requests, with what it takes to show them: now, the store's zone and
+    currency."""
+
+    def __init__(
+        self, requests: Sequence[BuyerRequest], *, now: datetime, tz: ZoneInfo, currency: str | None = None
+    ) -> None:
+        self.requests = tuple(requests)
+        self.now = now
+        self.tz = tz
+        self.currency = currency
+
+    def refund(self, request: BuyerRequest) -> str:
+        """The refund Lazada announces, from its minor units (VND whole)."""
+        if request.refund_total is None:
+            return "-"
+        whole = (self.currency or "").upper() == "VND"
+        amount = Decimal(request.refund_total) if whole else Decimal(request.refund_total) / 100
+        return f"{self.currency or ''} {amount:,.{0 if whole else 2}f}".strip()
+
+    def deadline(self, request: BuyerRequest) -> str:
+        """Lazada's deadline in the store's time, and the time left."""
+        if request.deadline is None:
+            return "no deadline given by Lazada"
+        local = request.deadline.astimezone(self.tz)
+        seconds = int((request.deadline - self.now).total_seconds())
+        if seconds <= 0:
+            left = "passed; Lazada decides it now"
+        else:
+            hours, minutes = divmod(seconds // 60, 60)
+            left = f"in {hours} h {minutes} min" if hours else f"in {max(minutes, 1)} min"
+        return f"{local:%Y-%m-%d %H:%M} ({self.tz.key}), {left}"
+
+
+def _buyer_lines(buyer: BuyerRequestsNow | None) -> list[str]:
+    if buyer is None or not buyer.requests:
+        return []
+    lines = ["", f"The buyer asked to cancel ({len(buyer.requests)} open request(s) waiting for the seller's answer):"]
+    for request in buyer.requests:
+        items = ", ".join(f"{line.item_name or line.sku or 'item'} [{line.order_item_id}]" for line in request.lines)
+        lines.append(f"  reverse order {request.reverse_order_id}: {items}")
+        lines.append(f"    buyer's reason: {request.buyer_reason or '(none given)'} · refund {buyer.refund(request)}")
+        lines.append(f"    answer by {buyer.deadline(request)}; if nobody answers, Lazada decides by itself")
+    lines.append(
+        "  Accepting it (Accept on its card in Slack, or in the /cancel-order form) cancels at the buyer's request: "
+        "that does not count against the seller's cancellation rate, unlike a cancellation for a seller reason."
+    )
+    return lines
 
 
 def _money(amount: object, currency: str | None) -> str:
@@ -26,8 +82,8 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def render_order_text(draft: OrderDraft, *, sandbox: bool = False) -> str:
-    """A person-readable report of the draft, for the terminal."""
+def render_order_text(draft: OrderDraft, *, sandbox: bool = False, buyer: BuyerRequestsNow | None = None) -> str:
+    """A person-readable report of the draft (and the buyer's open requests), for the terminal."""
     lines = [
         f"Order {draft.order_id} · store {draft.store_label}" + (" · SANDBOX (no real order)" if sandbox else ""),
         "",
@@ -48,6 +104,7 @@ def render_order_text(draft: OrderDraft, *, sandbox: bool = False) -> str:
             ]
         )
     lines += _table(rows)
+    lines += _buyer_lines(buyer)
     lines.append("")
     if not draft.cancellable:
         lines.append("No item of this order can be cancelled: only pending, packed and ready-to-ship items can.")
@@ -82,8 +139,26 @@ def render_order_text(draft: OrderDraft, *, sandbox: bool = False) -> str:
     return "\n".join(lines)
 
 
-def render_order_json(draft: OrderDraft, *, sandbox: bool = False) -> str:
-    """The draft as one JSON object, for scripts."""
+def _buyer_json(buyer: BuyerRequestsNow | None) -> list[dict[str, Any]]:
+    if buyer is None:
+        return []
+    return [
+        {
+            "reverse_order_id": r.reverse_order_id,
+            "status": r.status.value,
+            "order_item_ids": [line.order_item_id for line in r.lines],
+            "buyer_reason": r.buyer_reason,
+            "refund_total": r.refund_total,
+            "refund_currency": buyer.currency,
+            "deadline": r.deadline.isoformat() if r.deadline else None,
+            "card": {"channel": r.channel_id, "ts": r.message_ts} if r.message_ts else None,
+        }
+        for r in buyer.requests
+    ]
+
+
+def render_order_json(draft: OrderDraft, *, sandbox: bool = False, buyer: BuyerRequestsNow | None = None) -> str:
+    """The draft (and the buyer's open requests, ``buyer_requests``) as one JSON object, for scripts."""
     data: dict[str, Any] = {
         "store": draft.store_code,
         "order_id": draft.order_id,
@@ -118,5 +193,6 @@ def render_order_json(draft: OrderDraft, *, sandbox: bool = False) -> str:
             {"package_id": package_id, "item_ids": [i.order_item_id for i in members], "repack_first": True}
             for package_id, members in shared_packages(draft.items).items()
         ],
+        "buyer_requests": _buyer_json(buyer),
     }
     return json.dumps(data, ensure_ascii=False, indent=2)

@@ -156,3 +156,38 @@ async def test_order_show_names_a_ready_to_ship_sibling_and_the_repack_option(
         "item_ids": [str(bulb.order_item_id), str(shade.order_item_id)],
         "repack_first": True,
     }
+
+
+async def test_order_show_lists_the_buyers_open_request(served: tuple[SandboxWorld, str], tmp_path: Path) -> None:
+    world, base_url = served
+    (request,) = world.open_buyer_requests()
+    code, out, err = await _run(["order", "show", str(SHOWCASE.buyer_request)], base_url, tmp_path)
+    assert code == 0, err
+    assert "The buyer asked to cancel (1 open request(s) waiting for the seller's answer):" in out
+    assert f"reverse order {request.reverse_order_id}: Bluetooth Headset" in out
+    assert "Headset Pouch" in out
+    assert "refund SGD 56.50" in out
+    assert "answer by " in out
+    assert "if nobody answers, Lazada decides by itself" in out
+    assert "does not count against the seller's cancellation rate" in out
+    assert world.call_count("/order/reverse/cancel/seller/decide") == 0, "order show never decides"
+
+    code, out, err = await _run(["order", "show", "--json", str(SHOWCASE.buyer_request)], base_url, tmp_path)
+    assert code == 0, err
+    (listed,) = json.loads(out)["buyer_requests"]
+    assert listed["reverse_order_id"] == str(request.reverse_order_id)
+    assert listed["status"] == "open"
+    assert listed["refund_total"] == 5650
+    assert listed["refund_currency"] == "SGD"
+    assert listed["deadline"] == request.deadline.isoformat()
+
+
+async def test_order_show_without_a_buyer_request_says_nothing_of_one(
+    served: tuple[SandboxWorld, str], tmp_path: Path
+) -> None:
+    _, base_url = served
+    code, out, _ = await _run(["order", "show", str(SHOWCASE.pending)], base_url, tmp_path)
+    assert code == 0
+    assert "buyer asked" not in out
+    code, out, _ = await _run(["order", "show", "--json", str(SHOWCASE.pending)], base_url, tmp_path)
+    assert json.loads(out)["buyer_requests"] == []

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
+from bot.buyer.models import BuyerRequestCounts
 from bot.settings import Settings
 from bot.store import default_sqlite_url
 from cancel_order_bot.cli.digest import TerminalProgress, digest_command, render_digest_text
@@ -28,6 +29,7 @@ REQUIRED = {
     "pipeline_cancelled_items",
     "projected_rate",
     "status",
+    "buyer_requests",
 }
 
 
@@ -71,6 +73,14 @@ async def test_json_prints_one_object_per_store_with_the_documented_fields(
     assert data["unreadable_orders"] == 0
     assert [i["name"] for i in data["indicators"]] == ["Positive Seller Rating", "Product Rating Coverage"]
     assert data["indicators_problem"] is None
+    assert data["buyer_requests"] == {
+        "received": 0,
+        "accepted": 0,
+        "refused": 0,
+        "decided_by_lazada": 0,
+        "answered_elsewhere": 0,
+        "items_spared": 0,
+    }, "nothing scanned in this run: the buyer's requests are counted, at zero"
 
 
 async def test_text_says_estimate_and_names_the_calls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -129,3 +139,15 @@ def test_text_of_a_report() -> None:
     assert "Estimated seller-fault cancellation rate: 2.50% [warning]" in text
     assert "vs yesterday: up 0.50 pp (was 2.00%)" in text
     assert "once counted: about 4.00% [warning]" in text
+
+
+def test_text_of_a_report_counts_buyer_requests() -> None:
+    counts = BuyerRequestCounts(received=4, accepted=2, refused=1, decided_by_lazada=1, items_spared=5)
+    text = render_digest_text(report(buyer_requests=counts))
+
+    assert (
+        "Buyers' cancellation requests, last 24 h: 4 received, 2 accepted, 1 refused, 1 decided by Lazada, "
+        "0 answered outside Slack" in text
+    )
+    assert "seller-fault cancellations avoided: 5 item(s) cancelled at the buyer's request instead" in text
+    assert "Buyers' cancellation requests" not in render_digest_text(report())

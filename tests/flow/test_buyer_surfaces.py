@@ -16,7 +16,7 @@ from bot.buyer.models import BuyerRequest, BuyerRequestStatus
 from bot.slack.render import ids
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
 from cancel_order_bot.demo.slack_payloads import Action
-from cancel_order_bot.sandbox import SandboxWorld
+from cancel_order_bot.sandbox import FaultKind, SandboxWorld
 from cancel_order_bot.sandbox.api import REVERSE_DECIDE_PATH, REVERSE_REASONS_PATH
 from cancel_order_bot.sandbox.showcase import Showcase
 from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, DAVE, told
@@ -324,3 +324,184 @@ async def test_cancel_order_without_a_buyer_request_offers_nothing(bot: Harness,
     blocks = json.dumps(bot.open_modal(ALICE)["blocks"])
     assert ids.BUYER_ACCEPT not in blocks
     assert "buyer asked" not in blocks
+
+
+async def test_the_digest_counts_the_last_24_hours_of_buyer_requests(
+    bot: Harness, world: SandboxWorld, clock: MovableClock, showcase: Showcase
+) -> None:
+    (lamp,) = world.order_items(showcase.ready_to_ship)
+    (kettle,) = world.order_items(showcase.pending)
+    world.request_buyer_cancel([lamp.order_item_id], answer_within=timedelta(hours=2))
+    world.request_buyer_cancel([kettle.order_item_id], answer_within=timedelta(hours=30))
+    accepted = await posted(bot, showcase.buyer_request)  # two items
+    refused = await bot.buyer_request(showcase.pending)
+    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, accepted)
+    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, refused)
+    await bot.send(bot.payloads.view_submission(bot.open_modal(CAROL), user_id=CAROL, values=reason_values("1000202")))
+    await bot.settle()
+    # Nobody answers the lamp's request: Lazada accepts it at its deadline, and the next scan sees that.
+    clock.advance(timedelta(hours=2, minutes=10))
+    await bot.services.buyer.tick()
+    await bot.settle()
+    lamp_request = await bot.buyer_request(showcase.ready_to_ship)
+    assert lamp_request.status is BuyerRequestStatus.DECIDED_BY_LAZADA
+    assert "Lazada accepted it automatically" in card_json(bot, lamp_request)
+
+    await bot.services.digest.sync("main")
+    report = await bot.services.digest.report("main")
+    expected = {
+        "received": 3,
+        "accepted": 1,
+        "refused": 1,
+        "decided_by_lazada": 1,
+        "answered_elsewhere": 0,
+        "items_spared": 3,
+    }
+    assert report.to_json()["buyer_requests"] == expected
+    assert not report.quiet
+
+    posted_digest = await bot.services.digest.post("main", report)
+    assert posted_digest.ts is not None
+    shown = json.dumps(bot.slack.message(posted_digest.channel, posted_digest.ts), ensure_ascii=False)
+    assert "Buyers' cancellation requests, last 24 h" in shown
+    assert "3 received · 1 accepted · 1 refused · 1 decided by Lazada" in shown
+    assert "3 seller-fault cancellations avoided" in shown
+
+    # A day later the same requests are out of the 24 hours.
+    clock.advance(timedelta(days=1))
+    later = await bot.services.digest.report("main")
+    assert later.buyer_requests is not None
+    assert later.buyer_requests.received == 0
+    assert later.buyer_requests.items_spared == 0
+
+
+# -- when Lazada or Slack fail ---------------------------------------------------------------------------------
+
+
+async def test_lazada_refusing_the_decision_is_told_and_the_request_stays_open(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    world.faults.inject(
+        FaultKind.CANNED,
+        path=REVERSE_DECIDE_PATH,
+        body={"type": "ISV", "code": "116", "message": "E0116: no seller id"},
+    )
+    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, request)
+
+    said = told(bot, BOB)
+    assert "Lazada did not take the decision on the buyer's request on order" in said
+    assert "The request is still open; you can try again." in said
+    assert world.call_count(REVERSE_DECIDE_PATH) == 1
+    stored = await bot.buyer_request(showcase.buyer_request)
+    assert stored.status is BuyerRequestStatus.OPEN
+    assert stored.decided_by is None
+    assert ids.BUYER_ACCEPT in card_json(bot, stored), "the card offers the buttons again"
+
+    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, stored)
+    assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.ACCEPTED
+
+
+async def test_an_unknown_outcome_is_told_and_the_decision_never_sent_again(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    world.faults.inject(FaultKind.ROC_INTERNAL_ERROR, path=REVERSE_DECIDE_PATH)
+    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, request)
+
+    assert "could not confirm Lazada's answer" in told(bot, BOB)
+    stored = await bot.buyer_request(showcase.buyer_request)
+    assert stored.status is BuyerRequestStatus.NEEDS_ATTENTION
+    assert "Lazada's outcome is unknown" in card_json(bot, stored)
+
+    await bot.click_buyer(CAROL, ids.BUYER_ACCEPT, stored)
+    assert "with an outcome still to be checked. Nothing was sent." in told(bot, CAROL)
+    assert world.call_count(REVERSE_DECIDE_PATH) == 1
+
+
+async def test_no_refusal_reason_from_lazada_turns_the_form_into_the_explanation(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    world.lines_without_refusal_reasons.update(int(line.reverse_order_line_id) for line in request.lines)
+    await bot.click_buyer(BOB, ids.BUYER_REFUSE, request)
+
+    form = bot.open_modal(BOB)
+    assert form["title"]["text"] == "Nothing was sent"
+    assert "cannot find any cancel reasons" in json.dumps(form["blocks"]).lower()
+    assert form.get("submit") is None
+    assert decide_calls(world) == []
+    assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN
+
+
+async def test_a_refusal_form_slack_does_not_open_is_told(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    bot.slack.fail("views.open", "expired_trigger_id")
+    await bot.click_buyer(BOB, ids.BUYER_REFUSE, request)
+    assert "Slack didn't open the refusal form (expired_trigger_id). Please click Refuse again." in told(bot, BOB)
+    assert world.call_count(REVERSE_REASONS_PATH) == 0
+    assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN
+
+
+async def test_a_refusal_submitted_after_someone_accepted_sends_nothing(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, request)
+    form = bot.open_modal(CAROL)
+    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, request)
+
+    await bot.send(bot.payloads.view_submission(form, user_id=CAROL, values=reason_values("1000202")))
+    await bot.settle()
+
+    shown = bot.open_modal(CAROL)
+    assert shown["title"]["text"] == "Nothing was sent"
+    assert "was already accepted by <@U0BOB>" in json.dumps(shown["blocks"])
+    assert [c["agree_cancel"] for c in decide_calls(world)] == ["true"]
+
+
+async def test_a_refusal_submitted_after_the_deadline_sends_nothing(
+    bot: Harness, world: SandboxWorld, clock: MovableClock, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, request)
+    form = bot.open_modal(CAROL)
+    assert request.deadline is not None
+    clock.advance(request.deadline - clock() + timedelta(minutes=1))
+
+    await bot.send(bot.payloads.view_submission(form, user_id=CAROL, values=reason_values("1000202")))
+    await bot.settle()
+
+    assert "Lazada decides it now. Nothing was sent." in json.dumps(bot.open_modal(CAROL)["blocks"])
+    assert decide_calls(world) == []
+
+
+async def test_a_refusal_form_that_is_not_ours_is_expired(bot: Harness, world: SandboxWorld) -> None:
+    view = {"id": "V0FORGED", "callback_id": ids.BUYER_REFUSE_FORM, "private_metadata": "not a key"}
+    answer = await bot.send(bot.payloads.view_submission(view, user_id=BOB, values=reason_values("1000202")))
+    assert answer.json()["response_action"] == "update"
+    assert "This form is out of date" in json.dumps(answer.json()["view"]["blocks"])
+    await bot.settle()
+    assert decide_calls(world) == []
+
+
+async def test_a_refusal_lazada_rejects_reaches_the_person_when_the_form_is_gone(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, request)
+    form = bot.open_modal(CAROL)
+    world.faults.inject(
+        FaultKind.CANNED,
+        path=REVERSE_DECIDE_PATH,
+        body={"type": "ISV", "code": "116", "message": "E0116: no seller id"},
+    )
+    bot.slack.fail("views.update", "not_found")
+
+    await bot.send(bot.payloads.view_submission(form, user_id=CAROL, values=reason_values("1000202")))
+    await bot.settle()
+
+    assert "Lazada did not take the decision" in dm_texts(bot, CAROL)
+    assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN

@@ -247,9 +247,13 @@ def _outcome_sentence(request: BuyerRequest) -> tuple[str, str]:
                 f"The bot could not confirm Lazada's answer for {order}. Check the order in Seller Center; the bot "
                 f"does not send the decision again.{answer}"
             )
+        case BuyerRequestStatus.ANSWERED_ELSEWHERE:
+            return "ℹ️", f"The buyer's request on {order} was answered outside Slack meanwhile.{answer}"
+        case BuyerRequestStatus.DECIDED_BY_LAZADA:
+            return "ℹ️", f"Lazada decided the buyer's request on {order} by itself, at its deadline.{answer}"
         case _:
             state = escape(request.status.value.replace("_", " "))
-            return "ℹ️", f"The buyer's request on {order} is now {state}.{answer}"
+            return "ℹ️", f"The buyer's request on {order} is {state}.{answer}"
 
 
 def render_buyer_decided_modal(request: BuyerRequest) -> View:
