@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.command_text import CommandKind, ParsedCommand, parse_command_text
 from bot.domain import PackageChoice
+from bot.slack.render import buyer_forms as buyer_ids
 from bot.slack.render import ids
-from bot.slack.render.buyer_forms import BUYER_REASON_MISSING
 from bot.slack.render.modal import (
     ITEMS_MISSING,
     JUSTIFICATION_MAX_LENGTH,
@@ -396,14 +396,14 @@ class BuyerRefusalSubmission:
         key = _buyer_key(payload.view.private_metadata) if payload is not None else None
         if payload is None or key is None:
             return FormExpired()
-        reason = _option(payload.value(ids.BUYER_REASON_BLOCK, ids.BUYER_REASON))
+        reason = _option(payload.value(buyer_ids.BUYER_REASON_BLOCK, buyer_ids.BUYER_REASON))
         if reason is None or not _REASON_CODE.match(reason):
-            return FormErrors({ids.BUYER_REASON_BLOCK: BUYER_REASON_MISSING})
+            return FormErrors({buyer_ids.BUYER_REASON_BLOCK: buyer_ids.BUYER_REASON_MISSING})
         return BuyerRefusal(key=key, user_id=payload.user.id, reason_code=reason, view_id=payload.view.id)
 
 
 _BUTTONS = frozenset({ids.REQUEST_APPROVE, ids.REQUEST_REJECT, ids.REQUEST_WITHDRAW})
-_BUYER_BUTTONS = frozenset({ids.BUYER_ACCEPT, ids.BUYER_REFUSE})
+_BUYER_BUTTONS = frozenset({buyer_ids.BUYER_ACCEPT, buyer_ids.BUYER_REFUSE})
 
 
 def _click(payload: ActionPayload) -> Click | None:
@@ -473,7 +473,7 @@ def _submission(body: Any, store_codes: Collection[str]) -> object:
     callback_id = _field(body.get("view"), "callback_id") if isinstance(body, dict) else None
     if callback_id == ids.REJECT_MODAL:
         return RejectSubmission.from_view(payload)
-    if callback_id == ids.BUYER_REFUSE_FORM:
+    if callback_id == buyer_ids.BUYER_REFUSE_FORM:
         return BuyerRefusalSubmission.from_view(payload)
     return RequestSubmission.from_view(payload, store_codes)
 

@@ -12,6 +12,7 @@ from bot.lazada.errors import LazadaError
 from bot.slack.buyer_desk import BuyerDesk
 from bot.slack.desk import RequestDesk
 from bot.slack.payloads import BuyerClick, Click, Selection
+from bot.slack.render import buyer_forms as buyer_ids
 from bot.slack.render import ids
 from bot.workflow.service import CancellationService
 
@@ -111,8 +112,8 @@ def register(
     app.action(ids.REQUEST_APPROVE)(handlers.on_approve)
     app.action(ids.REQUEST_REJECT)(handlers.on_reject)
     app.action(ids.REQUEST_WITHDRAW)(handlers.on_withdraw)
-    app.action(ids.BUYER_ACCEPT)(handlers.on_buyer_accept)
-    app.action(ids.BUYER_REFUSE)(handlers.on_buyer_refuse)
+    app.action(buyer_ids.BUYER_ACCEPT)(handlers.on_buyer_accept)
+    app.action(buyer_ids.BUYER_REFUSE)(handlers.on_buyer_refuse)
     app.action(ids.MODAL_ITEMS)(handlers.on_items_changed)
     for action_id in (ids.MODAL_REASON, ids.MODAL_PACKAGE_CHOICE, ids.MODAL_JUSTIFICATION, ids.MODAL_ORDER_ID):
         app.action(action_id)(handlers.on_ack_only)

@@ -12,6 +12,7 @@ from bot.lazada.errors import LazadaError
 from bot.slack.buyer_desk import BuyerDesk
 from bot.slack.desk import RequestDesk
 from bot.slack.payloads import BuyerRefusal, FormErrors, FormExpired, OrderPrompt, RejectForm, Submitted
+from bot.slack.render import buyer_forms as buyer_ids
 from bot.slack.render import ids
 from bot.workflow.service import CancellationService
 
@@ -80,4 +81,4 @@ def register(
     app.view(ids.REQUEST_MODAL)(handlers.on_request_submitted)
     app.view(ids.BULK_MODAL)(handlers.on_request_submitted)
     app.view(ids.REJECT_MODAL)(handlers.on_reject_submitted)
-    app.view(ids.BUYER_REFUSE_FORM)(handlers.on_buyer_refusal_submitted)
+    app.view(buyer_ids.BUYER_REFUSE_FORM)(handlers.on_buyer_refusal_submitted)

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from bot.buyer.models import BuyerRequestStatus
-from bot.slack.render import ids
+from bot.slack.render import buyer_forms as buyer_ids
 from cancel_order_bot.demo.harness import MovableClock, running_bot
 from cancel_order_bot.sandbox import SandboxWorld
 from cancel_order_bot.sandbox.api import REVERSE_DECIDE_PATH
@@ -33,7 +33,9 @@ async def test_twenty_simultaneous_accept_clicks_on_two_replicas_send_one_decisi
             assert len(first.slack.messages(OPS)) == 1, "one card, however many replicas scan"
 
             clicks = [
-                (first if n % 2 else second).click_buyer(BOB if n % 3 else CAROL, ids.BUYER_ACCEPT, request, wait=False)
+                (first if n % 2 else second).click_buyer(
+                    BOB if n % 3 else CAROL, buyer_ids.BUYER_ACCEPT, request, wait=False
+                )
                 for n in range(20)
             ]
             responses = await asyncio.gather(*clicks)

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 
 from bot.buyer.models import BuyerRequest, BuyerRequestStatus
+from bot.slack.render import buyer_forms as buyer_ids
 from bot.slack.render import ids
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
 from cancel_order_bot.demo.slack_payloads import Action
@@ -51,7 +52,7 @@ def card_json(bot: Harness, request: BuyerRequest) -> str:
 def reason_values(reason_id: str) -> dict[str, dict[str, object]]:
     """The refusal form's state with `reason_id` chosen."""
     chosen = {"type": "static_select", "selected_option": {"value": reason_id}}
-    return {ids.BUYER_REASON_BLOCK: {ids.BUYER_REASON: chosen}}
+    return {buyer_ids.BUYER_REASON_BLOCK: {buyer_ids.BUYER_REASON: chosen}}
 
 
 def decide_calls(world: SandboxWorld) -> list[dict[str, str]]:
@@ -64,7 +65,7 @@ async def test_accept_on_the_card_sends_one_decision_and_stamps_the_card(
     request = await posted(bot, showcase.buyer_request)
     assert "Accept the buyer" in card_json(bot, request)
 
-    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, request)
+    await bot.click_buyer(BOB, buyer_ids.BUYER_ACCEPT, request)
 
     assert [(c["reverse_order_id"], c["agree_cancel"]) for c in decide_calls(world)] == [
         (request.reverse_order_id, "true")
@@ -74,7 +75,7 @@ async def test_accept_on_the_card_sends_one_decision_and_stamps_the_card(
     assert accepted.decided_by == BOB
     card = card_json(bot, accepted)
     assert "Accepted by <@U0BOB>" in card
-    assert ids.BUYER_ACCEPT not in card, "the buttons are gone"
+    assert buyer_ids.BUYER_ACCEPT not in card, "the buttons are gone"
     assert all(i.status == "canceled" for i in world.order_items(showcase.buyer_request))
     assert world.call_count(CREATE) == 0, "a buyer's request is accepted, never cancelled for a seller reason"
 
@@ -83,11 +84,11 @@ async def test_refuse_opens_lazadas_reasons_and_sends_the_one_chosen(
     bot: Harness, world: SandboxWorld, showcase: Showcase
 ) -> None:
     request = await posted(bot, showcase.buyer_request)
-    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, request)
+    await bot.click_buyer(CAROL, buyer_ids.BUYER_REFUSE, request)
     form = bot.open_modal(CAROL)
-    assert form["callback_id"] == ids.BUYER_REFUSE_FORM
+    assert form["callback_id"] == buyer_ids.BUYER_REFUSE_FORM
     assert form["private_metadata"] == request.key
-    select = next(b for b in form["blocks"] if b.get("block_id") == ids.BUYER_REASON_BLOCK)
+    select = next(b for b in form["blocks"] if b.get("block_id") == buyer_ids.BUYER_REASON_BLOCK)
     offered = [o["value"] for o in select["element"]["options"]]
     assert offered == [r.reason_id for r in world.refusal_reasons]
     assert "must be shipped" in json.dumps(form["blocks"])
@@ -110,10 +111,10 @@ async def test_refusal_without_a_reason_is_asked_again_inline(
     bot: Harness, world: SandboxWorld, showcase: Showcase
 ) -> None:
     request = await posted(bot, showcase.buyer_request)
-    await bot.click_buyer(BOB, ids.BUYER_REFUSE, request)
+    await bot.click_buyer(BOB, buyer_ids.BUYER_REFUSE, request)
     form = bot.open_modal(BOB)
     answer = await bot.send(bot.payloads.view_submission(form, user_id=BOB, values={}))
-    errors = {ids.BUYER_REASON_BLOCK: "Pick one of Lazada's reasons for refusing."}
+    errors = {buyer_ids.BUYER_REASON_BLOCK: "Pick one of Lazada's reasons for refusing."}
     assert answer.json() == {"response_action": "errors", "errors": errors}
     await bot.settle()
     assert decide_calls(world) == []
@@ -124,7 +125,7 @@ async def test_a_reason_lazada_does_not_offer_is_refused_in_the_form(
     bot: Harness, world: SandboxWorld, showcase: Showcase
 ) -> None:
     request = await posted(bot, showcase.buyer_request)
-    await bot.click_buyer(BOB, ids.BUYER_REFUSE, request)
+    await bot.click_buyer(BOB, buyer_ids.BUYER_REFUSE, request)
     form = bot.open_modal(BOB)
     await bot.send(bot.payloads.view_submission(form, user_id=BOB, values=reason_values("999")))
     await bot.settle()
@@ -139,8 +140,8 @@ async def test_someone_who_may_not_decide_is_told_and_nothing_is_sent(
     bot: Harness, world: SandboxWorld, showcase: Showcase
 ) -> None:
     request = await posted(bot, showcase.buyer_request)
-    await bot.click_buyer(ALICE, ids.BUYER_ACCEPT, request)
-    await bot.click_buyer(ALICE, ids.BUYER_REFUSE, request)
+    await bot.click_buyer(ALICE, buyer_ids.BUYER_ACCEPT, request)
+    await bot.click_buyer(ALICE, buyer_ids.BUYER_REFUSE, request)
 
     said = told(bot, ALICE)
     assert said.count("Only the store's approvers can accept or refuse a buyer's cancellation request") == 2
@@ -151,7 +152,7 @@ async def test_someone_who_may_not_decide_is_told_and_nothing_is_sent(
     stored = await bot.buyer_request(showcase.buyer_request)
     assert stored.status is BuyerRequestStatus.OPEN
     assert stored.decided_by is None
-    assert ids.BUYER_ACCEPT in card_json(bot, stored), "the card still offers the buttons"
+    assert buyer_ids.BUYER_ACCEPT in card_json(bot, stored), "the card still offers the buttons"
 
 
 async def test_a_click_after_the_deadline_is_refused_without_a_call(
@@ -161,8 +162,8 @@ async def test_a_click_after_the_deadline_is_refused_without_a_call(
     assert request.deadline is not None
     clock.advance(request.deadline - clock() + timedelta(seconds=1))
 
-    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, request)
-    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, request)
+    await bot.click_buyer(BOB, buyer_ids.BUYER_ACCEPT, request)
+    await bot.click_buyer(CAROL, buyer_ids.BUYER_REFUSE, request)
 
     assert "Lazada decides it now. Nothing was sent." in told(bot, BOB)
     assert "Lazada decides it now" in told(bot, CAROL)
@@ -173,9 +174,9 @@ async def test_a_click_after_the_deadline_is_refused_without_a_call(
 
 async def test_a_second_click_is_told_who_decided_first(bot: Harness, world: SandboxWorld, showcase: Showcase) -> None:
     request = await posted(bot, showcase.buyer_request)
-    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, request)
-    await bot.click_buyer(CAROL, ids.BUYER_ACCEPT, request)
-    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, request)
+    await bot.click_buyer(BOB, buyer_ids.BUYER_ACCEPT, request)
+    await bot.click_buyer(CAROL, buyer_ids.BUYER_ACCEPT, request)
+    await bot.click_buyer(CAROL, buyer_ids.BUYER_REFUSE, request)
     said = told(bot, CAROL)
     assert said.count("was already accepted by <@U0BOB>") == 2, said
     assert "&lt;@" not in said
@@ -185,7 +186,7 @@ async def test_a_second_click_is_told_who_decided_first(bot: Harness, world: San
 async def test_a_forged_key_changes_nothing(bot: Harness, world: SandboxWorld, showcase: Showcase) -> None:
     request = await posted(bot, showcase.buyer_request)
     for value in ("main:../../etc", "other:999", '{"k":"req"}'):
-        action = Action.button(ids.BUYER_ACCEPT, value, block_id="buyer.actions")
+        action = Action.button(buyer_ids.BUYER_ACCEPT, value, block_id="buyer.actions")
         signed = bot.payloads.block_actions_from_message(
             [action], user_id=BOB, channel_id=OPS, message={"ts": request.message_ts}
         )
@@ -219,8 +220,8 @@ async def test_app_home_lists_open_buyer_requests_for_those_who_may_decide(
     assert "Answer by" in home
     assert "(in 1 d 23 h)" in home, "the deadline, in the store's time and from now"
     assert request.key in home
-    assert ids.BUYER_ACCEPT in home
-    assert ids.BUYER_REFUSE in home
+    assert buyer_ids.BUYER_ACCEPT in home
+    assert buyer_ids.BUYER_REFUSE in home
 
     alice_home = json.dumps((await open_home(bot, ALICE))["blocks"], ensure_ascii=False)
     assert "Buyers' cancellation requests" not in alice_home, "Alice may not decide: nothing to list for her"
@@ -228,7 +229,7 @@ async def test_app_home_lists_open_buyer_requests_for_those_who_may_decide(
     # Accepting from App Home (no card in sight): Bob is told privately; the card and everyone's Home follow.
     home_view = bot.slack.home_view(BOB)
     assert home_view is not None
-    action = Action.button(ids.BUYER_ACCEPT, request.key, block_id="home")
+    action = Action.button(buyer_ids.BUYER_ACCEPT, request.key, block_id="home")
     await bot.send(bot.payloads.block_actions_from_view([action], user_id=BOB, view=home_view))
     await bot.settle()
     assert [c["agree_cancel"] for c in decide_calls(world)] == ["true"]
@@ -248,7 +249,7 @@ async def test_channel_deciders_check_membership_away_from_the_card(
         # Dave is not in #order-ops: the request form offers him the button, but accepting is refused there.
         await bot.command(DAVE, str(showcase.buyer_request))
         form = bot.open_modal(DAVE)
-        action = Action.button(ids.BUYER_ACCEPT, request.key, block_id="buyer.offer")
+        action = Action.button(buyer_ids.BUYER_ACCEPT, request.key, block_id="buyer.offer")
         await bot.send(bot.payloads.block_actions_from_view([action], user_id=DAVE, view=form))
         await bot.settle()
         assert "Only members of the store's approval channel can accept" in json.dumps(bot.open_modal(DAVE)["blocks"])
@@ -258,7 +259,7 @@ async def test_channel_deciders_check_membership_away_from_the_card(
         # Alice is in #order-ops, though no approver: here that is enough, from her App Home too.
         home = await open_home(bot, ALICE)
         assert request.key in json.dumps(home["blocks"])
-        action = Action.button(ids.BUYER_ACCEPT, request.key, block_id="home")
+        action = Action.button(buyer_ids.BUYER_ACCEPT, request.key, block_id="home")
         await bot.send(bot.payloads.block_actions_from_view([action], user_id=ALICE, view=home))
         await bot.settle()
         accepted = await bot.buyer_request(showcase.buyer_request)
@@ -281,14 +282,14 @@ async def test_cancel_order_on_a_buyer_request_offers_accepting_it(
     assert "does not count against the store" in blocks
     assert f"https://slack.com/archives/{request.channel_id}/p{request.message_ts.replace('.', '')}" in blocks
     buttons = [e for b in modal["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert [(b["action_id"], b["value"]) for b in buttons] == [(ids.BUYER_ACCEPT, request.key)]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [(buyer_ids.BUYER_ACCEPT, request.key)]
     assert buttons[0]["confirm"]["confirm"]["text"] == "Accept"
     assert blocks.index("Accept the buyer") < blocks.index(ids.REASON_BLOCK), "the offer comes before the form"
 
     # Bob, an approver, runs the command too and accepts from the form.
     await bot.command(BOB, str(showcase.buyer_request))
     modal = bot.open_modal(BOB)
-    action = Action.button(ids.BUYER_ACCEPT, request.key, block_id="buyer.offer")
+    action = Action.button(buyer_ids.BUYER_ACCEPT, request.key, block_id="buyer.offer")
     await bot.send(bot.payloads.block_actions_from_view([action], user_id=BOB, view=modal))
     await bot.settle()
 
@@ -309,7 +310,7 @@ async def test_accepting_from_the_form_without_the_right_says_so_in_the_form(
     await bot.command(ALICE, str(showcase.buyer_request))
     modal = bot.open_modal(ALICE)
     request = await bot.buyer_request(showcase.buyer_request)
-    action = Action.button(ids.BUYER_ACCEPT, request.key, block_id="buyer.offer")
+    action = Action.button(buyer_ids.BUYER_ACCEPT, request.key, block_id="buyer.offer")
     await bot.send(bot.payloads.block_actions_from_view([action], user_id=ALICE, view=modal))
     await bot.settle()
     shown = bot.open_modal(ALICE)
@@ -322,7 +323,7 @@ async def test_accepting_from_the_form_without_the_right_says_so_in_the_form(
 async def test_cancel_order_without_a_buyer_request_offers_nothing(bot: Harness, showcase: Showcase) -> None:
     await bot.command(ALICE, str(showcase.pending))
     blocks = json.dumps(bot.open_modal(ALICE)["blocks"])
-    assert ids.BUYER_ACCEPT not in blocks
+    assert buyer_ids.BUYER_ACCEPT not in blocks
     assert "buyer asked" not in blocks
 
 
@@ -335,8 +336,8 @@ async def test_the_digest_counts_the_last_24_hours_of_buyer_requests(
     world.request_buyer_cancel([kettle.order_item_id], answer_within=timedelta(hours=30))
     accepted = await posted(bot, showcase.buyer_request)  # two items
     refused = await bot.buyer_request(showcase.pending)
-    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, accepted)
-    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, refused)
+    await bot.click_buyer(BOB, buyer_ids.BUYER_ACCEPT, accepted)
+    await bot.click_buyer(CAROL, buyer_ids.BUYER_REFUSE, refused)
     await bot.send(bot.payloads.view_submission(bot.open_modal(CAROL), user_id=CAROL, values=reason_values("1000202")))
     await bot.settle()
     # Nobody answers the lamp's request: Lazada accepts it at its deadline, and the next scan sees that.
@@ -387,7 +388,7 @@ async def test_lazada_refusing_the_decision_is_told_and_the_request_stays_open(
         path=REVERSE_DECIDE_PATH,
         body={"type": "ISV", "code": "116", "message": "E0116: no seller id"},
     )
-    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, request)
+    await bot.click_buyer(BOB, buyer_ids.BUYER_ACCEPT, request)
 
     said = told(bot, BOB)
     assert "Lazada did not take the decision on the buyer's request on order" in said
@@ -396,9 +397,9 @@ async def test_lazada_refusing_the_decision_is_told_and_the_request_stays_open(
     stored = await bot.buyer_request(showcase.buyer_request)
     assert stored.status is BuyerRequestStatus.OPEN
     assert stored.decided_by is None
-    assert ids.BUYER_ACCEPT in card_json(bot, stored), "the card offers the buttons again"
+    assert buyer_ids.BUYER_ACCEPT in card_json(bot, stored), "the card offers the buttons again"
 
-    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, stored)
+    await bot.click_buyer(BOB, buyer_ids.BUYER_ACCEPT, stored)
     assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.ACCEPTED
 
 
@@ -407,14 +408,14 @@ async def test_an_unknown_outcome_is_told_and_the_decision_never_sent_again(
 ) -> None:
     request = await posted(bot, showcase.buyer_request)
     world.faults.inject(FaultKind.ROC_INTERNAL_ERROR, path=REVERSE_DECIDE_PATH)
-    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, request)
+    await bot.click_buyer(BOB, buyer_ids.BUYER_ACCEPT, request)
 
     assert "could not confirm Lazada's answer" in told(bot, BOB)
     stored = await bot.buyer_request(showcase.buyer_request)
     assert stored.status is BuyerRequestStatus.NEEDS_ATTENTION
     assert "Lazada's outcome is unknown" in card_json(bot, stored)
 
-    await bot.click_buyer(CAROL, ids.BUYER_ACCEPT, stored)
+    await bot.click_buyer(CAROL, buyer_ids.BUYER_ACCEPT, stored)
     assert "with an outcome still to be checked. Nothing was sent." in told(bot, CAROL)
     assert world.call_count(REVERSE_DECIDE_PATH) == 1
 
@@ -424,7 +425,7 @@ async def test_no_refusal_reason_from_lazada_turns_the_form_into_the_explanation
 ) -> None:
     request = await posted(bot, showcase.buyer_request)
     world.lines_without_refusal_reasons.update(int(line.reverse_order_line_id) for line in request.lines)
-    await bot.click_buyer(BOB, ids.BUYER_REFUSE, request)
+    await bot.click_buyer(BOB, buyer_ids.BUYER_REFUSE, request)
 
     form = bot.open_modal(BOB)
     assert form["title"]["text"] == "Nothing was sent"
@@ -439,7 +440,7 @@ async def test_a_refusal_form_slack_does_not_open_is_told(
 ) -> None:
     request = await posted(bot, showcase.buyer_request)
     bot.slack.fail("views.open", "expired_trigger_id")
-    await bot.click_buyer(BOB, ids.BUYER_REFUSE, request)
+    await bot.click_buyer(BOB, buyer_ids.BUYER_REFUSE, request)
     assert "Slack didn't open the refusal form (expired_trigger_id). Please click Refuse again." in told(bot, BOB)
     assert world.call_count(REVERSE_REASONS_PATH) == 0
     assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN
@@ -449,9 +450,9 @@ async def test_a_refusal_submitted_after_someone_accepted_sends_nothing(
     bot: Harness, world: SandboxWorld, showcase: Showcase
 ) -> None:
     request = await posted(bot, showcase.buyer_request)
-    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, request)
+    await bot.click_buyer(CAROL, buyer_ids.BUYER_REFUSE, request)
     form = bot.open_modal(CAROL)
-    await bot.click_buyer(BOB, ids.BUYER_ACCEPT, request)
+    await bot.click_buyer(BOB, buyer_ids.BUYER_ACCEPT, request)
 
     await bot.send(bot.payloads.view_submission(form, user_id=CAROL, values=reason_values("1000202")))
     await bot.settle()
@@ -466,7 +467,7 @@ async def test_a_refusal_submitted_after_the_deadline_sends_nothing(
     bot: Harness, world: SandboxWorld, clock: MovableClock, showcase: Showcase
 ) -> None:
     request = await posted(bot, showcase.buyer_request)
-    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, request)
+    await bot.click_buyer(CAROL, buyer_ids.BUYER_REFUSE, request)
     form = bot.open_modal(CAROL)
     assert request.deadline is not None
     clock.advance(request.deadline - clock() + timedelta(minutes=1))
@@ -479,7 +480,7 @@ async def test_a_refusal_submitted_after_the_deadline_sends_nothing(
 
 
 async def test_a_refusal_form_that_is_not_ours_is_expired(bot: Harness, world: SandboxWorld) -> None:
-    view = {"id": "V0FORGED", "callback_id": ids.BUYER_REFUSE_FORM, "private_metadata": "not a key"}
+    view = {"id": "V0FORGED", "callback_id": buyer_ids.BUYER_REFUSE_FORM, "private_metadata": "not a key"}
     answer = await bot.send(bot.payloads.view_submission(view, user_id=BOB, values=reason_values("1000202")))
     assert answer.json()["response_action"] == "update"
     assert "This form is out of date" in json.dumps(answer.json()["view"]["blocks"])
@@ -491,7 +492,7 @@ async def test_a_refusal_lazada_rejects_reaches_the_person_when_the_form_is_gone
     bot: Harness, world: SandboxWorld, showcase: Showcase
 ) -> None:
     request = await posted(bot, showcase.buyer_request)
-    await bot.click_buyer(CAROL, ids.BUYER_REFUSE, request)
+    await bot.click_buyer(CAROL, buyer_ids.BUYER_REFUSE, request)
     form = bot.open_modal(CAROL)
     world.faults.inject(
         FaultKind.CANNED,

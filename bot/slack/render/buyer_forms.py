@@ -34,14 +34,8 @@ from bot.buyer.models import BuyerRequest, BuyerRequestStatus
 from bot.domain import DomainError
 from bot.lazada.errors import LazadaError
 from bot.lazada.reverse import RefusalReason
-from bot.slack.render.buyer import deadline_text, render_buyer_actions
+from bot.slack.render.buyer import BUYER_ACCEPT, BUYER_REFUSE, deadline_text, render_buyer_actions
 from bot.slack.render.form import SELECT_OPTION_LIMIT, modal_view
-from bot.slack.render.ids import (
-    BUYER_ACCEPT,
-    BUYER_REASON,
-    BUYER_REASON_BLOCK,
-    BUYER_REFUSE_FORM,
-)
 from bot.slack.render.replies import message_link
 from bot.slack.render.text import (
     FALLBACK_TEXT_LIMIT,
@@ -57,7 +51,12 @@ from bot.slack.render.text import (
 )
 
 __all__ = [
+    "BUYER_ACCEPT",
+    "BUYER_REASON",
+    "BUYER_REASON_BLOCK",
     "BUYER_REASON_MISSING",
+    "BUYER_REFUSE",
+    "BUYER_REFUSE_FORM",
     "accept_actions",
     "buyer_answer_for",
     "buyer_decided_answer",
@@ -71,6 +70,11 @@ __all__ = [
     "render_refusal_sending_modal",
 ]
 
+# The ids issue 11's contract names (they follow its words, not `bot.slack.render.ids`' dotted style). The card's
+# buttons, `BUYER_ACCEPT` and `BUYER_REFUSE`, are `bot.slack.render.buyer`'s; the refusal form's are here.
+BUYER_REFUSE_FORM = "buyer_refuse_form"
+BUYER_REASON_BLOCK = "reason"
+BUYER_REASON = "reason"
 BUYER_REASON_MISSING = "Pick one of Lazada's reasons for refusing."
 REFUSE_TITLE = "Refuse buyer's request"
 ACCEPT_TEXT = "Accept the buyer's request"

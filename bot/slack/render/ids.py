@@ -12,11 +12,6 @@ __all__ = [
     "BULK_MODAL",
     "BULK_ORDER_LIMIT",
     "BUTTON_VALUE_LIMIT",
-    "BUYER_ACCEPT",
-    "BUYER_REASON",
-    "BUYER_REASON_BLOCK",
-    "BUYER_REFUSE",
-    "BUYER_REFUSE_FORM",
     "ITEMS_BLOCK",
     "JUSTIFICATION_BLOCK",
     "MODAL_ITEMS",
@@ -53,16 +48,11 @@ MODAL_PACKAGE_CHOICE = "modal.package_choice"
 MODAL_JUSTIFICATION = "modal.justification"
 MODAL_ORDER_ID = "modal.order_id"
 REJECT_REASON = "reject.reason"
-# A buyer's cancellation request (issue 11): its card's buttons, also offered by the request modal and App Home.
-BUYER_ACCEPT = "buyer_accept"
-BUYER_REFUSE = "buyer_refuse"
-BUYER_REASON = "reason"
 
 # Callback ids of the views.
 REQUEST_MODAL = "request_modal"
 BULK_MODAL = "bulk_modal"
 REJECT_MODAL = "reject_modal"
-BUYER_REFUSE_FORM = "buyer_refuse_form"
 
 # Block ids: a view submission's ``state.values`` is keyed by block id, then action id. They stay the same across
 # ``views.update`` so Slack keeps what the person already typed or chose.
@@ -73,7 +63,6 @@ JUSTIFICATION_BLOCK = "justification"
 ORDER_ID_BLOCK = "order_id"
 REJECT_REASON_BLOCK = "reject_reason"
 REQUEST_ACTIONS_BLOCK = "request.actions"
-BUYER_REASON_BLOCK = "reason"
 
 BUTTON_VALUE_LIMIT = 2000
 PRIVATE_METADATA_LIMIT = 3000
