@@ -14,6 +14,7 @@ from typing import Any
 from bot.logs import configure_logging
 from bot.slack.chart import chart_filename, render_chart
 from bot.slack.render import ids
+from bot.slack.render.buyer import BUYER_ACCEPT
 from bot.store.db import default_sqlite_url
 from cancel_order_bot.demo.blocks_text import as_seen, blocks_to_text, view_to_text
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
@@ -167,9 +168,37 @@ async def _story(bot: Harness, t: _Transcript) -> None:
     t.write(f"  bot     audit trail of {request.id}: " + " → ".join(e.action for e in trail))
 
 
+async def _buyer_request(bot: Harness, t: _Transcript) -> None:
+    """A buyer asked to cancel an order: the scan finds it, posts its card, and Bob accepts it from Slack."""
+    world = bot.world
+    order = SHOWCASE.buyer_request
+    t.heading(f"6. A buyer asked to cancel order {order}; Bob accepts the buyer's request from Slack")
+    t.write("  bot     looks for buyers' cancellation requests (the scheduler does it every 5 minutes)")
+    await bot.services.buyer.tick()
+    await bot.settle()
+    t.lazada()
+    request = await bot.buyer_request(order)
+    assert request.channel_id is not None
+    assert request.message_ts is not None
+    t.message("#ops shows everyone:", bot.slack.message(request.channel_id, request.message_ts))
+    t.says(BOB, "clicks [Accept the buyer's request] and confirms")
+    await bot.click_buyer(BOB, BUYER_ACCEPT, request)
+    t.lazada()
+    done = await bot.buyer_request(order)
+    t.write(f"  bot     request {done.key} is {done.status.value}: one decision sent, the card stamped")
+    t.message("#ops now shows:", bot.slack.message(request.channel_id, request.message_ts))
+    for reply in bot.slack.thread(request.channel_id, request.message_ts):
+        t.message("in the thread:", reply)
+    for item in world.order_items(order):
+        t.write(
+            f"  lazada  item {item.order_item_id} {item.name}: {item.status}, cancelled by "
+            f"{item.cancel_return_initiator} (not the seller's fault, so not in the cancellation rate)"
+        )
+
+
 async def _digest(bot: Harness, t: _Transcript, workdir: Path) -> Path:
     """Read the store's orders, compute the digest, show it as #digest would, and write the chart."""
-    t.heading("6. The daily cancellation-rate digest (posted every morning; here, a minute later, on demand)")
+    t.heading("7. The daily cancellation-rate digest (posted every morning; here, a minute later, on demand)")
     bot.clock.advance(timedelta(minutes=1))
     stats = await bot.services.digest.sync("main")
     calls = ", ".join(f"{count} × {path}" for path, count in sorted(stats.calls.items()))
@@ -196,11 +225,17 @@ async def run_demo(write: Print = print, *, workdir: Path | None = None) -> Path
     generate_history(world, seed=1, orders_per_day=30, days=70)
     add_showcase_orders(world)
     write("cancel-order-bot demo — everything runs here: a SQLite file, the Lazada sandbox, and an in-process Slack.")
-    write("People: alice (ops, requests), bob (approver). Channel: #ops. Nothing reaches Slack or Lazada.")
-    async with running_bot(default_sqlite_url(database), world=world, clock=clock) as bot:
+    write(
+        "People: alice (ops, requests), bob (approver). Channel: #ops. A buyer also asks to cancel an order. "
+        "Nothing reaches Slack or Lazada."
+    )
+    # #ops is the approval channel: requests are posted there, and buyers' cancellation requests too.
+    overrides = {"approval_channel": "C0OPS"}
+    async with running_bot(default_sqlite_url(database), world=world, clock=clock, settings_overrides=overrides) as bot:
         transcript = _Transcript(bot, write)
         transcript.seen_calls = len(world.calls)
         await _story(bot, transcript)
+        await _buyer_request(bot, transcript)
         chart = await _digest(bot, transcript, workdir)
     write(f"\nDatabase: {database}")
     write(f"Chart:    {chart}")

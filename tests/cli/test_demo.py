@@ -129,7 +129,7 @@ def test_it_ends_with_where_the_files_are(transcript: str) -> None:
 
 
 def test_a_digest_is_produced_with_its_chart(transcript: str) -> None:
-    step = transcript.split("6. The daily cancellation-rate digest")[1]
+    step = transcript.split("7. The daily cancellation-rate digest")[1]
     assert "posted the digest to #digest and uploaded its chart (files v2): ok" in step
     assert "estimated seller-fault cancellation rate" in step
     assert "1 request · 1 approved · 1 executed" in step
@@ -149,3 +149,20 @@ def test_a_digest_is_produced_with_its_chart(transcript: str) -> None:
 )
 def test_as_seen_draws_emphasis_instead_of_spelling_it(mrkdwn: str, seen: str) -> None:
     assert as_seen(mrkdwn) == seen
+
+
+def test_a_buyers_request_is_accepted_from_slack(transcript: str) -> None:
+    step = _step(transcript, "6. A buyer asked to cancel order 100000000000006")
+    before, after = step.split("bob> clicks [Accept the buyer's request] and confirms")
+    assert "GET /reverse/getreverseordersforseller" in before, "the scan found it"
+    assert "[Accept the buyer's request] [Refuse]" in before
+    assert "The buyer's reason: Change of mind" in before
+    assert after.count("GET /order/reverse/cancel/seller/decide") == 1
+    assert "agree_cancel=true) → ok" in after
+    assert "/order/reverse/cancel/create" not in step, "not a seller-reason cancellation"
+    assert "✅ Accepted by @bob" in after
+    assert "[Accept the buyer's request]" not in after, "the buttons are gone"
+    assert "cancelled by cancellation-customer" in after
+    digest = transcript.split("7. The daily cancellation-rate digest")[1]
+    assert "1 received · 1 accepted · 0 refused · 0 decided by Lazada" in digest
+    assert "2 seller-fault cancellations avoided" in digest
