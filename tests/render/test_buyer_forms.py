@@ -18,7 +18,8 @@ from bot.buyer.errors import (
     ReasonNotOfferedError,
 )
 from bot.buyer.models import BuyerRequest, BuyerRequestLine, BuyerRequestStatus
-from bot.lazada.errors import LazadaTransportError
+from bot.domain import DomainError
+from bot.lazada.errors import LazadaError, LazadaTransportError
 from bot.lazada.reverse import RefusalReason
 from bot.slack.render import buyer_forms as forms
 from bot.slack.render.home import BUYER_SHOWN, OpenBuyerRequest, render_home
@@ -146,7 +147,7 @@ def test_the_outcome_modals_say_what_lazada_was_told() -> None:
 
 def test_every_refusal_reads_as_one_sentence_with_its_icon() -> None:
     deadline = NOW - timedelta(minutes=1)
-    cases = [
+    cases: list[tuple[DomainError | LazadaError, str, str]] = [
         (NotAllowedToDecideError("the store's approvers", order_id="100000000000006"), "🔒", "Only the store's"),
         (DeadlinePassedError("100000000000006", deadline, SG), "⌛", "Lazada decides it now"),
         (BuyerRequestNotFoundError("main:1"), "ℹ️", "can't find this buyer's cancellation request"),
