@@ -130,7 +130,7 @@ async def test_a_reason_lazada_does_not_offer_is_refused_in_the_form(
     await bot.send(bot.payloads.view_submission(form, user_id=BOB, values=reason_values("999")))
     await bot.settle()
     shown = bot.open_modal(BOB)
-    assert shown["title"]["text"] == "Nothing was sent"
+    assert shown["title"]["text"] == "Not decided"
     assert "does not offer reason 999" in json.dumps(shown["blocks"])
     assert decide_calls(world) == []
     assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN
@@ -314,7 +314,7 @@ async def test_accepting_from_the_form_without_the_right_says_so_in_the_form(
     await bot.send(bot.payloads.block_actions_from_view([action], user_id=ALICE, view=modal))
     await bot.settle()
     shown = bot.open_modal(ALICE)
-    assert shown["title"]["text"] == "Nothing was sent"
+    assert shown["title"]["text"] == "Not decided"
     assert "Only the store's approvers can accept" in json.dumps(shown["blocks"])
     assert decide_calls(world) == []
     assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN
@@ -428,7 +428,7 @@ async def test_no_refusal_reason_from_lazada_turns_the_form_into_the_explanation
     await bot.click_buyer(BOB, buyer_ids.BUYER_REFUSE, request)
 
     form = bot.open_modal(BOB)
-    assert form["title"]["text"] == "Nothing was sent"
+    assert form["title"]["text"] == "Not decided"
     assert "cannot find any cancel reasons" in json.dumps(form["blocks"]).lower()
     assert form.get("submit") is None
     assert decide_calls(world) == []
@@ -458,7 +458,7 @@ async def test_a_refusal_submitted_after_someone_accepted_sends_nothing(
     await bot.settle()
 
     shown = bot.open_modal(CAROL)
-    assert shown["title"]["text"] == "Nothing was sent"
+    assert shown["title"]["text"] == "Not decided"
     assert "was already accepted by <@U0BOB>" in json.dumps(shown["blocks"])
     assert [c["agree_cancel"] for c in decide_calls(world)] == ["true"]
 

@@ -281,7 +281,7 @@ def buyer_decided_answer(request: BuyerRequest) -> Message:
 
 def render_buyer_not_decided_modal(answer: Message) -> View:
     """What replaces a modal when the decision was refused (not allowed, too late, already decided) or failed."""
-    return modal_view(list(answer.blocks), callback_id=BUYER_REFUSE_FORM, title="Nothing was sent", metadata=None)
+    return modal_view(list(answer.blocks), callback_id=BUYER_REFUSE_FORM, title="Not decided", metadata=None)
 
 
 def _answer(icon: str, text: str) -> Message:
