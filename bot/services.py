@@ -365,6 +365,7 @@ async def open_services(
             digest_time=settings.digest_time,
             replica_id=replica_id,
             buyer_counts=buyer.counts,
+            orders_waiting=buyer.note_orders,
         )
         token_keeper = TokenKeeper(
             tokens=tokens,

@@ -518,6 +518,25 @@ class BuyerRequestService:
             await self._announce_unposted(store_code)
         return await self.open_for_order(store_code, order_id)
 
+    async def note_orders(self, store_code: str, order_ids: Sequence[str]) -> None:
+        """Feed orders a listing shows waiting for the seller's answer (`need_cancel_confirm`, e.g. the digest sync).
+
+        Orders with a request already open here cost nothing; the items of the others are read 50 orders a call
+        and handed to `note_items`, which reads, stores and announces each request not seen yet. Never raises for
+        Lazada: the caller was listing the orders for something else.
+        """
+        if store_code not in self.clients:
+            return
+        known = {
+            r["order_id"]
+            for r in await self.store.select(statuses=[S.OPEN.value, S.DECIDING.value], store_code=store_code)
+        }
+        unseen = [order_id for order_id in dict.fromkeys(order_ids) if order_id not in known]
+        if not unseen:
+            return
+        for order_id, items in (await self._items_of(store_code, unseen)).items():
+            await self.note_items(store_code, order_id, items)
+
     async def _items_of(self, store_code: str, order_ids: Sequence[str]) -> dict[str, tuple[OrderItem, ...]]:
         """The items of these orders, 50 orders a call (GetMultipleOrderItems); an order not read has none."""
         found: dict[str, tuple[OrderItem, ...]] = {}

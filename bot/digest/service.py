@@ -21,7 +21,7 @@ from bot.digest.estimate import daily_rates, figures, project, rate_status
 from bot.digest.events import DigestReady
 from bot.digest.indicators import IndicatorReader, cancellation_indicator, indicator_rate
 from bot.digest.models import DigestReport, Figures, IndicatorReading, InitiatorCount, PostResult, SyncStats
-from bot.digest.sync import OrderSync, Progress
+from bot.digest.sync import OrdersWaiting, OrderSync, Progress
 from bot.digest.window import (
     CHART_DAYS,
     DayRange,
@@ -80,6 +80,7 @@ class DigestService:
         claim_renew_every: float | None = None,
         chart_days: int = CHART_DAYS,
         buyer_counts: BuyerCounts | None = None,
+        orders_waiting: OrdersWaiting | None = None,
     ) -> None:
         if not stores:
             raise ValueError("the digest needs at least one store")
@@ -92,7 +93,9 @@ class DigestService:
         self.chart_days = chart_days
         self.cache = DigestCache(db)
         self.activity = ActivityReader(db)
-        self.syncer = OrderSync(cache=self.cache, clock=clock, concurrency=concurrency, chart_days=chart_days)
+        self.syncer = OrderSync(
+            cache=self.cache, clock=clock, concurrency=concurrency, chart_days=chart_days, orders_waiting=orders_waiting
+        )
         self.bus = bus
         self.claims = DigestClaims(ClaimStore(db), clock=clock, replica_id=replica_id, lease=claim_lease)
         # Seconds between renewals of a held digest claim while its sync runs (a third of the lease by default).

@@ -133,6 +133,11 @@ class _Calls:
         return found
 
 
+OrdersWaiting = Callable[[str, Sequence[str]], Awaitable[object]]
+"""Told ``(store_code, order_ids)`` of listed orders that wait for the seller's answer to a buyer's cancellation
+request (``need_cancel_confirm``): the buyer-request service stores and announces the requests it has not seen."""
+
+
 class OrderSync:
     """Brings one store's cache up to date: cold the first time, then only new and changed orders."""
 
@@ -144,6 +149,7 @@ class OrderSync:
         concurrency: int = 16,
         update_margin: timedelta = timedelta(minutes=10),
         chart_days: int = CHART_DAYS,
+        orders_waiting: OrdersWaiting | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -152,6 +158,8 @@ class OrderSync:
         self._concurrency = concurrency
         self._update_margin = update_margin
         self._chart_days = chart_days
+        # Orders the sync lists anyway feed the buyer-request store too (issue 11).
+        self._orders_waiting = orders_waiting
 
     async def sync(self, store: StoreConfig, client: LazadaClient, *, progress: Progress | None = None) -> SyncStats:
         """Read what the cache lacks for ``store`` and store it; the marks move only when everything was read."""
@@ -183,6 +191,7 @@ class OrderSync:
         calls = _Calls(client, concurrency=self._concurrency, progress=progress)
         listed: set[str] = set()
         unreadable: set[str] = set()
+        waiting: set[str] = set()
 
         async def keep(page: OrdersPage) -> None:
             # Each page is stored as it arrives: memory stays flat and a failed sync keeps what it read.
@@ -192,6 +201,7 @@ class OrderSync:
             unreadable.update(order.order_id for order in page.orders if order.created_at is None)
             await self._cache.upsert_orders(store.code, orders, tz=tz, now=now)
             listed.update(order.order_id for order in orders)
+            waiting.update(order.order_id for order in orders if order.need_cancel_confirm)
 
         calls.expect("orders", len(listings))
         await _all(self._list(calls, listing, keep) for listing in listings)
@@ -222,6 +232,7 @@ class OrderSync:
                 unreadable_orders=still_unreadable,
             )
         )
+        await self._tell_waiting(store.code, waiting)
         stats = SyncStats(
             store_code=store.code,
             cold=cold,
@@ -258,6 +269,19 @@ class OrderSync:
         parts = listing.split(math.ceil(total / SPLIT_TARGET))
         calls.expect("orders", len(parts))
         await _all(self._list(calls, part, keep) for part in parts)
+
+    async def _tell_waiting(self, store_code: str, waiting: set[str]) -> None:
+        """Hand orders waiting for the seller's answer to a buyer's request to the buyer-request service.
+
+        Its failures never fail the sync: the digest lists the orders for the rate, and the scan finds the requests
+        anyway.
+        """
+        if self._orders_waiting is None or not waiting:
+            return
+        try:
+            await self._orders_waiting(store_code, sorted(waiting))
+        except Exception:
+            log.exception("buyer_request_note_failed", store_code=store_code, orders=len(waiting))
 
     @staticmethod
     async def _page(calls: _Calls, listing: _Listing, offset: int, keep: _Keep) -> None:

@@ -74,13 +74,13 @@ async def test_json_prints_one_object_per_store_with_the_documented_fields(
     assert [i["name"] for i in data["indicators"]] == ["Positive Seller Rating", "Product Rating Coverage"]
     assert data["indicators_problem"] is None
     assert data["buyer_requests"] == {
-        "received": 0,
+        "received": 1,
         "accepted": 0,
         "refused": 0,
         "decided_by_lazada": 0,
         "answered_elsewhere": 0,
         "items_spared": 0,
-    }, "nothing scanned in this run: the buyer's requests are counted, at zero"
+    }, "no scan ran, but the sync listed showcase order 100000000000006, which waits on a buyer's request"
 
 
 async def test_text_says_estimate_and_names_the_calls(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -263,6 +263,24 @@ async def test_an_order_read_elsewhere_feeds_the_same_store_once(bot: Harness, w
     assert len(posts) == 1
 
 
+async def test_the_digest_sync_feeds_the_same_store_without_a_scan(bot: Harness, world: SandboxWorld) -> None:
+    order = world.add_order([ItemSpec(status="packed", name="Desk Lamp", sku="LAMP-1", price="20.00")])
+    world.request_buyer_cancel([order.items[0].order_item_id], answer_within=timedelta(hours=24))
+
+    await bot.services.digest.sync("main")
+    reads = world.call_count(REVERSE_ORDERS_PATH)
+    await bot.services.digest.sync("main")
+
+    # No scan ran: the orders the digest listed anyway named the request, which was read, stored and posted once;
+    # the second sync knows it and asks nothing more.
+    assert reads >= 1
+    assert world.call_count(REVERSE_ORDERS_PATH) == reads
+    [found] = await bot.services.buyer.open_for_order("main", str(order.order_id))
+    assert (found.status, found.lines[0].item_name) == (S.OPEN, "Desk Lamp")
+    posts = [p for p in _card_posts(bot) if str(order.order_id) in json.dumps(p)]
+    assert len(posts) == 1
+
+
 async def test_a_card_slack_refuses_is_posted_by_a_later_tick(bot: Harness) -> None:
     bot.slack.fail("chat.postMessage", "not_in_channel")
     await bot.services.buyer.tick()
