@@ -170,6 +170,9 @@ def check_stores(settings: Settings) -> CheckResult:
             warnings.append(f"store {store.code} has no digest channel, so its daily digest is not posted")
         if not store.approval_channel:
             notes.append(f"{store.code}'s requests are posted where /cancel-order runs")
+            warnings.append(
+                f"store {store.code} has no approval channel, so buyers' cancellation requests are not looked for"
+            )
     if problems:
         return CheckResult(
             "stores",
@@ -181,9 +184,17 @@ def check_stores(settings: Settings) -> CheckResult:
     detail = f"{len(stores)} store{'s' if len(stores) != 1 else ''}: {listed}"
     detail += "".join(f"; {text}" for text in (*warnings, *notes))
     if warnings:
-        return CheckResult(
-            "stores", True, detail, "set DIGEST_CHANNEL (a channel ID), or digest_channel per store", warning=True
-        )
+        missing = [
+            name
+            for name, unset in (
+                ("DIGEST_CHANNEL", any(not s.digest_channel for s in stores)),
+                ("APPROVAL_CHANNEL", any(not s.approval_channel for s in stores)),
+            )
+            if unset
+        ]
+        per_store = " or ".join(name.lower() for name in missing)
+        fix = f"set {' and '.join(missing)} (a channel ID), or {per_store} per store"
+        return CheckResult("stores", True, detail, fix, warning=True)
     return CheckResult("stores", True, detail)
 
 

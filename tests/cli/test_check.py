@@ -317,6 +317,17 @@ async def test_check_warns_of_a_store_without_digest_channel(rig: Rig, check: Ch
     )
 
 
+async def test_check_warns_of_a_store_without_approval_channel(rig: Rig, check: Check) -> None:
+    outcome = await check(rig.settings(approval_channel=None))
+    assert outcome.code == 0
+    assert outcome.warned() == ["stores"]
+    assert outcome.line("stores") == (
+        "⚠ stores: 1 store: main (sg); store main has no approval channel, so buyers' cancellation requests are not "
+        "looked for; main's requests are posted where /cancel-order runs\n"
+        "    → set APPROVAL_CHANNEL (a channel ID), or approval_channel per store"
+    )
+
+
 async def test_check_reports_a_broken_stores_file(rig: Rig, check: Check) -> None:
     broken = rig.tmp_path / "stores.toml"
     broken.write_text("[[stores]]\ncode = 'Not A Code'\ncountry = 'sg'\n")
