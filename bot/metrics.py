@@ -281,14 +281,15 @@ class MeteredRateLimiter(RateLimiter):
         self._waits = waits
         self._seconds = seconds
 
-    async def acquire(self, api: str = "") -> None:
-        """Wait until one more call fits within the rate, counting the wait."""
+    async def acquire(self, api: str = "") -> float:
+        """Wait until one more call fits within the rate, counting the wait; the slot's time."""
         started = time.perf_counter()
-        await super().acquire(api)
+        slot = await super().acquire(api)
         waited = time.perf_counter() - started
         if waited >= 0.001:
             self._waits.inc()
             self._seconds.inc(waited)
+        return slot
 
 
 class MeteredWebClient(AsyncWebClient):

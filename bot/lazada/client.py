@@ -604,10 +604,12 @@ class LazadaClient:
                 *(params.get(name) for name in SECRET_PARAMS),
             ]
         )
-        async with self._limiter.calling(path):
+        async with self._limiter.calling(path) as trace:
             started = time.perf_counter()
             try:
-                response = await self._http.get(f"{base_url}{path}", params=params, auth=auth, timeout=self._timeout)
+                response = await self._http.get(
+                    f"{base_url}{path}", params=params, auth=auth, timeout=self._timeout, extensions={"trace": trace}
+                )
             except httpx.RequestError as exc:
                 error = transport_error(path, exc, redact)
                 self._log_call(path, None, error.code, None, started, attempt, error)

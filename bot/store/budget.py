@@ -2,6 +2,7 @@
 
 A bucket's row holds the time of its next free slot. Booking is one atomic UPSERT … RETURNING: the slot is
 `max(next_at, now)` and the row moves on by one interval, so concurrent replicas get distinct, evenly spaced slots.
+A call that reached Lazada late pushes the row on (one UPDATE), so every replica's later slots move with it.
 """
 
 from __future__ import annotations
@@ -41,5 +42,11 @@ class DbRateBudget:
         statement = insert.on_conflict_do_update(
             index_elements=[_B.bucket], set_={"next_at": sa.func.greatest(_B.next_at, until)}
         )
+        async with self._db.begin() as conn:
+            await conn.execute(statement)
+
+    async def push(self, bucket: str, *, by: float) -> None:
+        """Move the bucket's next free slot `by` seconds later."""
+        statement = sa.update(lazada_rate_budget).where(_B.bucket == bucket).values(next_at=_B.next_at + by)
         async with self._db.begin() as conn:
             await conn.execute(statement)

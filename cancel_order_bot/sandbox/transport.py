@@ -22,8 +22,9 @@ class SandboxTransport(httpx.AsyncBaseTransport):
     """Serves requests from the sandbox app in process, like a pooled client over keep-alive connections.
 
     Each request borrows an idle connection (a client address the network model has seen) or opens a new
-    one; a timed-out or reset connection is dropped, as httpx drops it, so the next request handshakes
-    again. ``timeout`` raises ``httpx.ReadTimeout`` at once (no real wait) and ``connection_reset``
+    one, telling the request's ``trace`` extension as httpcore does (``connection.connect_tcp.started`` and
+    ``.complete``); a timed-out or reset connection is dropped, as httpx drops it, so the next request
+    handshakes again. ``timeout`` raises ``httpx.ReadTimeout`` at once (no real wait) and ``connection_reset``
     raises ``httpx.ReadError``; with ``apply_first`` the side effect has already happened.
     """
 
@@ -42,16 +43,22 @@ class SandboxTransport(httpx.AsyncBaseTransport):
         self._idle_ports: list[int] = []
         self._next_port = _FIRST_CLIENT_PORT
 
-    def _checkout(self) -> int:
+    async def _checkout(self, request: httpx.Request) -> int:
         if self._idle_ports:
             return self._idle_ports.pop()
         port = self._next_port
         self._next_port += 1
+        trace = request.extensions.get("trace")
+        if trace is not None:
+            # The handshakes themselves are charged by the network model when the request arrives.
+            info = {"host": request.url.host, "port": request.url.port, "local_address": self._client_host}
+            await trace("connection.connect_tcp.started", info)
+            await trace("connection.connect_tcp.complete", {**info, "return_value": None})
         return port
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request`` to the sandbox app and return its answer, or raise the injected network fault."""
-        port = self._checkout()
+        port = await self._checkout(request)
         keep_connection = False
         try:
             asgi = httpx.ASGITransport(self.app, client=(self._client_host, port))

@@ -29,7 +29,7 @@ class VirtualTime:
         heapq.heappush(self._sleepers, (self.now + seconds, next(self._order), woken))
         await woken
 
-    async def run(self, *calls: Awaitable[None]) -> None:
+    async def run(self, *calls: Awaitable[object]) -> None:
         """Run ``calls`` together, moving time forward whenever all of them are asleep."""
         tasks = [asyncio.ensure_future(call) for call in calls]
         while True:
