@@ -25,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.engine import make_url
 
 from bot.buyer.service import BuyerRequestService
+from bot.digest.claims import CLAIM_KIND as DIGEST_CLAIM_KIND
 from bot.digest.service import DigestService
 from bot.events import EventBus
 from bot.lazada.client import LazadaClient, RetryPolicy
@@ -55,6 +56,7 @@ from bot.workflow.execution import Executor
 from bot.workflow.service import CancellationService
 
 __all__ = [
+    "CLAIM_MEMORY",
     "EVENT_MEMORY",
     "LAZADA_CONNECTIONS",
     "OTHER_KIND_FIX",
@@ -79,6 +81,12 @@ WORKFLOW_LEASE = timedelta(minutes=5)
 EVENT_MEMORY = timedelta(days=1)
 """How long a Slack event id is remembered for de-duplication."""
 
+CLAIM_MEMORY = timedelta(days=35)
+"""How long a scheduler claim is kept after its lease ended. Far longer than any claim is asked for again: a day's
+digest, indicators or token announcement during that day; a request's announcements while it is open (at most 14
+days); a buyer request's card and replies while it waits for its deadline (which Slack's record of them also guards);
+a token refresh until the token's expiry, a day after the refresh; 35 days also covers the digest's window."""
+
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
@@ -93,6 +101,7 @@ class Services:
     db: Database
     requests: RequestStore
     events: EventStore
+    claims: ClaimStore
     tokens: TokenStore
     http: httpx.AsyncClient
     limiter: RateLimiter
@@ -129,6 +138,14 @@ class Services:
         """Forget Slack event ids older than a day (a scheduler job): Slack stops retrying an event within minutes."""
         pruned = await self.events.prune(before=self.clock() - EVENT_MEMORY)
         log.info("events_pruned", count=pruned)
+
+    async def prune_claims(self) -> None:
+        """Forget scheduler claims whose lease ended over `CLAIM_MEMORY` ago (a scheduler job).
+
+        Each store's newest digest stays, since the `last_digest` metric is read from it.
+        """
+        pruned = await self.claims.prune(before=self.clock() - CLAIM_MEMORY, keep_newest_done=[DIGEST_CLAIM_KIND])
+        log.info("claims_pruned", count=pruned)
 
 
 @dataclass(frozen=True)
@@ -409,6 +426,7 @@ async def open_services(
             db=db,
             requests=requests,
             events=events,
+            claims=ClaimStore(db),
             tokens=tokens,
             http=http,
             limiter=limiter,

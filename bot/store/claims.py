@@ -2,11 +2,13 @@
 
 Every replica runs the same schedule; the one whose `claim` returns True does the job, then calls
 `complete`. A claim whose holder died is taken over once its lease has run out; a `done` claim is never
-taken again, so the row also remembers that today's job already ran.
+taken again, so the row also remembers that today's job already ran. `prune` forgets claims whose lease
+ended long ago, once no job can ask for them again.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,6 +95,32 @@ class ClaimStore:
         async with self._db.begin() as conn:
             deleted = await conn.execute(sa.delete(scheduler_claims).where(_held(kind, key, claimer)))
         return deleted.rowcount == 1
+
+    async def prune(self, *, before: datetime, keep_newest_done: Collection[str] = ()) -> int:
+        """Forget the claims whose lease ended before `before`; return how many.
+
+        A held claim's lease has not ended, so it always stays; `before` must lie further back than any job can
+        still ask for a claim (a day's job, a request's announcements), or a done job could run again. For each
+        kind in `keep_newest_done`, whose keys read `series/…` (a digest's `store/date`), the newest done claim
+        of each series stays whatever its age, so when that job last ran stays known.
+        """
+        stale: sa.ColumnElement[bool] = _C.lease_until < before
+        async with self._db.begin() as conn:
+            if keep_newest_done:
+                done = await conn.execute(
+                    sa.select(_C.kind, _C.key, _C.claimed_at).where(
+                        _C.kind.in_(list(keep_newest_done)), _C.status == ClaimStatus.DONE.value
+                    )
+                )
+                newest: dict[tuple[str, str], tuple[datetime, str]] = {}
+                for kind, key, claimed_at in done:
+                    series = (kind, key.partition("/")[0])
+                    if series not in newest or claimed_at > newest[series][0]:
+                        newest[series] = (claimed_at, key)
+                for (kind, _), (_, key) in newest.items():
+                    stale = sa.and_(stale, sa.not_(sa.and_(_C.kind == kind, _C.key == key)))
+            result = await conn.execute(sa.delete(scheduler_claims).where(stale))
+        return result.rowcount
 
     async def get(self, kind: str, key: str) -> Claim | None:
         """The claim on `(kind, key)`, or None if nobody has claimed it."""

@@ -156,6 +156,7 @@ def _ticks(services: Services) -> list[Tick]:
         Tick("events", services.prune_events, seconds=3600.0),
         # Each store is listed at its own interval (the service skips a store not due); the tick wakes at the shortest.
         Tick("buyer_requests", services.buyer.tick, seconds=services.buyer.tick_seconds(), at_start=True),
+        Tick("claims", services.prune_claims, seconds=3600.0),
     ]
 
 
