@@ -1388,8 +1388,9 @@ class RecordingLimiter(UnlimitedRateLimiter):
         super().__init__()
         self.apis: list[str] = []
 
-    async def acquire(self, api: str = "") -> None:
+    async def acquire(self, api: str = "") -> float:
         self.apis.append(api)
+        return await super().acquire(api)
 
 
 async def test_client_paces_each_reverse_api_under_its_own_path(lazada: FakeLazada, make_client: ClientFactory) -> None:
