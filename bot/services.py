@@ -368,7 +368,7 @@ async def open_services(
             clock=clock,
             scan_seconds=settings.buyer_request_scan_seconds,
             deciders=settings.buyer_request_deciders,
-            members=SlackChannelMembers(slack_client),
+            members=SlackChannelMembers(slack_client, clock=clock),
             replica_id=replica_id,
         )
         digest = DigestService(

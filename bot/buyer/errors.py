@@ -13,6 +13,7 @@ __all__ = [
     "BuyerRequestNotFoundError",
     "DeadlinePassedError",
     "DecisionRefusedError",
+    "MembershipUnknownError",
     "NotAllowedToDecideError",
     "ReasonNotOfferedError",
     "ReasonRequiredError",
@@ -26,8 +27,15 @@ class BuyerRequestError(DomainError):
 class BuyerRequestNotFoundError(BuyerRequestError, LookupError):
     """No stored buyer request has this key (the button came from elsewhere, or the key is malformed)."""
 
-    def __init__(self, key: str) -> None:
-        super().__init__(f"I can't find this buyer's cancellation request ({key}): it may belong to another store.")
+    def __init__(self, key: str, *, readable: bool = True) -> None:
+        if readable:
+            sentence = f"I can't find this buyer's cancellation request ({key}): it may belong to another store."
+        else:
+            sentence = (
+                "This button does not name a buyer's cancellation request the bot knows (it may be out of date or "
+                "altered). Nothing was sent to Lazada."
+            )
+        super().__init__(sentence)
         self.key = key
 
 
@@ -40,6 +48,17 @@ class NotAllowedToDecideError(BuyerRequestError):
             f"Only {who} can accept or refuse a buyer's cancellation request{about}. Nothing was sent to Lazada."
         )
         self.who = who
+
+
+class MembershipUnknownError(BuyerRequestError):
+    """Anyone in the approval channel may decide, but Slack could not say whether the person is in it: refused."""
+
+    def __init__(self, order_id: str) -> None:
+        super().__init__(
+            f"Slack could not tell whether you are in the store's approval channel, so the buyer's request on order "
+            f"{order_id} was not answered. Nothing was sent to Lazada; please try again in a minute."
+        )
+        self.order_id = order_id
 
 
 class DeadlinePassedError(BuyerRequestError):
@@ -82,11 +101,16 @@ class ReasonNotOfferedError(BuyerRequestError):
 
 
 class DecisionRefusedError(BuyerRequestError):
-    """Lazada refused the decision itself (a definite error such as 116): nothing was decided, the request is open."""
+    """Lazada did not take the decision, and reading the request back shows it still open: nothing was decided yet.
 
-    def __init__(self, order_id: str, lazada_says: str) -> None:
+    After a definite refusal (such as 116 or 131) or an unknown outcome (106, no answer) whose read-back shows the
+    request still open and undecided. `lazada_says` is Lazada's own words, when it sent any.
+    """
+
+    def __init__(self, order_id: str, lazada_says: str | None) -> None:
+        said = f" (Lazada's answer: “{lazada_says.strip()}”)" if lazada_says and lazada_says.strip() else ""
         super().__init__(
-            f"Lazada did not take the decision on the buyer's request on order {order_id}: {lazada_says} "
-            "The request is still open; you can try again."
+            f"Lazada did not take the decision on the buyer's request on order {order_id}{said}, and it still shows "
+            "the request open and undecided: you can answer it again."
         )
         self.order_id = order_id

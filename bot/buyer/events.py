@@ -11,7 +11,13 @@ from dataclasses import dataclass
 
 from bot.buyer.models import BuyerRequest
 
-__all__ = ["BuyerReminderDue", "BuyerRequestChanged", "BuyerRequestOpened", "BuyerRequestSettled"]
+__all__ = [
+    "BuyerReminderDue",
+    "BuyerRequestChanged",
+    "BuyerRequestOpened",
+    "BuyerRequestReopened",
+    "BuyerRequestSettled",
+]
 
 
 @dataclass(frozen=True)
@@ -24,6 +30,16 @@ class BuyerRequestOpened:
 @dataclass(frozen=True)
 class BuyerRequestChanged:
     """The request changed without settling (a decision is on its way): show it on its card as stored."""
+
+    request: BuyerRequest
+
+
+@dataclass(frozen=True)
+class BuyerRequestReopened:
+    """A decision whose outcome was unknown did not take (Lazada shows the request still undecided): it is open again.
+
+    Show the card with its buttons and say so in its thread (the one conditional update that reopened it emits this).
+    """
 
     request: BuyerRequest
 

@@ -21,11 +21,18 @@ from bot.buyer.errors import (
     BuyerRequestNotFoundError,
     DeadlinePassedError,
     DecisionRefusedError,
+    MembershipUnknownError,
     NotAllowedToDecideError,
     ReasonNotOfferedError,
     ReasonRequiredError,
 )
-from bot.buyer.events import BuyerReminderDue, BuyerRequestChanged, BuyerRequestOpened, BuyerRequestSettled
+from bot.buyer.events import (
+    BuyerReminderDue,
+    BuyerRequestChanged,
+    BuyerRequestOpened,
+    BuyerRequestReopened,
+    BuyerRequestSettled,
+)
 from bot.buyer.lazada import BuyerLazada
 from bot.buyer.models import (
     SETTLED_STATUSES,
@@ -45,7 +52,7 @@ from bot.store.buyer import BuyerRequestStore, BuyerRow
 from bot.store.claims import ClaimStore
 from bot.workflow.approvers import Approvers
 
-__all__ = ["DECIDING_LEASE", "POST_CLAIM", "BuyerRequestService", "ChannelMembers"]
+__all__ = ["DECIDING_LEASE", "POST_CLAIM", "SETTLE_MARGIN", "BuyerRequestService", "ChannelMembers"]
 
 log = structlog.get_logger(__name__)
 
@@ -54,8 +61,15 @@ S = BuyerRequestStatus
 DECIDING_LEASE = timedelta(minutes=5)
 """How long a click holds a request while it sends the decision; after it the tick reads Lazada back instead."""
 
+REDRAW_CLAIM = "buyer_redraw"
+"""The claim kind that lets one replica redraw a card's time left (key: the request's key and the hour left)."""
+
 POST_CLAIM = "buyer_post"
 """The claim kind that lets one replica post a request's card (key: the request's key)."""
+
+SETTLE_MARGIN = timedelta(days=1)
+"""How long after its deadline a request whose decision's outcome is unknown is still read back (Lazada decides by
+itself at the deadline; the margin lets its decision show). Without a deadline: this long after the decision."""
 
 _POST_LEASE = timedelta(minutes=2)
 _REMIND_BEFORE = timedelta(hours=1)
@@ -66,8 +80,8 @@ _REFUSED_WORDS = ("REQUEST_REJECT", "REJECT", "REFUSE")
 class ChannelMembers(Protocol):
     """Who is in a channel; the presenter implements it with `conversations.members` (for "channel" deciders)."""
 
-    async def is_member(self, channel_id: str, user_id: str) -> bool:
-        """Whether `user_id` is in `channel_id`."""
+    async def is_member(self, channel_id: str, user_id: str) -> bool | None:
+        """Whether `user_id` is in `channel_id`; None when Slack cannot tell (the check then fails closed)."""
         ...
 
 
@@ -128,6 +142,8 @@ class BuyerRequestService:
         self.replica_id = replica_id
         # When this replica last listed each store (a store may scan less often than the tick runs).
         self._scanned: dict[str, datetime] = {}
+        # The time left each open card was last drawn with, as this replica knows it (see `_redraw`).
+        self._drawn: dict[str, str] = {}
 
     # -- lookups ---------------------------------------------------------------------------------------------
 
@@ -169,7 +185,7 @@ class BuyerRequestService:
         try:
             store_code, reverse_order_id = BuyerRequest.parse_key(key)
         except ValueError:
-            raise BuyerRequestNotFoundError(key) from None
+            raise BuyerRequestNotFoundError(key, readable=False) from None
         row = await self.store.get(store_code, reverse_order_id)
         if row is None:
             raise BuyerRequestNotFoundError(key)
@@ -226,10 +242,11 @@ class BuyerRequestService:
     # -- what Slack shows (the presenter's records) ----------------------------------------------------------
 
     async def record_posted(self, request: BuyerRequest, channel_id: str, ts: str) -> None:
-        """Remember where the request's card was posted."""
+        """Remember where the request's card was posted (drawn now: its time left is as fresh as can be)."""
         await self.store.set_message(
             request.store_code, request.reverse_order_id, channel_id=channel_id, ts=ts, now=self.clock()
         )
+        await self._drawn_now(request)
 
     async def claim_shown(self, request: BuyerRequest, part: str) -> bool:
         """Claim showing the request's status (`part`: "card" or "reply"): True for the one replica that shows it."""
@@ -259,14 +276,15 @@ class BuyerRequestService:
 
     # -- deciding --------------------------------------------------------------------------------------------
 
-    async def check_may_decide(self, key: str, user_id: str, *, via_channel: str | None = None) -> BuyerRequest:
+    async def check_may_decide(self, key: str, user_id: str) -> BuyerRequest:
         """The request, when `user_id` may answer it now; the refusal (a BuyerRequestError) otherwise.
 
-        `via_channel` is the channel the person clicked in: a click on the card itself proves membership of the
-        approval channel when anyone in it may decide.
+        When anyone in the approval channel may decide, membership is asked of Slack for every click, the card's
+        too: a click payload says where the button was, not that the person is still in the channel (they may have
+        left it, or the card may have been shared elsewhere).
         """
         request = await self.get(key)
-        await self._check_allowed(request, user_id, via_channel)
+        await self._check_allowed(request, user_id)
         self._check_open(request)
         return request
 
@@ -277,7 +295,9 @@ class BuyerRequestService:
         """
         if self.deciders_mode(store_code) == "channel":
             channel = self._channel(store_code)
-            return channel is not None and self.members is not None and await self.members.is_member(channel, user_id)
+            return (
+                channel is not None and self.members is not None and await self.members.is_member(channel, user_id)
+            ) is True
         ids = self.deciders(store_code)
         try:
             return bool(ids) and await self.approvers.is_approver(user_id, ids)
@@ -285,14 +305,17 @@ class BuyerRequestService:
             log.warning("buyer_deciders_unknown", store=store_code, user=user_id)
             return False
 
-    async def _check_allowed(self, request: BuyerRequest, user_id: str, via_channel: str | None) -> None:
+    async def _check_allowed(self, request: BuyerRequest, user_id: str) -> None:
         store_code = request.store_code
         if self.deciders_mode(store_code) == "channel":
             channel = request.channel_id or self._channel(store_code)
-            if channel is not None and via_channel == channel:
+            member = None
+            if channel is not None and self.members is not None:
+                member = await self.members.is_member(channel, user_id)
+            if member is True:
                 return
-            if channel is not None and self.members is not None and await self.members.is_member(channel, user_id):
-                return
+            if member is None:
+                raise MembershipUnknownError(request.order_id)
             raise NotAllowedToDecideError(self._who(store_code), order_id=request.order_id)
         ids = self.deciders(store_code)
         if not ids or not await self.approvers.is_approver(user_id, ids):
@@ -320,7 +343,6 @@ class BuyerRequestService:
         actor: str,
         agree: bool,
         reason_code: str | None = None,
-        via_channel: str | None = None,
     ) -> BuyerRequest:
         """Accept or refuse the buyer's request for `actor`: checked, won once, sent once, read back, settled.
 
@@ -328,7 +350,7 @@ class BuyerRequestService:
         ReasonRequiredError or ReasonNotOfferedError, each before anything is sent. Returns the request as settled:
         accepted, refused, or needs_attention when Lazada's answer leaves the outcome unknown.
         """
-        request = await self.check_may_decide(key, actor, via_channel=via_channel)
+        request = await self.check_may_decide(key, actor)
         reason_text: str | None = None
         if not agree:
             if not reason_code:
@@ -375,13 +397,17 @@ class BuyerRequestService:
         except LazadaError as exc:
             log.warning("buyer_decision_failed", key=request.key, code=exc.code, outcome_unknown=exc.outcome_unknown)
             return await self._after_failure(request, holder=holder, error=exc)
-        answer = f"Lazada took the decision (request {request_id or 'without an id'})."
+        answer = (
+            f"Lazada confirmed the decision (request id {request_id})."
+            if request_id
+            else "Lazada confirmed the decision."
+        )
         to = S.ACCEPTED if agree else S.REFUSED
         read = await self._read_back(request)
         shown = _outcome(read) if read is not None and read.is_closed else None
         if shown is not None and shown != agree:
             to = S.NEEDS_ATTENTION  # Lazada took it but shows the opposite: a person must look
-            answer = f"{answer} Yet it shows the request as {read.reverse_status if read else None}."
+            answer = f"Lazada confirmed the decision, yet shows the request as {read.reverse_status if read else None}."
         return await self._finish(request, expected=S.DECIDING, to=to, holder=holder, lazada_answer=answer)
 
     async def _read_back(self, request: BuyerRequest) -> ReverseOrder | None:
@@ -392,25 +418,34 @@ class BuyerRequestService:
             return None
 
     async def _after_failure(self, request: BuyerRequest, *, holder: datetime, error: LazadaError) -> BuyerRequest:
-        """After a decide call that failed: settle by what Lazada shows now; never send the decision again.
+        """After a decide call that failed: settle by what Lazada shows now; never send the decision again blind.
 
-        An unknown outcome (E0106, no answer) leaves the request needing attention unless the read-back shows it
-        closed. After a definite refusal (131, 105, 116) nothing was decided: a request Lazada still shows open goes
-        back to open, and the person is told Lazada's words (DecisionRefusedError).
+        lazada-api.md §8a: a 106 (or no answer) is "retryable only after reading the request back". So the request
+        is read back: closed, it is settled by what Lazada shows; still open and undecided, it goes back to open
+        (buttons back, reminders on) and the person is told Lazada did not take the decision and may try again,
+        that read-back being the one that shows it open; unreadable after an unknown outcome, it needs attention and
+        the tick reads it back until it settles (`_worth_reading`). After a definite refusal (131, 105, 116) nothing
+        was decided: unless Lazada shows it closed, it goes back to open (DecisionRefusedError).
         """
         read = await self._read_back(request)
         if read is not None and read.is_closed:
             return await self._settle_closed(
                 request, read, expected=S.DECIDING, holder=holder, ours=error.outcome_unknown
             )
-        if error.outcome_unknown or read is None:
-            return await self._finish(
-                request, expected=S.DECIDING, to=S.NEEDS_ATTENTION, holder=holder, lazada_answer=error.user_message
-            )
-        if await self.store.settle(
+        if (read is not None and read.is_open) or (read is not None and not error.outcome_unknown):
+            if await self._reopen(request, expected=S.DECIDING, holder=holder):
+                await self.bus.emit(BuyerRequestChanged(await self.get(request.key)))
+            raise DecisionRefusedError(request.order_id, error.lazada_words)
+        return await self._finish(
+            request, expected=S.DECIDING, to=S.NEEDS_ATTENTION, holder=holder, lazada_answer=_unconfirmed(error)
+        )
+
+    async def _reopen(self, request: BuyerRequest, *, expected: BuyerRequestStatus, holder: datetime | None) -> bool:
+        """Back to open (Lazada shows it still undecided): the decision is forgotten and the card shows it afresh."""
+        return await self.store.settle(
             request.store_code,
             request.reverse_order_id,
-            expected=[S.DECIDING.value],
+            expected=[expected.value],
             to=S.OPEN.value,
             now=self.clock(),
             holder_lease=holder,
@@ -419,9 +454,11 @@ class BuyerRequestService:
             agreed=None,
             refusal_reason_code=None,
             refusal_reason_text=None,
-        ):
-            await self.bus.emit(BuyerRequestChanged(await self.get(request.key)))
-        raise DecisionRefusedError(request.order_id, error.user_message)
+            lazada_answer=None,
+            # What Slack shows is forgotten too, so a later outcome (even needs_attention again) is shown.
+            card_status=None,
+            reply_status=None,
+        )
 
     async def _settle_closed(
         self,
@@ -434,8 +471,10 @@ class BuyerRequestService:
     ) -> BuyerRequest:
         """Settle a request Lazada shows closed: as our decision when it may be ours and matches, else as Lazada's.
 
-        Cancelled at or after the deadline without our decision: Lazada decided by itself; anything else closed
-        without the bot (refused or accepted in Seller Center, withdrawn by the buyer): answered elsewhere.
+        Cancelled at or after the deadline without our decision (or with no deadline ever known): Lazada decided by
+        itself; refused or accepted before it without the bot (Seller Center): answered elsewhere; lapsed
+        (`REQUEST_CANCEL`: withdrawn by the buyer, or voided as the items shipped): answered elsewhere with no
+        outcome (`agreed` None), which the card words as withdrawn or closed by Lazada.
         """
         outcome = _outcome(read)
         status = read.reverse_status
@@ -444,13 +483,14 @@ class BuyerRequestService:
             return await self._finish(
                 request, expected=expected, to=to, holder=holder, lazada_answer=f"Lazada shows it as {status}."
             )
-        by_lazada = outcome is True and self._past_deadline(request)
+        # Accepted without our decision at or after the deadline, or when no deadline was ever known: Lazada's.
+        by_lazada = outcome is True and (request.deadline is None or self._past_deadline(request))
         return await self._finish(
             request,
             expected=expected,
             to=S.DECIDED_BY_LAZADA if by_lazada else S.ANSWERED_ELSEWHERE,
             holder=holder,
-            at=request.deadline if by_lazada else None,
+            at=request.deadline if by_lazada and request.deadline is not None else None,
             lazada_answer=f"Lazada shows it as {status}.",
             decided_by=None,
             agreed=outcome,
@@ -573,6 +613,13 @@ class BuyerRequestService:
         if not lines:
             return False
         refunds = [line.refund_amount for line in lines if line.refund_amount is not None]
+        # Without Lazada's `sla`, the items' `cancel_trigger_time` (when Lazada cancels by itself, §8a) is the deadline.
+        triggers = [
+            item.cancel_trigger_time
+            for line in lines
+            if (item := by_id.get(line.order_item_id)) is not None and item.cancel_trigger_time is not None
+        ]
+        deadline = found.deadline or (min(triggers) if triggers else None)
         stored = await self.store.insert_new(
             {
                 "store_code": store_code,
@@ -581,7 +628,7 @@ class BuyerRequestService:
                 "lines": [line.model_dump(mode="json") for line in lines],
                 "buyer_reason": lines[0].reason_text,
                 "refund_total": sum(refunds) if refunds else None,
-                "deadline": found.deadline,
+                "deadline": deadline,
             },
             now=self.clock(),
         )
@@ -608,6 +655,7 @@ class BuyerRequestService:
                     log.warning("buyer_scan_failed", store=store.code, error=str(exc))
             await self._announce_unposted(store.code)
         await self._remind()
+        await self._redraw()
         await self._recover_deciding()
         await self._reannounce()
 
@@ -623,17 +671,26 @@ class BuyerRequestService:
                 await self._store_new(store_code, found, items.get(found.trade_order_id, ()))
         # Open ones no longer listed, and those whose decision's outcome was unknown: what does Lazada show now?
         for row in await self.store.select(statuses=[S.OPEN.value, S.NEEDS_ATTENTION.value], store_code=store_code):
-            if row["reverse_order_id"] in seen or not self._worth_reading(row):
+            if not self._worth_reading(row):
                 continue
-            await self._close_unlisted(_model(row))
+            request = _model(row)
+            if row["reverse_order_id"] not in seen:
+                await self._close_unlisted(request)
+            elif request.status is S.NEEDS_ATTENTION:
+                # Listed as open: Lazada did not take the decision whose outcome was unknown. It may be answered again.
+                await self._reopen_unconfirmed(request)
 
     async def _close_unlisted(self, request: BuyerRequest) -> None:
-        """A stored request Lazada no longer lists as open: read it back and settle it by what Lazada shows.
+        """A stored request Lazada no longer lists as open (or one needing attention): read it back, settle it.
 
         One still open (listed between two pages, or Lazada's listing lags), unknown to Lazada, or in a status the
-        bot does not know is left as it is and read again at the next scan.
+        bot does not know is left as it is and read again at the next scan; one needing attention that Lazada shows
+        still open and undecided goes back to open.
         """
         read = await self._read_back(request)
+        if read is not None and read.is_open and request.status is S.NEEDS_ATTENTION:
+            await self._reopen_unconfirmed(request)
+            return
         if read is None or not read.is_closed:
             return
         expected = request.status
@@ -643,12 +700,23 @@ class BuyerRequestService:
         if settled.status is not expected:
             await self.bus.emit(BuyerRequestSettled(settled))
 
+    async def _reopen_unconfirmed(self, request: BuyerRequest) -> None:
+        """A decision whose outcome was unknown, and Lazada shows the request still undecided: open it again."""
+        if await self._reopen(request, expected=request.status, holder=None):
+            log.info("buyer_request_reopened", key=request.key)
+            await self.bus.emit(BuyerRequestReopened(await self.get(request.key)))
+
     def _worth_reading(self, row: BuyerRow) -> bool:
-        """An open request always; one needing attention for a day after its decision, then a person has it."""
+        """An open request always; one needing attention until Lazada settles it or its deadline is well past.
+
+        Lazada decides by itself at the deadline, so a request whose decision's outcome is unknown is read back
+        until then and a margin after (`SETTLE_MARGIN`), so that Lazada's own decision is stamped too. Without a
+        deadline it is read for `SETTLE_MARGIN` after the decision was sent; after that a person has it.
+        """
         if row["status"] == S.OPEN.value:
             return True
-        decided = row["decided_at"]
-        return decided is not None and self.clock() - decided < timedelta(days=1)
+        until = row["deadline"] or row["decided_at"]
+        return until is not None and self.clock() < until + SETTLE_MARGIN
 
     async def _announce_unposted(self, store_code: str) -> None:
         """Have each stored request without a card posted, by the one replica that claims it."""
@@ -684,12 +752,51 @@ class BuyerRequestService:
                 request.store_code, request.reverse_order_id, stage=stage, now=now
             ):
                 await self.bus.emit(BuyerReminderDue(request, self.deciders(request.store_code)))
+                await self._drawn_now(request)  # the presenter redraws the card with the reminder
+
+    async def _redraw(self) -> None:
+        """Keep open cards' time left true without a Slack call per card per tick.
+
+        A posted open card is redrawn (`BuyerRequestChanged`) when its time left crosses an hour, and once when its
+        deadline passes (it then says it waits for Lazada's decision, without buttons); each redraw is claimed once
+        across replicas (`REDRAW_CLAIM`), and this replica remembers what it last saw so a tick costs no query per
+        card. Posting and reminders count as drawing (`_drawn_now`).
+        """
+        now = self.clock()
+        for row in await self.store.select(statuses=[S.OPEN.value]):
+            if row["message_ts"] is None or row["deadline"] is None:
+                continue
+            request = _model(row)
+            mark = _time_mark(request, now)
+            if self._drawn.get(request.key) == mark:
+                continue
+            self._drawn[request.key] = mark
+            claim = f"{request.key}/{mark}"
+            if not await self.claims.claim(REDRAW_CLAIM, claim, self.replica_id, now=now, lease=_POST_LEASE):
+                continue
+            try:
+                await self.bus.emit(BuyerRequestChanged(request))
+            except Exception as exc:  # a card not redrawn now is redrawn at the next mark
+                log.warning("buyer_card_not_redrawn", key=request.key, error=str(exc))
+            await self.claims.complete(REDRAW_CLAIM, claim, self.replica_id)
+
+    async def _drawn_now(self, request: BuyerRequest) -> None:
+        """The card was just drawn with its current time left: no redraw is due until that changes."""
+        if request.deadline is None:
+            return
+        now = self.clock()
+        mark = _time_mark(request, now)
+        self._drawn[request.key] = mark
+        claim = f"{request.key}/{mark}"
+        if await self.claims.claim(REDRAW_CLAIM, claim, self.replica_id, now=now, lease=_POST_LEASE):
+            await self.claims.complete(REDRAW_CLAIM, claim, self.replica_id)
 
     async def _recover_deciding(self) -> None:
         """Settle requests left `deciding` past their lease (a crash mid-decision) from Lazada's read-back.
 
-        The decision may or may not have been sent: a request Lazada shows closed is settled by what it shows, any
-        other needs attention. The decision is never sent again.
+        The decision may or may not have been sent: a request Lazada shows closed is settled by what it shows, one
+        it shows open and undecided goes back to open, one that cannot be read needs attention (and is read back
+        by the scan). The decision is never sent again by the bot itself.
         """
         for row in await self.store.claim_stale_deciding(now=self.clock(), lease=self.lease):
             request = _model(row)
@@ -699,13 +806,18 @@ class BuyerRequestService:
                 settled = await self._settle_closed(
                     request, read, expected=S.DECIDING, holder=row["lease_until"], ours=True
                 )
+            elif read is not None and read.is_open:
+                # Lazada shows it undecided: whatever was or was not sent did not take. It may be answered again.
+                if await self._reopen(request, expected=S.DECIDING, holder=row["lease_until"]):
+                    await self.bus.emit(BuyerRequestReopened(await self.get(request.key)))
+                continue
             else:
                 settled = await self._finish(
                     request,
                     expected=S.DECIDING,
                     to=S.NEEDS_ATTENTION,
                     holder=row["lease_until"],
-                    lazada_answer="The bot stopped while sending the decision; Lazada does not show it taken yet.",
+                    lazada_answer="The bot stopped while sending the decision, and Lazada could not be read back.",
                 )
             await self.bus.emit(BuyerRequestSettled(settled))
 
@@ -716,6 +828,14 @@ class BuyerRequestService:
         )
         for row in rows:
             await self.bus.emit(BuyerRequestSettled(_model(row)))
+
+
+def _time_mark(request: BuyerRequest, now: datetime) -> str:
+    """The time left as a card needs redrawing for: whole hours left, or "passed" (never finer than the hour)."""
+    left = request.time_left(now)
+    if left is None:
+        return "none"
+    return "passed" if left <= 0 else f"{int(left // 3600)}h"
 
 
 def _reminder_stage(request: BuyerRequest, sent: int, now: datetime) -> int:
@@ -736,6 +856,16 @@ def _reminder_stage(request: BuyerRequest, sent: int, now: datetime) -> int:
     return 0
 
 
+def _unconfirmed(error: LazadaError) -> str:
+    """What Lazada answered to a decision whose outcome is unknown, said once (the card says what happens next)."""
+    words = error.lazada_words
+    return (
+        f"Lazada did not confirm the decision (its answer: “{words}”)."
+        if words
+        else ("Lazada did not confirm the decision (no readable answer).")
+    )
+
+
 _SLACK_USER = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
@@ -749,7 +879,9 @@ def _how(request: BuyerRequest) -> str:
     if request.status is S.REFUSED:
         return f"refused{by}"
     if request.status is S.DECIDED_BY_LAZADA:
-        return "decided by Lazada at its deadline"
+        return "accepted by Lazada" if request.deadline is None else "decided by Lazada at its deadline"
+    if request.status is S.ANSWERED_ELSEWHERE and request.agreed is None:
+        return "withdrawn by the buyer or closed by Lazada (no decision needed)"
     if request.status is S.ANSWERED_ELSEWHERE:
         return "answered outside Slack"
     return f"sent to Lazada{by}, with an outcome still to be checked"

@@ -8,21 +8,34 @@ shows it once. It also answers the service's "is this person in the channel?" wi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.buyer.events import BuyerReminderDue, BuyerRequestChanged, BuyerRequestOpened, BuyerRequestSettled
+from bot.buyer.events import (
+    BuyerReminderDue,
+    BuyerRequestChanged,
+    BuyerRequestOpened,
+    BuyerRequestReopened,
+    BuyerRequestSettled,
+)
 from bot.buyer.models import BuyerRequest
 from bot.buyer.service import BuyerRequestService
 from bot.events import EventBus
 from bot.lazada.countries import COUNTRIES
 from bot.slack.gateway import SlackGateway
-from bot.slack.render.buyer import render_buyer_reminder, render_buyer_request_card, render_buyer_settled_reply
+from bot.slack.render.buyer import (
+    render_buyer_reminder,
+    render_buyer_reopened_reply,
+    render_buyer_request_card,
+    render_buyer_settled_reply,
+)
 from bot.slack.render.text import Message
 
-__all__ = ["BuyerRequestAnnouncer", "CardNotPostedError", "SlackChannelMembers"]
+__all__ = ["MEMBERS_CACHE", "BuyerRequestAnnouncer", "CardNotPostedError", "SlackChannelMembers"]
 
 log = structlog.get_logger(__name__)
 
@@ -49,6 +62,7 @@ class BuyerRequestAnnouncer:
         """Listen to every event the service emits."""
         bus.subscribe(BuyerRequestOpened, self.on_opened)
         bus.subscribe(BuyerRequestChanged, self.on_changed)
+        bus.subscribe(BuyerRequestReopened, self.on_reopened)
         bus.subscribe(BuyerRequestSettled, self.on_settled)
         bus.subscribe(BuyerReminderDue, self.on_reminder)
 
@@ -84,6 +98,11 @@ class BuyerRequestAnnouncer:
         """Show the request as it now stands on its card (a decision on its way, or back to open)."""
         await self._update_card(event.request)
 
+    async def on_reopened(self, event: BuyerRequestReopened) -> None:
+        """A decision that did not take: the card offers its buttons again, and the thread says why."""
+        await self._update_card(event.request)
+        await self._post_in_thread(event.request, render_buyer_reopened_reply(event.request))
+
     async def on_settled(self, event: BuyerRequestSettled) -> None:
         """Stamp the card and reply in the thread, each once across replicas; remember what Slack shows."""
         request = event.request
@@ -99,10 +118,11 @@ class BuyerRequestAnnouncer:
                 await self.service.end_shown(request, part, shown=shown)
 
     async def on_reminder(self, event: BuyerReminderDue) -> None:
-        """Remind in the request's thread (the service claimed the reminder once)."""
+        """Remind in the request's thread (the service claimed the reminder once), and redraw the card's time left."""
         request = event.request
         message = render_buyer_reminder(request, event.decider_ids, now=self.service.clock(), tz=self._tz(request))
         await self._post_in_thread(request, message)
+        await self._update_card(request)
 
     async def _reply(self, request: BuyerRequest) -> bool:
         return await self._post_in_thread(request, render_buyer_settled_reply(request, tz=self._tz(request)))
@@ -129,23 +149,39 @@ class BuyerRequestAnnouncer:
         return delivery.ok
 
 
+MEMBERS_CACHE = timedelta(seconds=60)
+"""How long a channel's member list, once read, answers "is this person in it?" (a click costs no Slack call
+then; someone who just left is still counted in for at most this long)."""
+
+
 class SlackChannelMembers:
-    """Whether a person is in a channel, asked of Slack (`conversations.members`, every page)."""
+    """Whether a person is in a channel, asked of Slack (`conversations.members`, every page), cached briefly."""
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(
+        self, client: AsyncWebClient, *, clock: Callable[[], datetime], max_age: timedelta = MEMBERS_CACHE
+    ) -> None:
         self.client = client
+        self.clock = clock
+        self.max_age = max_age
+        self._members: dict[str, tuple[datetime, frozenset[str]]] = {}
 
-    async def is_member(self, channel_id: str, user_id: str) -> bool:
-        """Whether `user_id` is a member of `channel_id`; False when Slack cannot tell (the refusal fails closed)."""
+    async def is_member(self, channel_id: str, user_id: str) -> bool | None:
+        """Whether `user_id` is a member of `channel_id`; None when Slack cannot tell (the caller then refuses)."""
+        now = self.clock()
+        cached = self._members.get(channel_id)
+        if cached is not None and now - cached[0] < self.max_age:
+            return user_id in cached[1]
+        members: set[str] = set()
         cursor: str | None = None
         try:
             while True:
                 answer = await self.client.conversations_members(channel=channel_id, cursor=cursor, limit=1000)
-                if user_id in (answer.get("members") or []):
-                    return True
+                members.update(m for m in (answer.get("members") or []) if isinstance(m, str))
                 cursor = (answer.get("response_metadata") or {}).get("next_cursor") or None
                 if not cursor:
-                    return False
-        except Exception as exc:  # a Slack failure must refuse, never allow
+                    break
+        except Exception as exc:  # Slack could not tell: never allow, and say so
             log.warning("channel_members_unknown", channel=channel_id, error=type(exc).__name__)
-            return False
+            return None
+        self._members[channel_id] = (now, frozenset(members))
+        return user_id in members

@@ -186,9 +186,9 @@ class Click:
 class BuyerClick:
     """A click on Accept or Refuse of a buyer's cancellation request: on its card, in the request modal or App Home.
 
-    `key` is the request's key (``store:reverse_order_id``) as the button carried it. `view_id` and `form` are set
-    when the click came from the `/cancel-order` modal (the form offers accepting the buyer's request): the answer
-    then replaces that modal.
+    `key` is the request's key (``store:reverse_order_id``) as the button carried it, or "" when its value is not
+    one (the person is told so). `view_id` and `form` are set when the click came from the `/cancel-order` modal
+    (the form offers accepting the buyer's request): the answer then replaces that modal.
     """
 
     key: str
@@ -422,11 +422,13 @@ def _click(payload: ActionPayload) -> Click | None:
     )
 
 
-def _buyer_click(payload: ActionPayload) -> BuyerClick | None:
+def _buyer_click(payload: ActionPayload) -> BuyerClick:
     key = _buyer_key(payload.action.value)
     if key is None:
+        # Not a key the bot made (forged, or cut short): still a click someone made, and they are told so in one
+        # sentence; the empty key is one no request has, so the service refuses it before anything is stored or sent.
         log.info("malformed_action", action=payload.action.action_id)
-        return None
+        key = ""
     view = payload.view if payload.view is not None and payload.view.type == "modal" else None
     form: ids.ModalMetadata | None = None
     if view is not None:

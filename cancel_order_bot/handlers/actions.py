@@ -71,9 +71,7 @@ class ActionHandlers:
         if buyer_click is None:
             return
         try:
-            request = await self.buyer.decide(
-                buyer_click.key, actor=buyer_click.user_id, agree=True, via_channel=buyer_click.channel_id
-            )
+            request = await self.buyer.decide(buyer_click.key, actor=buyer_click.user_id, agree=True)
         except (DomainError, LazadaError) as refusal:
             await self.buyer_desk.accepted(buyer_click, refusal)
             return
@@ -85,9 +83,7 @@ class ActionHandlers:
         if buyer_click is None or not buyer_click.trigger_id:
             return
         try:
-            request = await self.buyer.check_may_decide(
-                buyer_click.key, buyer_click.user_id, via_channel=buyer_click.channel_id
-            )
+            request = await self.buyer.check_may_decide(buyer_click.key, buyer_click.user_id)
         except DomainError as refusal:
             await self.buyer_desk.refused_click(buyer_click, refusal)
             return

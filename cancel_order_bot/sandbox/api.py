@@ -143,7 +143,11 @@ def item_json(world: SandboxWorld, item: Item) -> dict[str, Any]:
         "reverse_order_id": str(item.reverse_order_id) if item.reverse_order_id else _absent(world),
         "need_cancel_confirm": item.need_cancel_confirm,
         "is_cancel_pending": item.is_cancel_pending,
-        "cancel_trigger_time": _date(world, item.cancel_trigger_time, item.order_id),
+        "cancel_trigger_time": (
+            ""
+            if item.order_item_id in world.items_without_cancel_trigger
+            else _date(world, item.cancel_trigger_time, item.order_id)
+        ),
         "order_type": "Normal",
         "order_flag": "NORMAL",
         "is_fbl": 0,
@@ -457,7 +461,7 @@ def _epoch_ms(moment: datetime) -> str:
 
 def _reverse_line_json(world: SandboxWorld, request: BuyerCancelRequest, line: ReverseLine) -> dict[str, Any]:
     modified = request.decided_at or request.requested_at
-    return {
+    line_json = {
         "reverse_order_line_id": str(line.reverse_order_line_id),
         "trade_order_line_id": str(line.order_item_id),
         "reverse_status": line.status,
@@ -473,6 +477,9 @@ def _reverse_line_json(world: SandboxWorld, request: BuyerCancelRequest, line: R
         "return_order_line_gmt_create": _epoch_ms(request.requested_at),
         "return_order_line_gmt_modified": _epoch_ms(modified),
     }
+    if request.reverse_order_id in world.requests_without_sla:
+        del line_json["sla"]
+    return line_json
 
 
 def reverse_order_json(world: SandboxWorld, request: BuyerCancelRequest) -> dict[str, Any]:

@@ -296,7 +296,8 @@ class BuyerCancelRequest:
     lines: list[ReverseLine]
     decided_at: datetime | None = None
     decided_by: str | None = None
-    """``seller`` (InitReverseOrderCancelDecide), ``lazada`` (the deadline passed) or ``seller_cancel``."""
+    """``seller`` (InitReverseOrderCancelDecide), ``lazada`` (the deadline passed), ``seller_cancel`` or ``buyer``
+    (withdrawn)."""
     refusal_reason_code: str | None = None
 
     @property
@@ -435,6 +436,10 @@ class SandboxWorld:
         """What GetReverseOrderReasonList offers for an open request's line."""
         self.lines_without_refusal_reasons: set[int] = set()
         """Reverse order lines GetReverseOrderReasonList finds no reasons for (error 119)."""
+        self.requests_without_sla: set[int] = set()
+        """Buyer requests whose lines carry no ``sla`` (§8a lists it, but a line may lack it: the bot must cope)."""
+        self.items_without_cancel_trigger: set[int] = set()
+        """Order items whose ``cancel_trigger_time`` is blank, as in GetOrderItems' reference example (§3.1)."""
         self.mp3_seller = False
         """An MP3 seller: GetReverseOrdersForSeller answers ``Mp3SellerApiLimit`` (lazada-api.md §8)."""
         self.tickers: list[Callable[[SandboxWorld], None]] = []
@@ -1019,6 +1024,18 @@ class SandboxWorld:
             request = self._buyer_requests[key]
             self._accept_buyer_request(request, by="lazada", at=request.deadline)
         return due
+
+    def withdraw_buyer_request(self, reverse_order_id: int) -> None:
+        """The buyer withdraws an open request: its open lines lapse (``REQUEST_CANCEL``), nothing is cancelled."""
+        request = self._buyer_requests[reverse_order_id]
+        items = [self._items[line.order_item_id] for line in request.lines]
+        for line, item in zip(request.lines, items, strict=True):
+            if line.status == REQUEST_INITIATE:
+                line.status = REQUEST_CANCEL
+                item.need_cancel_confirm = False
+                item.cancel_trigger_time = None
+        self._close_buyer_request(request, by="buyer", at=self.now())
+        self._touch(self._orders[request.order_id], items)
 
     def _accept_buyer_request(self, request: BuyerCancelRequest, *, by: str, at: datetime) -> None:
         items = [self._items[line.order_item_id] for line in request.lines]

@@ -21,6 +21,7 @@ from bot.buyer.errors import (
     ReasonRequiredError,
 )
 from bot.buyer.models import BuyerRequest, BuyerRequestStatus
+from bot.buyer.service import SETTLE_MARGIN
 from bot.lazada.client import REVERSE_DECIDE_PATH, REVERSE_ORDERS_PATH
 from bot.slack.render.buyer import BUYER_ACCEPT, BUYER_REFUSE
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
@@ -132,9 +133,13 @@ async def test_accepting_sends_one_decision_and_stamps_the_card(bot: Harness, wo
     card = _card(bot, decided)
     assert "Accepted by <@U0BOB>" in card
     assert BUYER_ACCEPT not in card
-    assert "Lazada took the decision" in card
+    # Lazada's answer is said once, as a sentence of its own (no "Lazada: Lazada …").
+    assert "Lazada confirmed the decision (request id 0b" in card
+    assert "Lazada: Lazada" not in card
     [reply] = _thread(bot, decided)
     assert "Accepted by <@U0BOB>" in reply
+    assert "Lazada confirmed the decision (request id 0b" in reply
+    assert "Lazada: Lazada" not in reply
     # A second click, from anyone, is refused with who decided; nothing more is sent.
     with pytest.raises(Exception, match=r"already accepted by <@U0BOB>"):
         await bot.services.buyer.decide(request.key, actor=CAROL, agree=True)
@@ -201,7 +206,7 @@ async def test_channel_deciders_are_anyone_in_the_approval_channel(
         with pytest.raises(NotAllowedToDecideError, match="Only members of the store's approval channel"):
             await bot.services.buyer.check_may_decide(request.key, DAVE)  # not in C0OPS
         assert await bot.services.buyer.check_may_decide(request.key, "U0ALICE")  # in C0OPS, not an approver
-        decided = await bot.services.buyer.decide(request.key, actor="U0ALICE", agree=True, via_channel=CHANNEL)
+        decided = await bot.services.buyer.decide(request.key, actor="U0ALICE", agree=True)
         assert decided.status is S.ACCEPTED
 
 
@@ -227,7 +232,7 @@ async def test_reminders_at_half_time_and_an_hour_before_each_once(
     assert "in 59 min" in replies[1]
 
 
-async def test_an_unknown_outcome_needs_attention_and_is_never_sent_again(
+async def test_an_unknown_outcome_unread_needs_attention_until_lazada_shows_it_open_again(
     bot: Harness, world: SandboxWorld, clock: MovableClock
 ) -> None:
     request = await _found(bot)
@@ -238,13 +243,79 @@ async def test_an_unknown_outcome_needs_attention_and_is_never_sent_again(
     decided = await bot.services.buyer.decide(request.key, actor=BOB, agree=True)
 
     assert decided.status is S.NEEDS_ATTENTION
-    assert "did not confirm" in (decided.lazada_answer or "")
-    assert "Lazada's outcome is unknown" in _card(bot, decided)
+    assert decided.lazada_answer == "Lazada did not confirm the decision (its answer: “E0106: ROC internal error”)."
+    card = _card(bot, decided)
+    assert "Lazada's outcome is unknown" in card
+    assert BUYER_ACCEPT not in card
+    [reply] = _thread(bot, decided)
+    # Each message says one thing once: no "Lazada: Lazada …", no "does not send again … before sending again".
+    assert "Lazada: Lazada" not in reply
+    assert "before ever sending it again" not in reply
+    assert reply.count("did not confirm") == 1
     world.faults.clear()
     clock.advance(timedelta(minutes=10))
     await bot.services.buyer.tick()
     await bot.services.buyer.tick()
+
+    # The scan lists it open: the decision did not take, so the request is open again, buttons back, and the
+    # thread says so; nothing was sent again.
     assert world.call_count(REVERSE_DECIDE_PATH) == 1
+    reopened = await bot.services.buyer.get(request.key)
+    assert (reopened.status, reopened.decided_by, reopened.agreed) == (S.OPEN, None, None)
+    assert BUYER_ACCEPT in _card(bot, reopened)
+    replies = _thread(bot, reopened)
+    assert len(replies) == 2
+    assert "still open and undecided" in replies[1]
+    assert "needs_attention" not in json.dumps(bot.slack.thread(CHANNEL, reopened.message_ts or ""))
+    # Reminders go on, and the next click sends the decision, which Lazada takes this time.
+    assert request.deadline is not None
+    half = request.first_seen_at + (request.deadline - request.first_seen_at) / 2
+    clock.advance(half - clock() + timedelta(minutes=1))
+    await bot.services.buyer.tick()
+    assert "still waits for an answer" in _thread(bot, reopened)[-1]
+    assert (await bot.services.buyer.decide(request.key, actor=CAROL, agree=True)).status is S.ACCEPTED
+    assert world.call_count(REVERSE_DECIDE_PATH) == 2
+    assert "Accepted by <@U0CAROL>" in _card(bot, reopened)
+
+
+async def test_an_unknown_outcome_is_read_back_until_lazada_decides_at_a_deadline_days_later(
+    bot: Harness, world: SandboxWorld, clock: MovableClock
+) -> None:
+    request = await _found(bot)
+    reason = (await bot.services.buyer.refusal_reasons(request.key))[0]
+    world.faults.inject(FaultKind.ROC_INTERNAL_ERROR, path=REVERSE_DECIDE_PATH, apply_first=False)
+    world.faults.inject(FaultKind.HTTP_502, path=REVERSE_ORDERS_PATH, times=10)
+    decided = await bot.services.buyer.decide(request.key, actor=BOB, agree=False, reason_code=reason.reason_id)
+    assert decided.status is S.NEEDS_ATTENTION
+    world.faults.clear()
+    assert request.deadline is not None
+
+    # Two days later (past the deadline, Lazada having accepted it by itself there), the tick still reads it back.
+    clock.advance(timedelta(days=2))
+    await bot.services.buyer.tick()
+
+    settled = await bot.services.buyer.get(request.key)
+    assert (settled.status, settled.agreed, settled.decided_at) == (S.DECIDED_BY_LAZADA, True, request.deadline)
+    assert "Lazada accepted it automatically" in _card(bot, settled)
+    assert world.call_count(REVERSE_DECIDE_PATH) == 1
+
+
+async def test_a_request_needing_attention_is_no_longer_read_well_after_its_deadline(
+    bot: Harness, world: SandboxWorld, clock: MovableClock
+) -> None:
+    request = await _found(bot)
+    world.faults.inject(FaultKind.ROC_INTERNAL_ERROR, path=REVERSE_DECIDE_PATH, apply_first=False)
+    world.faults.inject(FaultKind.HTTP_502, path=REVERSE_ORDERS_PATH, times=10)
+    await bot.services.buyer.decide(request.key, actor=BOB, agree=True)
+    world.faults.clear()
+    assert request.deadline is not None
+    clock.advance(request.deadline + SETTLE_MARGIN - clock() + timedelta(minutes=1))
+    reads = world.call_count(REVERSE_ORDERS_PATH)
+
+    await bot.services.buyer.tick()
+
+    # Only the scan's listing: the request is a person's now.
+    assert world.call_count(REVERSE_ORDERS_PATH) == reads + 1
     assert (await bot.services.buyer.get(request.key)).status is S.NEEDS_ATTENTION
 
 
@@ -323,7 +394,34 @@ async def test_counts_for_the_digest(bot: Harness, world: SandboxWorld, clock: M
     assert before.received == 0
 
 
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [("131", "E0131: no decision for this reverse order"), ("116", "E0116: no seller id")],
+)
 async def test_a_decision_lazada_definitely_refuses_leaves_the_request_open_and_says_why(
+    bot: Harness, world: SandboxWorld, code: str, message: str
+) -> None:
+    request = await _found(bot)
+    body = {"type": "ISV", "code": code, "message": message}
+    world.faults.inject(FaultKind.CANNED, path=REVERSE_DECIDE_PATH, body=body)
+
+    with pytest.raises(DecisionRefusedError) as refused:
+        await bot.services.buyer.decide(request.key, actor=BOB, agree=True)
+
+    # One coherent sentence: Lazada's words once, and that the request is still open (never "no longer awaits").
+    assert str(refused.value) == (
+        f"Lazada did not take the decision on the buyer's request on order {request.order_id} (Lazada's answer: "
+        f"“{message}”), and it still shows the request open and undecided: you can answer it again."
+    )
+    stored = await bot.services.buyer.get(request.key)
+    assert (stored.status, stored.decided_by, stored.agreed) == (S.OPEN, None, None)
+    assert BUYER_ACCEPT in _card(bot, stored)
+    assert world.call_count(REVERSE_DECIDE_PATH) == 1
+    # Nothing was decided, so a second click may send it: Lazada takes it this time.
+    assert (await bot.services.buyer.decide(request.key, actor=BOB, agree=True)).status is S.ACCEPTED
+
+
+async def test_a_decision_lazada_refuses_with_its_words_escaped_on_the_person_s_answer(
     bot: Harness, world: SandboxWorld
 ) -> None:
     request = await _found(bot)
@@ -333,10 +431,69 @@ async def test_a_decision_lazada_definitely_refuses_leaves_the_request_open_and_
         await bot.services.buyer.decide(request.key, actor=BOB, agree=True)
 
     assert "Seller <b>not</b> allowed" in str(refused.value)
-    assert "still open; you can try again" in str(refused.value)
-    stored = await bot.services.buyer.get(request.key)
-    assert (stored.status, stored.decided_by, stored.agreed) == (S.OPEN, None, None)
-    assert BUYER_ACCEPT in _card(bot, stored)
-    assert world.call_count(REVERSE_DECIDE_PATH) == 1
-    # Nothing was decided, so a second click may send it: Lazada takes it this time.
-    assert (await bot.services.buyer.decide(request.key, actor=BOB, agree=True)).status is S.ACCEPTED
+    assert (await bot.services.buyer.get(request.key)).status is S.OPEN
+
+
+async def test_without_sla_the_items_cancel_trigger_time_is_the_deadline(
+    bot: Harness, world: SandboxWorld, clock: MovableClock
+) -> None:
+    order = world.add_order([ItemSpec(status="packed", name="Desk Lamp", sku="LAMP-1", price="20.00")])
+    reverse_id = world.request_buyer_cancel([order.items[0].order_item_id], answer_within=timedelta(hours=24))
+    world.requests_without_sla.add(reverse_id)
+
+    await bot.services.buyer.tick()
+
+    [request] = await bot.services.buyer.open_for_order("main", str(order.order_id))
+    assert request.deadline == world.buyer_request(reverse_id).deadline
+    card = _card(bot, request)
+    assert "Answer by" in card
+    assert "in 23 h 59 min" in card or "in 1 d" in card
+
+
+async def test_lazada_accepting_a_request_without_any_deadline_says_so(
+    bot: Harness, world: SandboxWorld, clock: MovableClock
+) -> None:
+    order = world.add_order([ItemSpec(status="packed", name="Desk Lamp", sku="LAMP-1", price="20.00")])
+    reverse_id = world.request_buyer_cancel([order.items[0].order_item_id], answer_within=timedelta(hours=2))
+    world.requests_without_sla.add(reverse_id)
+    world.items_without_cancel_trigger.add(order.items[0].order_item_id)
+    await bot.services.buyer.tick()
+    [request] = await bot.services.buyer.open_for_order("main", str(order.order_id))
+    assert request.deadline is None
+    assert "Lazada did not say" in _card(bot, request)
+
+    clock.advance(timedelta(hours=3))  # Lazada accepts it by itself at its (unannounced) deadline
+    await bot.services.buyer.tick()
+
+    settled = await bot.services.buyer.get(request.key)
+    assert (settled.status, settled.agreed, settled.decided_by) == (S.DECIDED_BY_LAZADA, True, None)
+    card = _card(bot, settled)
+    assert "Lazada accepted it (no deadline was given)" in card
+    assert "Answered outside Slack" not in card
+    [reply] = _thread(bot, settled)
+    assert "Lazada accepted it (no deadline was given)" in reply
+
+
+async def test_a_request_the_buyer_withdrew_says_no_decision_was_needed(
+    bot: Harness, world: SandboxWorld, clock: MovableClock
+) -> None:
+    request = await _found(bot)
+    world.withdraw_buyer_request(int(request.reverse_order_id))
+    clock.advance(timedelta(minutes=10))
+
+    await bot.services.buyer.tick()
+
+    settled = await bot.services.buyer.get(request.key)
+    assert (settled.status, settled.agreed) == (S.ANSWERED_ELSEWHERE, None)
+    card = _card(bot, settled)
+    assert "Withdrawn or closed by Lazada (no decision needed)" in card
+    assert "Answered outside Slack" not in card
+    assert BUYER_ACCEPT not in card
+    [reply] = _thread(bot, settled)
+    assert "Withdrawn or closed by Lazada (no decision needed)" in reply
+    # The notification text names the outcome in words, never the status's internal name.
+    [message] = bot.slack.thread(CHANNEL, settled.message_ts or "")
+    assert message["text"].endswith("withdrawn or closed by Lazada")
+    assert "answered_elsewhere" not in message["text"]
+    with pytest.raises(Exception, match=r"already withdrawn by the buyer or closed by Lazada"):
+        await bot.services.buyer.decide(request.key, actor=BOB, agree=True)

@@ -18,7 +18,7 @@ from bot.slack.render import ids
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
 from cancel_order_bot.demo.slack_payloads import Action
 from cancel_order_bot.sandbox import FaultKind, SandboxWorld
-from cancel_order_bot.sandbox.api import REVERSE_DECIDE_PATH, REVERSE_REASONS_PATH
+from cancel_order_bot.sandbox.api import REVERSE_DECIDE_PATH, REVERSE_ORDERS_PATH, REVERSE_REASONS_PATH
 from cancel_order_bot.sandbox.showcase import Showcase
 from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, DAVE, told
 
@@ -392,7 +392,7 @@ async def test_lazada_refusing_the_decision_is_told_and_the_request_stays_open(
 
     said = told(bot, BOB)
     assert "Lazada did not take the decision on the buyer's request on order" in said
-    assert "The request is still open; you can try again." in said
+    assert "it still shows the request open and undecided: you can answer it again." in said
     assert world.call_count(REVERSE_DECIDE_PATH) == 1
     stored = await bot.buyer_request(showcase.buyer_request)
     assert stored.status is BuyerRequestStatus.OPEN
@@ -403,14 +403,38 @@ async def test_lazada_refusing_the_decision_is_told_and_the_request_stays_open(
     assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.ACCEPTED
 
 
-async def test_an_unknown_outcome_is_told_and_the_decision_never_sent_again(
+async def test_an_unknown_outcome_lazada_shows_undecided_gives_the_buttons_back(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    world.faults.inject(FaultKind.ROC_INTERNAL_ERROR, path=REVERSE_DECIDE_PATH)  # not applied: nothing decided
+    await bot.click_buyer(BOB, buyer_ids.BUYER_ACCEPT, request)
+
+    # Read back, Lazada shows the request still open: Bob is told, the card offers the buttons again.
+    said = told(bot, BOB)
+    assert "Lazada did not take the decision on the buyer's request on order" in said
+    assert "“E0106: ROC internal error”" in said
+    assert "you can answer it again" in said
+    stored = await bot.buyer_request(showcase.buyer_request)
+    assert (stored.status, stored.decided_by) == (BuyerRequestStatus.OPEN, None)
+    assert buyer_ids.BUYER_ACCEPT in card_json(bot, stored)
+    assert world.call_count(REVERSE_DECIDE_PATH) == 1
+
+    # Carol's click is answered normally: one more decision, which Lazada takes.
+    await bot.click_buyer(CAROL, buyer_ids.BUYER_ACCEPT, stored)
+    assert world.call_count(REVERSE_DECIDE_PATH) == 2
+    assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.ACCEPTED
+
+
+async def test_an_unknown_outcome_that_cannot_be_read_back_is_never_sent_again(
     bot: Harness, world: SandboxWorld, showcase: Showcase
 ) -> None:
     request = await posted(bot, showcase.buyer_request)
     world.faults.inject(FaultKind.ROC_INTERNAL_ERROR, path=REVERSE_DECIDE_PATH)
+    world.faults.inject(FaultKind.HTTP_502, path=REVERSE_ORDERS_PATH, times=10)
     await bot.click_buyer(BOB, buyer_ids.BUYER_ACCEPT, request)
 
-    assert "could not confirm Lazada's answer" in told(bot, BOB)
+    assert "Lazada's outcome for order *100000000000006* is unknown" in told(bot, BOB)
     stored = await bot.buyer_request(showcase.buyer_request)
     assert stored.status is BuyerRequestStatus.NEEDS_ATTENTION
     assert "Lazada's outcome is unknown" in card_json(bot, stored)
@@ -506,3 +530,51 @@ async def test_a_refusal_lazada_rejects_reaches_the_person_when_the_form_is_gone
 
     assert "Lazada did not take the decision" in dm_texts(bot, CAROL)
     assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN
+
+
+@pytest.mark.parametrize("value", ["garbage", "main:400000000000001:x", ""])
+async def test_a_malformed_button_value_is_answered_and_changes_nothing(
+    bot: Harness, world: SandboxWorld, showcase: Showcase, value: str
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    for action_id in (buyer_ids.BUYER_ACCEPT, buyer_ids.BUYER_REFUSE):
+        action = Action.button(action_id, value, block_id="buyer.actions")
+        signed = bot.payloads.block_actions_from_message(
+            [action], user_id=BOB, channel_id=OPS, message={"ts": request.message_ts}
+        )
+        assert (await bot.send(signed)).status_code == 200
+    await bot.settle()
+
+    said = told(bot, BOB)
+    assert said.count("This button does not name a buyer's cancellation request the bot knows") == 2, said
+    assert "Nothing was sent to Lazada" in said
+    assert value not in said.replace("[SANDBOX]", "") or not value
+    assert decide_calls(world) == []
+    assert not bot.slack.calls_to("views.open")
+    stored = await bot.buyer_request(showcase.buyer_request)
+    assert (stored.status, stored.decided_by) == (BuyerRequestStatus.OPEN, None)
+
+
+async def test_channel_deciders_clicking_on_the_card_are_checked_too(
+    sqlite_url: str, world: SandboxWorld, clock: MovableClock, showcase: Showcase
+) -> None:
+    overrides = {"approval_channel": OPS, "buyer_request_deciders": "channel"}
+    async with running_bot(sqlite_url, world=world, clock=clock, settings_overrides=overrides) as bot:
+        request = await posted(bot, showcase.buyer_request)
+        # Dave is not in #order-ops (he left, or the card was shared to him): a click on the card is no proof.
+        await bot.click_buyer(DAVE, buyer_ids.BUYER_ACCEPT, request)
+        await bot.click_buyer(DAVE, buyer_ids.BUYER_REFUSE, request)
+        said = told(bot, DAVE)
+        assert said.count("Only members of the store's approval channel can accept") == 2, said
+        assert decide_calls(world) == []
+        assert not bot.slack.calls_to("views.open")
+        # The member list is read once and kept briefly: two clicks, one conversations.members.
+        assert len(bot.slack.calls_to("conversations.members")) == 1
+
+        # When Slack cannot tell, the click is refused with a sentence saying so; nothing is sent.
+        clock.advance(timedelta(minutes=2))
+        bot.slack.fail("conversations.members", "ratelimited")
+        await bot.click_buyer(ALICE, buyer_ids.BUYER_ACCEPT, request)
+        assert "Slack could not tell whether you are in the store's approval channel" in told(bot, ALICE)
+        assert decide_calls(world) == []
+        assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN

@@ -59,7 +59,7 @@ def test_the_open_card_shows_the_reason_escaped_the_refund_and_the_deadline_in_s
     assert "<!channel>" not in card
     assert "MUG_RED_XL" in card
     assert "SGD 12.50" in card
-    assert "Tue 01 Dec 14:20 (+08)" in card
+    assert "Tue 01 Dec 14:20 (Asia/Singapore)" in card
     assert "in 3 h 20 min" in card
     assert "If nobody answers by then, Lazada decides by itself" in card
     assert f'"action_id": "{BUYER_ACCEPT}"' in card
@@ -74,12 +74,12 @@ def test_a_settled_card_has_a_stamp_and_no_buttons() -> None:
         status=BuyerRequestStatus.ACCEPTED, decided_by="U0BOB", decided_at=NOW, agreed=True, lazada_answer="ok <b>"
     )
     by_lazada = _request(status=BuyerRequestStatus.DECIDED_BY_LAZADA, decided_at=NOW, agreed=True)
-    elsewhere = _request(status=BuyerRequestStatus.ANSWERED_ELSEWHERE, decided_at=NOW)
+    elsewhere = _request(status=BuyerRequestStatus.ANSWERED_ELSEWHERE, decided_at=NOW, agreed=False)
 
-    assert "Accepted by <@U0BOB> at Tue 01 Dec 11:00 (+08)" in _json(accepted)
+    assert "Accepted by <@U0BOB> at Tue 01 Dec 11:00 (Asia/Singapore)" in _json(accepted)
     assert "ok &lt;b&gt;" in _json(accepted)
-    assert "Lazada accepted it automatically at Tue 01 Dec 11:00 (+08)" in _json(by_lazada)
-    assert "Answered outside Slack" in _json(elsewhere)
+    assert "Lazada accepted it automatically at Tue 01 Dec 11:00 (Asia/Singapore)" in _json(by_lazada)
+    assert "Answered outside Slack (refused), seen at Tue 01 Dec 11:00 (Asia/Singapore)" in _json(elsewhere)
     for settled in (accepted, by_lazada, elsewhere):
         assert BUYER_ACCEPT not in _json(settled)
         assert BUYER_REFUSE not in _json(settled)

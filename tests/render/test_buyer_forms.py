@@ -127,10 +127,16 @@ def test_a_request_being_decided_is_named_without_a_button_and_an_unposted_one_w
 
 
 def test_the_outcome_modals_say_what_lazada_was_told() -> None:
-    accepted = _request(status=BuyerRequestStatus.ACCEPTED, decided_by="U0BOB", lazada_answer="request 0b01")
+    accepted = _request(
+        status=BuyerRequestStatus.ACCEPTED,
+        decided_by="U0BOB",
+        lazada_answer="Lazada confirmed the decision (request id 0b01).",
+    )
     view = check_view(forms.render_buyer_decided_modal(accepted))
     assert view["title"]["text"] == "Request accepted"
-    assert "does not count against the store's rate. Lazada: request 0b01" in view_text(view)
+    assert "does not count against the store's rate. Lazada confirmed the decision (request id 0b01)." in view_text(
+        view
+    )
 
     refused = _request(
         status=BuyerRequestStatus.REFUSED, refusal_reason_code="1000202", refusal_reason_text=f"Kept {HOSTILE}"
@@ -141,8 +147,8 @@ def test_the_outcome_modals_say_what_lazada_was_told() -> None:
     _no_injection(view["blocks"])
 
     unknown = check_view(forms.render_buyer_decided_modal(_request(status=BuyerRequestStatus.NEEDS_ATTENTION)))
-    assert "could not confirm Lazada's answer" in view_text(unknown)
-    assert "does not send the decision again" in view_text(unknown)
+    assert "Lazada's outcome for order *100000000000006* is unknown" in view_text(unknown)
+    assert "keeps reading it and updates its card" in view_text(unknown)
 
 
 def test_every_refusal_reads_as_one_sentence_with_its_icon() -> None:
@@ -152,7 +158,11 @@ def test_every_refusal_reads_as_one_sentence_with_its_icon() -> None:
         (DeadlinePassedError("100000000000006", deadline, SG), "⌛", "Lazada decides it now"),
         (BuyerRequestNotFoundError("main:1"), "ℹ️", "can't find this buyer's cancellation request"),
         (ReasonNotOfferedError("999"), "⚠️", "does not offer reason 999"),
-        (DecisionRefusedError("100000000000006", "E0116: no seller id"), "⚠️", "still open; you can try again"),
+        (
+            DecisionRefusedError("100000000000006", "E0116: no seller id"),
+            "⚠️",
+            "still shows the request open and undecided: you can answer it again.",
+        ),
         (
             LazadaTransportError("timeout", api_path="/x", timed_out=True, request_sent=False),
             "⚠️",
@@ -193,7 +203,7 @@ def test_app_home_lists_open_buyer_requests_with_their_buttons_and_deadlines() -
     )
     text = view_text(view)
     assert f"Buyers' cancellation requests waiting for an answer ({BUYER_SHOWN + 2})" in text
-    assert "Answer by Tue 01 Dec 14:20 (+08)* (in 3 h 20 min)" in text
+    assert "Answer by Tue 01 Dec 14:20 (Asia/Singapore)* (in 3 h 20 min)" in text
     assert "…and 2 more in the approval channel." in text
     assert text.count("<https://slack.com/archives/C0OPS/p1764558000000100|card>") == BUYER_SHOWN
     actions = [b for b in view["blocks"] if b["type"] == "actions"]

@@ -66,10 +66,18 @@ def test_a_click_on_app_home_has_no_modal_to_answer_in() -> None:
 
 
 @pytest.mark.parametrize(
-    "value", [None, "", "main", "main:", ":1", "main:1:2", "MAIN:1", "main:1 or 1=1", 42, "x" * 200]
+    "value", [None, "", "main", "main:", ":1", "main:1:2", "MAIN:1", "main:1 or 1=1", "garbage", "x" * 200]
 )
-def test_a_malformed_key_decodes_to_nothing(value: object) -> None:
-    assert decode(_click(forms.BUYER_ACCEPT, value), STORES)["buyer_click"] is None
+def test_a_malformed_key_decodes_to_a_click_without_a_key(value: object) -> None:
+    # Still a click someone made: it reaches the listener with no key, so the person is told (nothing else happens).
+    click = decode(_click(forms.BUYER_ACCEPT, value), STORES)["buyer_click"]
+    assert isinstance(click, BuyerClick)
+    assert (click.key, click.user_id) == ("", "U0BOB")
+
+
+def test_a_payload_slack_never_sends_decodes_to_nothing() -> None:
+    # A button value is always a string in Slack's payload: anything else is not a click to answer.
+    assert decode(_click(forms.BUYER_ACCEPT, 42), STORES)["buyer_click"] is None
 
 
 def _submission(metadata: object, values: dict[str, Any]) -> dict[str, Any]:

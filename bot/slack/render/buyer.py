@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from bot.buyer.models import BuyerRequest, BuyerRequestLine, BuyerRequestStatus
+from bot.buyer.timing import store_time, time_left
 from bot.slack.render.text import (
     FALLBACK_TEXT_LIMIT,
     HEADER_LIMIT,
@@ -50,9 +51,11 @@ __all__ = [
     "remaining",
     "render_buyer_actions",
     "render_buyer_reminder",
+    "render_buyer_reopened_reply",
     "render_buyer_request_card",
     "render_buyer_settled_reply",
     "stamp_text",
+    "state_words",
 ]
 
 BUYER_ACCEPT = "buyer_accept"
@@ -65,29 +68,23 @@ _MENTIONS_SHOWN = 10
 
 
 def remaining(deadline: datetime, now: datetime) -> str:
-    """The time left in words, to the minute: ``in 3 h 20 min``, ``in 45 min``, ``in 2 d 4 h``; ``passed`` after."""
-    seconds = int((deadline - now).total_seconds())
-    if seconds <= 0:
-        return "passed"
-    minutes = seconds // 60
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return f"in {days} d {hours} h" if hours else f"in {days} d"
-    if hours:
-        return f"in {hours} h {minutes} min" if minutes else f"in {hours} h"
-    return f"in {max(minutes, 1)} min"
+    """The time left in words (``in 3 h 20 min``, ``in 2 d 4 h``; ``passed`` after), as everywhere else."""
+    return time_left(deadline, now)
 
 
 def _local(moment: datetime, tz: ZoneInfo) -> str:
-    local = moment.astimezone(tz)
-    return f"{local:%a %d %b %H:%M} ({local.tzname()})"
+    return store_time(moment, tz)
 
 
 def deadline_text(request: BuyerRequest, *, now: datetime, tz: ZoneInfo) -> str:
     """When Lazada decides by itself, in the store's time and as the time left; what happens then."""
     if request.deadline is None:
         return "⏳ *Deadline:* Lazada did not say. If nobody answers, Lazada decides by itself."
+    if request.deadline <= now:
+        return (
+            f"⌛ *The deadline passed at {_local(request.deadline, tz)}:* waiting for Lazada's decision. It can no "
+            "longer be answered here."
+        )
     return (
         f"⏳ *Answer by {_local(request.deadline, tz)}* ({remaining(request.deadline, now)}). "
         "If nobody answers by then, Lazada decides by itself (it usually accepts the buyer's request)."
@@ -132,17 +129,19 @@ def stamp_text(request: BuyerRequest, *, tz: ZoneInfo) -> str:
     if request.status is S.DECIDED_BY_LAZADA:
         if request.agreed is False:
             return f"⌛ Nobody answered in time; Lazada refused it automatically at {at}."
+        if request.deadline is None:
+            return f"⌛ Lazada accepted it (no deadline was given), seen at {at}."
         return f"⌛ Nobody answered in time; Lazada accepted it automatically at {at}."
     if request.status is S.ANSWERED_ELSEWHERE:
-        outcome = (
-            {True: " (accepted)", False: " (refused)"}.get(request.agreed, "") if request.agreed is not None else ""
-        )
-        return f"↪️ Answered outside Slack{outcome}, seen at {at}."
+        if request.agreed is None:
+            return f"↩️ Withdrawn or closed by Lazada (no decision needed), seen at {at}."
+        outcome = "accepted" if request.agreed else "refused"
+        return f"↪️ Answered outside Slack ({outcome}), seen at {at}."
     if request.status is S.NEEDS_ATTENTION:
         how = "accept" if request.agreed else "refuse"
         return (
-            f"⚠️ {user(request.decided_by)} chose to {how}, but Lazada's outcome is unknown. Check the request in "
-            "Seller Center; the bot will not send the decision again."
+            f"⚠️ {user(request.decided_by)} chose to {how}, but Lazada's outcome is unknown: the request could not be "
+            "read back. The bot keeps reading it and updates this card; check Seller Center if it cannot wait."
         )
     return "🟢 Waiting for an answer."
 
@@ -150,7 +149,7 @@ def stamp_text(request: BuyerRequest, *, tz: ZoneInfo) -> str:
 def _answer(request: BuyerRequest) -> list[Block]:
     if not request.lazada_answer or request.status in (S.OPEN, S.DECIDING):
         return []
-    return [ContextBlock(elements=[mrkdwn(f"Lazada: {escape(truncate(request.lazada_answer.strip(), 1500))}")])]
+    return [ContextBlock(elements=[mrkdwn(escape(truncate(request.lazada_answer.strip(), 1500)))])]
 
 
 def render_buyer_actions(request: BuyerRequest) -> ActionsBlock:
@@ -181,19 +180,28 @@ def render_buyer_actions(request: BuyerRequest) -> ActionsBlock:
     )
 
 
+_STATES = {
+    S.OPEN: "waiting for an answer",
+    S.DECIDING: "being answered",
+    S.ACCEPTED: "accepted",
+    S.REFUSED: "refused",
+    S.DECIDED_BY_LAZADA: "decided by Lazada",
+    S.ANSWERED_ELSEWHERE: "answered outside Slack",
+    S.NEEDS_ATTENTION: "outcome unknown, being checked",
+}
+
+
+def state_words(request: BuyerRequest) -> str:
+    """Where the request stands, in words (never the status's internal name)."""
+    if request.status is S.ANSWERED_ELSEWHERE and request.agreed is None:
+        return "withdrawn or closed by Lazada"
+    return _STATES[request.status]
+
+
 def _fallback(request: BuyerRequest, store_label: str) -> str:
-    state = {
-        S.OPEN: "waiting for an answer",
-        S.DECIDING: "being answered",
-        S.ACCEPTED: "accepted",
-        S.REFUSED: "refused",
-        S.DECIDED_BY_LAZADA: "decided by Lazada",
-        S.ANSWERED_ELSEWHERE: "answered outside Slack",
-        S.NEEDS_ATTENTION: "needs attention",
-    }[request.status]
     text = (
         f"Buyer cancellation request on order {escape(request.order_id)} in {escape(oneline(store_label))} "
-        f"({state}): {plural(request.item_count, 'item')}"
+        f"({state_words(request)}): {plural(request.item_count, 'item')}"
     )
     return truncate(text, FALLBACK_TEXT_LIMIT)
 
@@ -211,7 +219,10 @@ def render_buyer_request_card(
         section(_reason(request)),
     ]
     bottom: list[Block] = []
-    if request.status is S.OPEN:
+    if request.status is S.OPEN and request.deadline is not None and request.deadline <= now:
+        # Past the deadline, before the scan sees Lazada's decision: nothing can be sent, so no buttons.
+        bottom.append(section(deadline_text(request, now=now, tz=tz)))
+    elif request.status is S.OPEN:
         bottom.append(section(deadline_text(request, now=now, tz=tz)))
         bottom.append(
             ContextBlock(
@@ -242,9 +253,18 @@ def _message(markup: str, fallback: str) -> Message:
 
 def render_buyer_settled_reply(request: BuyerRequest, *, tz: ZoneInfo) -> Message:
     """The one thread reply when a request settles: its outcome and Lazada's answer."""
-    answer = f"\nLazada: {escape(truncate(request.lazada_answer.strip(), 1500))}" if request.lazada_answer else ""
+    answer = f"\n{escape(truncate(request.lazada_answer.strip(), 1500))}" if request.lazada_answer else ""
     markup = f"{stamp_text(request, tz=tz)}{answer}"
-    return _message(markup, f"Buyer cancellation request on order {request.order_id}: {request.status.value}")
+    return _message(markup, f"Buyer cancellation request on order {request.order_id}: {state_words(request)}")
+
+
+def render_buyer_reopened_reply(request: BuyerRequest) -> Message:
+    """The thread reply when a decision whose outcome was unknown did not take: the request may be answered again."""
+    markup = (
+        f"🔁 Lazada shows the buyer's request on order {escape(request.order_id)} still open and undecided: the "
+        "decision did not take. It can be answered again on the card."
+    )
+    return _message(markup, f"The buyer's request on order {request.order_id} can be answered again.")
 
 
 def render_buyer_reminder(request: BuyerRequest, decider_ids: Sequence[str], *, now: datetime, tz: ZoneInfo) -> Message:

@@ -28,6 +28,7 @@ from bot.buyer.errors import (
     BuyerRequestClosedError,
     BuyerRequestNotFoundError,
     DeadlinePassedError,
+    MembershipUnknownError,
     NotAllowedToDecideError,
 )
 from bot.buyer.models import BuyerRequest, BuyerRequestStatus
@@ -233,7 +234,7 @@ def _outcome_sentence(request: BuyerRequest) -> tuple[str, str]:
     order = f"order *{escape(oneline(request.order_id))}*"
     answer = ""
     if request.lazada_answer:
-        answer = f" Lazada: {escape(truncate(oneline(request.lazada_answer), 300))}"
+        answer = f" {escape(truncate(oneline(request.lazada_answer), 300))}"
     match request.status:
         case BuyerRequestStatus.ACCEPTED:
             return "✅", (
@@ -248,13 +249,18 @@ def _outcome_sentence(request: BuyerRequest) -> tuple[str, str]:
             )
         case BuyerRequestStatus.NEEDS_ATTENTION:
             return "🛠️", (
-                f"The bot could not confirm Lazada's answer for {order}. Check the order in Seller Center; the bot "
-                f"does not send the decision again.{answer}"
+                f"Lazada's outcome for {order} is unknown, and the request could not be read back.{answer} The bot "
+                "keeps reading it and updates its card; check Seller Center if it cannot wait."
+            )
+        case BuyerRequestStatus.ANSWERED_ELSEWHERE if request.agreed is None:
+            return (
+                "ℹ️",
+                f"The buyer's request on {order} was withdrawn or closed by Lazada meanwhile: no decision needed.",
             )
         case BuyerRequestStatus.ANSWERED_ELSEWHERE:
             return "ℹ️", f"The buyer's request on {order} was answered outside Slack meanwhile.{answer}"
         case BuyerRequestStatus.DECIDED_BY_LAZADA:
-            return "ℹ️", f"Lazada decided the buyer's request on {order} by itself, at its deadline.{answer}"
+            return "ℹ️", f"Lazada decided the buyer's request on {order} by itself.{answer}"
         case _:
             state = escape(request.status.value.replace("_", " "))
             return "ℹ️", f"The buyer's request on {order} is {state}.{answer}"
@@ -306,6 +312,8 @@ def buyer_answer_for(error: DomainError | LazadaError) -> Message:
             return _answer("🔒", str(error))
         case DeadlinePassedError():
             return _answer("⌛", str(error))
+        case MembershipUnknownError():
+            return _answer("⚠️", str(error))
         case BuyerRequestClosedError():
             return _closed(error)
         case BuyerRequestNotFoundError():
