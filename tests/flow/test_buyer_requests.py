@@ -497,3 +497,54 @@ async def test_a_request_the_buyer_withdrew_says_no_decision_was_needed(
     assert "answered_elsewhere" not in message["text"]
     with pytest.raises(Exception, match=r"already withdrawn by the buyer or closed by Lazada"):
         await bot.services.buyer.decide(request.key, actor=BOB, agree=True)
+
+
+def _card_updates(bot: Harness, request: BuyerRequest) -> int:
+    return sum(1 for c in bot.slack.calls_to("chat.update") if c.params.get("ts") == request.message_ts)
+
+
+async def test_the_cards_time_left_is_redrawn_by_the_hour_at_reminders_and_when_the_deadline_passes(
+    bot: Harness, world: SandboxWorld, clock: MovableClock
+) -> None:
+    request = await _found(bot)
+    assert request.deadline is not None
+    assert "in 1 d 23 h" in _card(bot, request)
+
+    # Within the same hour left: no Slack call, however many ticks.
+    clock.advance(timedelta(minutes=10))
+    await bot.services.buyer.tick()
+    await bot.services.buyer.tick()
+    assert _card_updates(bot, request) == 0
+
+    # An hour later the card says so, once.
+    clock.advance(timedelta(hours=1))
+    await bot.services.buyer.tick()
+    await bot.services.buyer.tick()
+    assert _card_updates(bot, request) == 1
+    assert "in 1 d 22 h" in _card(bot, request)
+
+    # The half-time reminder redraws it too.
+    half = request.first_seen_at + (request.deadline - request.first_seen_at) / 2
+    clock.advance(half - clock() + timedelta(minutes=1))
+    await bot.services.buyer.tick()
+    assert "in 23 h 49 min" in _card(bot, request)
+    updates = _card_updates(bot, request)
+    await bot.services.buyer.tick()
+    assert _card_updates(bot, request) == updates
+
+    # Past the deadline, before the scan sees Lazada's decision (Lazada cannot be listed): no buttons, and it says
+    # the card waits for Lazada.
+    world.faults.inject(FaultKind.HTTP_502, path=REVERSE_ORDERS_PATH, times=10)
+    clock.advance(request.deadline - clock() + timedelta(minutes=1))
+    await bot.services.buyer.tick()
+    card = _card(bot, request)
+    assert "The deadline passed at" in card
+    assert "waiting for Lazada's decision" in card
+    assert BUYER_ACCEPT not in card
+    assert BUYER_REFUSE not in card
+    assert (await bot.services.buyer.get(request.key)).status is S.OPEN
+
+    world.faults.clear()
+    clock.advance(timedelta(minutes=10))
+    await bot.services.buyer.tick()
+    assert "Lazada accepted it automatically" in _card(bot, request)
