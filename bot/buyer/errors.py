@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.buyer.timing import store_time
 from bot.domain import DomainError
 
 __all__ = [
@@ -65,10 +66,9 @@ class DeadlinePassedError(BuyerRequestError):
     """Lazada's deadline for the seller's answer has passed: Lazada decides now, so the bot sends nothing."""
 
     def __init__(self, order_id: str, deadline: datetime, tz: ZoneInfo | None = None) -> None:
-        local = deadline.astimezone(tz or UTC)
         super().__init__(
             f"The deadline to answer the buyer's request on order {order_id} passed at "
-            f"{local:%Y-%m-%d %H:%M} ({local.tzname()}); Lazada decides it now. Nothing was sent."
+            f"{store_time(deadline, tz)}; Lazada decides it now. Nothing was sent."
         )
         self.order_id = order_id
         self.deadline = deadline

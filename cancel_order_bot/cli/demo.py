@@ -14,7 +14,7 @@ from typing import Any
 from bot.logs import configure_logging
 from bot.slack.chart import chart_filename, render_chart
 from bot.slack.render import ids
-from bot.slack.render.buyer import BUYER_ACCEPT
+from bot.slack.render.buyer import BUYER_ACCEPT, state_words
 from bot.store.db import default_sqlite_url
 from cancel_order_bot.demo.blocks_text import as_seen, blocks_to_text, view_to_text
 from cancel_order_bot.demo.harness import Harness, MovableClock, running_bot
@@ -185,7 +185,10 @@ async def _buyer_request(bot: Harness, t: _Transcript) -> None:
     await bot.click_buyer(BOB, BUYER_ACCEPT, request)
     t.lazada()
     done = await bot.buyer_request(order)
-    t.write(f"  bot     request {done.key} is {done.status.value}: one decision sent, the card stamped")
+    t.write(
+        f"  bot     the buyer's request (reverse order {done.reverse_order_id}) is {state_words(done)}: "
+        "one decision sent, the card stamped"
+    )
     t.message("#ops now shows:", bot.slack.message(request.channel_id, request.message_ts))
     for reply in bot.slack.thread(request.channel_id, request.message_ts):
         t.message("in the thread:", reply)

@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.buyer.models import BuyerRequest
+from bot.buyer.timing import store_time, time_left
 from bot.workflow.drafting import shared_packages
 from bot.workflow.models import OrderDraft
 
@@ -41,14 +42,10 @@ class BuyerRequestsNow:
         """Lazada's deadline in the store's time, and the time left."""
         if request.deadline is None:
             return "no deadline given by Lazada"
-        local = request.deadline.astimezone(self.tz)
-        seconds = int((request.deadline - self.now).total_seconds())
-        if seconds <= 0:
+        left = time_left(request.deadline, self.now)
+        if left == "passed":
             left = "passed; Lazada decides it now"
-        else:
-            hours, minutes = divmod(seconds // 60, 60)
-            left = f"in {hours} h {minutes} min" if hours else f"in {max(minutes, 1)} min"
-        return f"{local:%Y-%m-%d %H:%M} ({self.tz.key}), {left}"
+        return f"{store_time(request.deadline, self.tz)}, {left}"
 
 
 def _buyer_lines(buyer: BuyerRequestsNow | None) -> list[str]:

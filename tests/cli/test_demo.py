@@ -162,6 +162,8 @@ def test_a_buyers_request_is_accepted_from_slack(transcript: str) -> None:
     assert "/order/reverse/cancel/create" not in step, "not a seller-reason cancellation"
     assert "✅ Accepted by @bob" in after
     assert "[Accept the buyer's request]" not in after, "the buttons are gone"
+    assert "main:4000" not in step, "the request's internal key is not for people"
+    assert "is accepted: one decision sent" in after
     assert "cancelled by cancellation-customer" in after
     digest = transcript.split("7. The daily cancellation-rate digest")[1]
     assert "1 received · 1 accepted · 0 refused · 0 decided by Lazada" in digest

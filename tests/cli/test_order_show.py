@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -168,6 +169,8 @@ async def test_order_show_lists_the_buyers_open_request(served: tuple[SandboxWor
     assert "Headset Pouch" in out
     assert "refund SGD 56.50" in out
     assert "answer by " in out
+    # The deadline as the card writes it: the store's time with its zone's name, and the time left in days and hours.
+    assert re.search(r"answer by \w{3} \d{2} \w{3} \d{2}:\d{2} \(Asia/Singapore\), in 1 d 23 h", out), out
     assert "if nobody answers, Lazada decides by itself" in out
     assert "does not count against the seller's cancellation rate" in out
     assert world.call_count("/order/reverse/cancel/seller/decide") == 0, "order show never decides"

@@ -15,6 +15,7 @@ from bot.slack.render.buyer import (
     render_buyer_request_card,
     render_buyer_settled_reply,
 )
+from cancel_order_bot.cli.order_show import BuyerRequestsNow
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 SG = ZoneInfo("Asia/Singapore")
@@ -109,3 +110,19 @@ def test_the_reply_and_the_reminder_name_people_and_escape_lazadas_words() -> No
     assert "*shipped*" not in reply
     assert "<!subteam^S0APPROVERS> <@U0CAROL>" in json.dumps([b.to_dict() for b in reminder.blocks])
     assert "in 3 h 20 min" in reminder.blocks[0].to_dict()["text"]["text"]
+
+
+def test_thread_replies_notify_in_words_never_with_status_names() -> None:
+    for status in BuyerRequestStatus:
+        if status in (BuyerRequestStatus.OPEN, BuyerRequestStatus.DECIDING):
+            continue
+        reply = render_buyer_settled_reply(_request(status=status, decided_by="U0BOB", decided_at=NOW), tz=SG)
+        assert not any(s.value in reply.text for s in BuyerRequestStatus if "_" in s.value), reply.text
+
+
+def test_the_time_left_and_store_time_read_the_same_as_order_show() -> None:
+    request = _request(deadline=NOW + timedelta(hours=47, minutes=39))
+    card = _json(request)
+    shown = BuyerRequestsNow([request], now=NOW, tz=SG).deadline(request)
+    assert shown == "Thu 03 Dec 10:39 (Asia/Singapore), in 1 d 23 h"
+    assert "Thu 03 Dec 10:39 (Asia/Singapore)* (in 1 d 23 h)" in card
