@@ -417,7 +417,7 @@ async def open_services(
             indicators_now=digest.stored_indicators,
             buyer=buyer,
         )
-        RequestAnnouncer(workflow=workflow, requests=requests, slack=slack, home=home).subscribe(bus)
+        RequestAnnouncer(workflow=workflow, requests=requests, slack=slack, home=home, buyer=buyer).subscribe(bus)
         BuyerRequestAnnouncer(service=buyer, slack=slack).subscribe(bus)
         home.subscribe_buyer(bus)  # after the card: a request's deciders see it on App Home once it is posted
         yield Services(

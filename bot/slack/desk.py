@@ -175,6 +175,13 @@ class RequestDesk:
             return []
         return await self.buyer.open_for_order(store_code, order_id)
 
+    async def _buyer_requests_of(self, store_code: str, order_ids: Sequence[str]) -> list[BuyerRequest]:
+        """The open buyer requests on any of these orders (the drafts just fed any Lazada showed), in one query."""
+        if self.buyer is None:
+            return []
+        wanted = set(order_ids)
+        return [r for r in await self.buyer.open_requests(store_code) if r.order_id in wanted]
+
     async def fill_bulk(self, view_id: str, metadata: ModalMetadata, order_ids: Sequence[str]) -> None:
         """Ask Lazada about every order (concurrently) and replace the modal with the bulk request form."""
         try:
@@ -184,7 +191,8 @@ class RequestDesk:
             view = render_draft_failed(sentence_for(exc), orders=len(order_ids))
         else:
             submit = bulk_metadata(draft, channel_id=metadata.channel_id, requester_id=metadata.requester_id)
-            view = render_bulk_modal(draft, submit)
+            buyer = await self._buyer_requests_of(draft.store_code, draft.order_ids)
+            view = render_bulk_modal(draft, submit, buyer_requests=buyer)
         await self._show(view_id, view, metadata)
 
     async def selection_changed(self, selection: Selection) -> None:

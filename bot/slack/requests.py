@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import structlog
 
+from bot.buyer.service import BuyerRequestService
 from bot.domain import RequestStatus
 from bot.events import EventBus
 from bot.slack.gateway import Outgoing, SlackGateway
@@ -21,7 +22,7 @@ from bot.store.models import CancelRequest
 from bot.store.requests import RequestStore
 from bot.workflow.errors import NotPostedError
 from bot.workflow.events import ExecutionProgressed, ReminderDue, RequestChanged, RequestSettled, RequestSubmitted
-from bot.workflow.models import RequestCard
+from bot.workflow.models import BuyerRequestOnOrder, RequestCard
 from bot.workflow.service import CancellationService
 
 __all__ = ["RequestAnnouncer"]
@@ -50,11 +51,13 @@ class RequestAnnouncer:
         requests: RequestStore,
         slack: SlackGateway,
         home: HomeService,
+        buyer: BuyerRequestService | None = None,
     ) -> None:
         self.workflow = workflow
         self.requests = requests
         self.slack = slack
         self.home = home
+        self.buyer = buyer
 
     def subscribe(self, bus: EventBus) -> None:
         """Listen to every event the workflow emits."""
@@ -65,8 +68,23 @@ class RequestAnnouncer:
         bus.subscribe(ReminderDue, self.on_reminder)
 
     async def _card_message(self, request: CancelRequest) -> Message:
-        card = self.workflow.card(request, rate=await self.workflow.rate_for(request))
+        card = self.workflow.card(
+            request, rate=await self.workflow.rate_for(request), buyer_requests=await self._buyer_requests(request)
+        )
         return render_request_message(card, now=self.workflow.clock())
+
+    async def _buyer_requests(self, request: CancelRequest) -> tuple[BuyerRequestOnOrder, ...]:
+        """The open buyer requests on a pending request's orders, so the approvers are warned (one query)."""
+        if self.buyer is None or request.status is not RequestStatus.PENDING:
+            return ()
+        wanted = {o.order_id for o in request.orders}
+        return tuple(
+            BuyerRequestOnOrder(
+                order_id=r.order_id, item_count=r.item_count, channel_id=r.channel_id, message_ts=r.message_ts
+            )
+            for r in await self.buyer.open_requests(request.store_code)
+            if r.order_id in wanted
+        )
 
     async def on_submitted(self, event: RequestSubmitted) -> None:
         """Post the new request's card for approval; NotPostedError when Slack refuses (the workflow withdraws it)."""

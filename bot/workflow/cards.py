@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.store.models import CancelRequest, RequestOrder
 from bot.workflow.drafting import package_conflicts
-from bot.workflow.models import OrderLine, RateProjection, Reason, RequestCard
+from bot.workflow.models import BuyerRequestOnOrder, OrderLine, RateProjection, Reason, RequestCard
 
 __all__ = ["card_for"]
 
@@ -27,8 +27,14 @@ def _order_line(order: RequestOrder) -> OrderLine:
     )
 
 
-def card_for(request: CancelRequest, *, store_label: str, rate: RateProjection | None = None) -> RequestCard:
-    """The approval card for a stored request."""
+def card_for(
+    request: CancelRequest,
+    *,
+    store_label: str,
+    rate: RateProjection | None = None,
+    buyer_requests: tuple[BuyerRequestOnOrder, ...] = (),
+) -> RequestCard:
+    """The approval card for a stored request (with the open buyer requests on its orders, when the caller knows)."""
     return RequestCard(
         request_id=request.id,
         store_code=request.store_code,
@@ -47,4 +53,5 @@ def card_for(request: CancelRequest, *, store_label: str, rate: RateProjection |
         expires_at=request.expires_at,
         created_at=request.created_at,
         rate=rate,
+        buyer_requests=buyer_requests,
     )

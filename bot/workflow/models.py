@@ -12,6 +12,7 @@ from bot.domain import ApprovalBasis, Item, OrderStatus, RequestStatus
 
 __all__ = [
     "BulkDraft",
+    "BuyerRequestOnOrder",
     "LeftOut",
     "OrderDraft",
     "OrderLine",
@@ -193,6 +194,19 @@ class OrderLine(_Frozen):
     error: str | None = None
 
 
+class BuyerRequestOnOrder(_Frozen):
+    """An open buyer's cancellation request on one of a request's orders (issue 11), for the approval card.
+
+    Accepting it cancels at the buyer's request, which does not count against the store's rate; the approvers are
+    warned before they approve a seller-reason cancellation instead. `channel_id` and `message_ts` locate its card.
+    """
+
+    order_id: str
+    item_count: int
+    channel_id: str | None = None
+    message_ts: str | None = None
+
+
 class RequestCard(_Frozen):
     """Everything the approval message shows about a request, at one moment."""
 
@@ -213,6 +227,8 @@ class RequestCard(_Frozen):
     expires_at: datetime
     created_at: datetime
     rate: RateProjection | None = None
+    buyer_requests: tuple[BuyerRequestOnOrder, ...] = ()
+    """Open buyer requests on the request's orders (filled by the presenter while the request is pending)."""
 
     @property
     def item_count(self) -> int:

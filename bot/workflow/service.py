@@ -38,7 +38,15 @@ from bot.workflow.errors import (
 )
 from bot.workflow.events import ExecutionProgressed, ReminderDue, RequestChanged, RequestSettled, RequestSubmitted
 from bot.workflow.execution import Executor
-from bot.workflow.models import BulkDraft, LeftOut, OrderDraft, RateProjection, Reason, RequestCard
+from bot.workflow.models import (
+    BulkDraft,
+    BuyerRequestOnOrder,
+    LeftOut,
+    OrderDraft,
+    RateProjection,
+    Reason,
+    RequestCard,
+)
 from bot.workflow.progress import ProgressReporter
 from bot.workflow.rules import approval_requirement
 
@@ -235,11 +243,17 @@ class CancellationService:
             raise RequestNotFoundError(request_id)
         return request
 
-    def card(self, request: CancelRequest, *, rate: RateProjection | None = None) -> RequestCard:
-        """The approval card for a request."""
+    def card(
+        self,
+        request: CancelRequest,
+        *,
+        rate: RateProjection | None = None,
+        buyer_requests: tuple[BuyerRequestOnOrder, ...] = (),
+    ) -> RequestCard:
+        """The approval card for a request (warning of the open buyer requests on its orders, when given)."""
         store = self.stores.get(request.store_code)
         label = store.label if store else request.store_code
-        return card_for(request, store_label=label, rate=rate)
+        return card_for(request, store_label=label, rate=rate, buyer_requests=buyer_requests)
 
     async def rate_for(self, request: CancelRequest) -> RateProjection | None:
         """The store's rate now and with this request's items, while the request is still to be decided."""

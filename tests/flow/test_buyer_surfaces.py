@@ -20,7 +20,7 @@ from cancel_order_bot.demo.slack_payloads import Action
 from cancel_order_bot.sandbox import FaultKind, SandboxWorld
 from cancel_order_bot.sandbox.api import REVERSE_DECIDE_PATH, REVERSE_ORDERS_PATH, REVERSE_REASONS_PATH
 from cancel_order_bot.sandbox.showcase import Showcase
-from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, DAVE, told
+from tests.flow.conftest import ALICE, BOB, CAROL, CREATE, DAVE, request_cancel, told
 
 OPS = "C0OPS"
 
@@ -578,3 +578,49 @@ async def test_channel_deciders_clicking_on_the_card_are_checked_too(
         assert "Slack could not tell whether you are in the store's approval channel" in told(bot, ALICE)
         assert decide_calls(world) == []
         assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN
+
+
+async def test_the_bulk_form_and_the_approval_card_warn_of_an_open_buyer_request(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    await bot.command(ALICE, f"{showcase.buyer_request} {showcase.pending}")
+    modal = bot.open_modal(ALICE)
+    assert modal["callback_id"] == ids.BULK_MODAL
+    blocks = json.dumps(modal["blocks"], ensure_ascii=False)
+    # Read by the form, the buyer's request is stored and its card posted: the form marks its order and links it.
+    request = await bot.buyer_request(showcase.buyer_request)
+    assert request.message_ts is not None
+    link = f"https://slack.com/archives/{request.channel_id}/p{request.message_ts.replace('.', '')}"
+    assert f"The buyer asked to cancel one of these orders* ({showcase.buyer_request}, marked 🛒 below)" in blocks
+    assert "does not count against the store's cancellation rate" in blocks
+    lines = next(b["text"]["text"] for b in modal["blocks"] if "In this request" in b.get("text", {}).get("text", ""))
+    [marked] = [line for line in lines.splitlines() if "🛒" in line]
+    assert str(showcase.buyer_request) in marked
+    assert link in marked
+    assert str(showcase.pending) not in marked
+
+    # Sent anyway for a seller reason: the approvers are warned on the approval card, with the buyer card's link.
+    await bot.submit(ALICE, modal, reason_id="10000019")
+    [cancel] = await bot.services.requests.list_requests(limit=5)
+    assert cancel.message_ts is not None
+    card = json.dumps(bot.slack.message(cancel.channel_id, cancel.message_ts), ensure_ascii=False)
+    assert "The buyer asked to cancel:* accepting the buyer's request on its card does not count against" in card
+    assert f"Order *{showcase.buyer_request}*: the buyer asked to cancel 2 items." in card
+    assert link in card
+    assert f"Order *{showcase.pending}*" not in card
+
+
+async def test_the_approval_card_of_an_order_the_buyer_asked_to_cancel_warns_the_approvers(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    cancel = await request_cancel(bot, showcase.buyer_request)
+    request = await bot.buyer_request(showcase.buyer_request)
+    assert cancel.message_ts is not None and request.message_ts is not None
+    card = json.dumps(bot.slack.message(cancel.channel_id, cancel.message_ts), ensure_ascii=False)
+    assert "The buyer asked to cancel:*" in card
+    assert f"p{request.message_ts.replace('.', '')}|See the buyer's request>" in card
+
+    # An order without a buyer's request: no warning.
+    plain = await request_cancel(bot, showcase.pending)
+    assert plain.message_ts is not None
+    assert "buyer asked" not in json.dumps(bot.slack.message(plain.channel_id, plain.message_ts))

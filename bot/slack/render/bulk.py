@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from slack_sdk.models.blocks import Block, ContextBlock, DividerBlock, HeaderBlock, Option
 from slack_sdk.models.views import View
 
+from bot.buyer.models import BuyerRequest
 from bot.domain import PackageChoice
 from bot.slack.render import form, text
 from bot.slack.render.ids import BULK_MODAL, BulkMetadata
@@ -84,12 +85,37 @@ def _statuses(order: OrderDraft) -> str:
     return " (" + ", ".join(f"{n} {text.status_label(s)}" for s, n in counts.items()) + ")"
 
 
-def _order_line(order: OrderDraft) -> str:
+def _card_link(request: BuyerRequest) -> str:
+    if request.channel_id and request.message_ts:
+        return f"<{text.message_link(request.channel_id, request.message_ts)}|its card>"
+    return "its card"
+
+
+def _order_line(order: OrderDraft, buyer: Mapping[str, BuyerRequest]) -> str:
     selected = order.selected
-    return (
+    line = (
         f"• *{text.escape(text.oneline(order.order_id))}* — {text.plural(len(selected), 'item')}{_statuses(order)}: "
         f"{text.item_names(selected, shown=3)}"
     )
+    request = buyer.get(order.order_id)
+    if request is not None:
+        line += f" 🛒 _the buyer asked to cancel: accept it on {_card_link(request)}_"
+    return line
+
+
+def _buyer_warning(draft: BulkDraft, buyer: Mapping[str, BuyerRequest]) -> list[Block]:
+    """The orders whose buyer asked to cancel: accepting that (on its card) does not count against the rate."""
+    marked = [o.order_id for o in draft.orders if o.order_id in buyer]
+    if not marked:
+        return []
+    which = text.agree(len(marked), "one of these orders", f"{len(marked)} of these orders")
+    return [
+        text.section(
+            f"🛒 *The buyer asked to cancel {which}* ({text.joined(marked, shown=5)}, marked 🛒 below). Accepting the "
+            "buyer's request on its card does not count against the store's cancellation rate; cancelling it here "
+            "for a seller reason does. Take those orders out of this request and accept them instead."
+        )
+    ]
 
 
 def _left_out(draft: BulkDraft) -> list[Block]:
@@ -137,11 +163,15 @@ def _form(draft: BulkDraft) -> list[Block]:
     return blocks
 
 
-def render_bulk_modal(draft: BulkDraft, metadata: BulkMetadata | None) -> View:
+def render_bulk_modal(
+    draft: BulkDraft, metadata: BulkMetadata | None, *, buyer_requests: Sequence[BuyerRequest] = ()
+) -> View:
     """The request form for several orders: one compact line per order, those left out and why, one reason.
 
-    `metadata` is None when nothing can be submitted (then the view carries none).
+    `metadata` is None when nothing can be submitted (then the view carries none). `buyer_requests` are the open
+    buyer cancellation requests on these orders: each such order is marked, with a link to the request's card.
     """
+    buyer = {r.order_id: r for r in buyer_requests}
     heading = f"{text.plural(len(draft.orders) + len(draft.left_out), 'order')} · {text.oneline(draft.store_label)}"
     blocks: list[Block] = [HeaderBlock(text=text.plain(heading, text.HEADER_LIMIT))]
     if draft.submittable:
@@ -156,10 +186,11 @@ def render_bulk_modal(draft: BulkDraft, metadata: BulkMetadata | None) -> View:
         blocks.append(text.section("⛔ These orders cannot go in one request: no reason is offered for all of them."))
     else:
         blocks.append(text.section("⛔ None of these orders can be cancelled; see why below."))
+    blocks += _buyer_warning(draft, buyer)
     blocks += order_tips(draft.orders, width=300)
     if draft.orders:
         title = f"*In this request ({len(draft.orders)})*"
-        lines = [title, *(_order_line(o) for o in draft.orders)]
+        lines = [title, *(_order_line(o, buyer) for o in draft.orders)]
         blocks += [text.section(t) for t in text.pack_lines(lines, ORDER_BLOCKS, noun="more orders")]
     blocks += _left_out(draft)
     if not draft.submittable or metadata is None:

@@ -37,12 +37,12 @@ from bot.lazada.errors import LazadaError
 from bot.lazada.reverse import RefusalReason
 from bot.slack.render.buyer import BUYER_ACCEPT, BUYER_REFUSE, deadline_text, render_buyer_actions
 from bot.slack.render.form import SELECT_OPTION_LIMIT, modal_view
-from bot.slack.render.replies import message_link
 from bot.slack.render.text import (
     FALLBACK_TEXT_LIMIT,
     OPTION_TEXT_LIMIT,
     Message,
     escape,
+    message_link,
     oneline,
     plain,
     plural,

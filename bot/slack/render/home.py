@@ -25,8 +25,8 @@ from bot.domain import RequestStatus
 from bot.slack.render import text
 from bot.slack.render.buyer import deadline_text, render_buyer_actions
 from bot.slack.render.ids import REQUEST_WITHDRAW, ButtonValue
-from bot.slack.render.replies import message_link
 from bot.slack.render.request_message import STATUS_ICONS, STATUS_WORDS, order_scope, render_request_actions
+from bot.slack.render.text import message_link
 from bot.workflow.models import RateProjection, RequestCard
 
 __all__ = ["BUYER_SHOWN", "RECENT_SHOWN", "OpenBuyerRequest", "render_home"]

@@ -16,6 +16,7 @@ from bot.slack.render.text import (
     escape,
     joined,
     mention,
+    message_link,
     mrkdwn,
     oneline,
     pack_lines,
@@ -319,11 +320,6 @@ def sentence_for(error: Exception) -> str:
     if isinstance(error, ItemAlreadyRequestedError):
         return already_requested(error)
     return error.user_message if isinstance(error, LazadaError) else str(error)
-
-
-def message_link(channel_id: str, ts: str) -> str:
-    """A link to a Slack message that opens it in any workspace the reader is in (Slack redirects the archive URL)."""
-    return f"https://slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
 
 
 def already_requested(error: ItemAlreadyRequestedError) -> str:

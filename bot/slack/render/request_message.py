@@ -38,6 +38,7 @@ from bot.slack.render.text import (
     item_names,
     item_text,
     joined,
+    message_link,
     mrkdwn,
     oneline,
     pack_lines,
@@ -430,6 +431,26 @@ def _fallback(card: RequestCard) -> str:
     return truncate(text, FALLBACK_TEXT_LIMIT)
 
 
+def buyer_request_warning(card: RequestCard) -> list[Block]:
+    """The warning to approvers when the buyer asked to cancel one of the orders: accepting that is the better way."""
+    if not card.buyer_requests:
+        return []
+    lines = []
+    for found in card.buyer_requests:
+        link = ""
+        if found.channel_id and found.message_ts:
+            link = f" <{message_link(found.channel_id, found.message_ts)}|See the buyer's request>."
+        lines.append(
+            f"• Order *{escape(oneline(found.order_id))}*: the buyer asked to cancel "
+            f"{plural(found.item_count, 'item')}.{link}"
+        )
+    lines[0] = (
+        "🛒 *The buyer asked to cancel:* accepting the buyer's request on its card does not count against the "
+        "store's cancellation rate; approving this seller-reason cancellation does.\n" + lines[0]
+    )
+    return [section(t) for t in pack_lines(lines, 3, noun="more orders")]
+
+
 def render_request_message(card: RequestCard, *, now: datetime) -> Message:
     """The approval message for a request in any state; buttons only while it is pending."""
     top: list[Block] = [HeaderBlock(text=plain(f"Cancellation request {card.request_id}", HEADER_LIMIT))]
@@ -449,6 +470,8 @@ def render_request_message(card: RequestCard, *, now: datetime) -> Message:
     bottom.append(section(f"*Justification*\n{escape(card.justification.strip())}"))
     if not _answered(card):
         bottom += order_tips(card.orders)
+    if card.status is RequestStatus.PENDING:
+        bottom += buyer_request_warning(card)
     if card.status in _ACTIVE:
         bottom += _ready_to_ship(card)
         if card.rate is not None:

@@ -46,6 +46,7 @@ __all__ = [
     "item_text",
     "joined",
     "mention",
+    "message_link",
     "money",
     "mrkdwn",
     "oneline",
@@ -219,6 +220,11 @@ def relative(dt: datetime, now: datetime) -> str:
     else:
         amount = f"{int(seconds // 86400)} d"
     return f"in {amount}" if future else f"{amount} ago"
+
+
+def message_link(channel_id: str, ts: str) -> str:
+    """A link to a Slack message that opens it in any workspace the reader is in (Slack redirects the archive URL)."""
+    return f"https://slack.com/archives/{channel_id}/p{ts.replace('.', '')}"
 
 
 def sandbox_banner() -> str:
