@@ -615,7 +615,8 @@ async def test_the_approval_card_of_an_order_the_buyer_asked_to_cancel_warns_the
 ) -> None:
     cancel = await request_cancel(bot, showcase.buyer_request)
     request = await bot.buyer_request(showcase.buyer_request)
-    assert cancel.message_ts is not None and request.message_ts is not None
+    assert cancel.message_ts is not None
+    assert request.message_ts is not None
     card = json.dumps(bot.slack.message(cancel.channel_id, cancel.message_ts), ensure_ascii=False)
     assert "The buyer asked to cancel:*" in card
     assert f"p{request.message_ts.replace('.', '')}|See the buyer's request>" in card
