@@ -23,6 +23,7 @@ from bot.slack.render.buyer_forms import (
     buyer_answer_for,
     buyer_decided_answer,
     refusal_form_not_opened,
+    refusal_reasons_unread,
     render_buyer_decided_modal,
     render_buyer_not_decided_modal,
     render_refusal_expired,
@@ -91,7 +92,7 @@ class BuyerDesk:
             reasons = await self.buyer.refusal_reasons(click.key)
         except (DomainError, LazadaError) as exc:
             log.info("buyer_refusal_reasons_unread", key=click.key, error=str(exc))
-            await self.slack.update_view(opened.view_id, render_buyer_not_decided_modal(buyer_answer_for(exc)))
+            await self.slack.update_view(opened.view_id, render_buyer_not_decided_modal(refusal_reasons_unread(exc)))
             return
         view = render_refusal_modal(request, reasons, now=self.buyer.clock(), tz=self._tz(request.store_code))
         await self.slack.update_view(opened.view_id, view)

@@ -459,6 +459,23 @@ async def test_no_refusal_reason_from_lazada_turns_the_form_into_the_explanation
     assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN
 
 
+async def test_refusal_reasons_lazada_cannot_give_leave_the_request_open_and_say_nothing_was_sent(
+    bot: Harness, world: SandboxWorld, showcase: Showcase
+) -> None:
+    request = await posted(bot, showcase.buyer_request)
+    world.faults.inject(FaultKind.HTTP_502, path=REVERSE_REASONS_PATH, times=10)
+    await bot.click_buyer(BOB, buyer_ids.BUYER_REFUSE, request)
+
+    form = bot.open_modal(BOB)
+    shown = json.dumps(form["blocks"], ensure_ascii=False)
+    assert "The refusal form needs Lazada's reasons, and they could not be read" in shown
+    assert "Nothing was sent; the buyer's request is still open." in shown
+    assert "did not take the decision" not in shown, "no decision was attempted"
+    assert form.get("submit") is None
+    assert decide_calls(world) == []
+    assert (await bot.buyer_request(showcase.buyer_request)).status is BuyerRequestStatus.OPEN
+
+
 async def test_a_refusal_form_slack_does_not_open_is_told(
     bot: Harness, world: SandboxWorld, showcase: Showcase
 ) -> None:

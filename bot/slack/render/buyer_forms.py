@@ -63,6 +63,7 @@ __all__ = [
     "buyer_decided_answer",
     "buyer_offer_blocks",
     "refusal_form_not_opened",
+    "refusal_reasons_unread",
     "render_buyer_decided_modal",
     "render_buyer_not_decided_modal",
     "render_refusal_expired",
@@ -321,6 +322,17 @@ def buyer_answer_for(error: DomainError | LazadaError) -> Message:
         case LazadaError():
             return _answer("⚠️", f"Lazada did not take the decision: {error.user_message}")
     return _answer("⚠️", str(error))
+
+
+def refusal_reasons_unread(error: DomainError | LazadaError) -> Message:
+    """The refusal form's place when Lazada's refusal reasons could not be read: no decision was attempted."""
+    if isinstance(error, LazadaError):
+        return _answer(
+            "⚠️",
+            "The refusal form needs Lazada's reasons, and they could not be read: "
+            f"{error.user_message} Nothing was sent; the buyer's request is still open.",
+        )
+    return buyer_answer_for(error)
 
 
 def refusal_form_not_opened(error: str | None) -> Message:
