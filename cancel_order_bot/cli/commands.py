@@ -211,9 +211,9 @@ async def run_socket_mode(args: argparse.Namespace, settings: Settings) -> int:
                 lambda: log.info("bot_started", mode="socket", sandbox=services.lazada.sandbox, stores=stores), fatal
             )
         finally:
-            scheduler.shutdown(wait=False)
             await handler.close_async()  # type: ignore[no-untyped-call]
-            await services.drain(settings.shutdown_deadline_seconds)
+            deadline = settings.shutdown_deadline_seconds
+            await asyncio.gather(scheduler.stop(deadline), services.drain(deadline))
     if refused is not None:
         raise CliError(refused, 2)  # a token to fix: exit 2, so systemd does not restart into the same refusal
     return 0
@@ -236,8 +236,8 @@ async def serve_http(args: argparse.Namespace, settings: Settings) -> int:
             scheduler.start()
 
         async def shutdown() -> None:
-            scheduler.shutdown(wait=False)
-            await services.drain(settings.shutdown_deadline_seconds)
+            deadline = settings.shutdown_deadline_seconds
+            await asyncio.gather(scheduler.stop(deadline), services.drain(deadline))
 
         limits = HttpLimits.from_settings(settings)
         asgi = create_http_app(
