@@ -38,7 +38,9 @@ def order_number(order_id: str) -> str:
 class RequestStatus(StrEnum):
     """Where a cancel request is in its life (product.md §2).
 
-    `pending → executing → executed | failed | needs_attention`; `pending → rejected | withdrawn | expired`.
+    `pending → executing → executed | failed | needs_attention | cancel_pending`;
+    `cancel_pending → executed | failed | needs_attention` (once Lazada's items settle, or a bound passes);
+    `pending → rejected | withdrawn | expired`.
     """
 
     PENDING = "pending"
@@ -46,6 +48,8 @@ class RequestStatus(StrEnum):
     EXECUTED = "executed"
     FAILED = "failed"
     NEEDS_ATTENTION = "needs_attention"
+    CANCEL_PENDING = "cancel_pending"
+    """Lazada accepted a cancellation of some order that its items do not show yet: re-read until they settle."""
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
     EXPIRED = "expired"
@@ -59,6 +63,10 @@ class OrderStatus(StrEnum):
     EXECUTED = "executed"
     FAILED = "failed"
     NEEDS_ATTENTION = "needs_attention"
+    CANCEL_PENDING = "cancel_pending"
+    """The cancel was sent and Lazada accepted it (or shows it pending), but the items are not cancelled yet.
+
+    Never sent again: the scheduler reads the items back until they settle or a bound passes."""
     SKIPPED = "skipped"
 
 
@@ -101,6 +109,8 @@ class Item(BaseModel):
     package_id: str | None = None
     paid_price: Decimal | None = None
     currency: str | None = None
+    is_cancel_pending: bool = False
+    """Lazada shows a cancellation of this item under way (`is_cancel_pending`): it must not be asked again."""
 
     @classmethod
     def from_lazada(cls, item: LazadaOrderItem) -> Item:
@@ -114,12 +124,14 @@ class Item(BaseModel):
             package_id=item.package_id,
             paid_price=item.paid_price,
             currency=item.currency,
+            is_cancel_pending=item.is_cancel_pending,
         )
 
     @property
     def cancellable(self) -> bool:
-        """Whether Lazada lets the seller cancel this item (pending, packed or ready_to_ship)."""
-        return self.status in CANCELLABLE_STATUSES
+        """Whether Lazada lets the seller cancel this item: pending, packed or ready_to_ship, and no cancellation
+        already pending at Lazada (offering or sending it again could only be refused, or cancel twice)."""
+        return self.status in CANCELLABLE_STATUSES and not self.is_cancel_pending
 
 
 class DomainError(Exception):

@@ -351,7 +351,13 @@ async def open_services(
             ttl_seconds=settings.usergroup_cache_seconds,
             max_age_seconds=settings.usergroup_cache_max_age_seconds,
         )
-        executor = Executor(requests=requests, clients=clients, clock=clock, lease=WORKFLOW_LEASE)
+        executor = Executor(
+            requests=requests,
+            clients=clients,
+            clock=clock,
+            lease=WORKFLOW_LEASE,
+            pending_bound=timedelta(hours=settings.cancel_pending_hours),
+        )
         bus = EventBus()
         DigestPoster(slack).subscribe(bus)
         TokenAlertPoster(slack).subscribe(bus)

@@ -211,6 +211,8 @@ class Settings(BaseSettings):
     stores_file: Path | None = None
 
     request_ttl_hours: float = Field(default=12.0, gt=0, le=24 * 14)
+    # How long a cancellation Lazada accepted may stay pending at Lazada before a person is asked to look.
+    cancel_pending_hours: float = Field(default=24.0, gt=0, le=24 * 14)
     warning_rate: float = Field(default=0.03, gt=0, lt=1)
     limit_rate: float = Field(default=0.05, gt=0, lt=1)
     min_cancelled_items: int = Field(default=10, ge=0)

@@ -43,7 +43,8 @@ class ActivityReader:
         self._db = db
 
     async def read(self, store_code: str, *, since: datetime, until: datetime) -> Activity:
-        """What the bot did for ``store_code`` in the period, plus the requests still pending now."""
+        """What the bot did for ``store_code`` in the period, plus the requests still pending now (for approval, or
+        at Lazada)."""
         of_store = sa.select(_R.id).where(_R.store_code == store_code).scalar_subquery()
         created = sa.select(_R.reason_name, _R.requester_id).where(
             _R.store_code == store_code, _R.created_at >= since, _R.created_at < until
@@ -67,11 +68,15 @@ class ActivityReader:
         pending = sa.select(sa.func.count()).where(
             _R.store_code == store_code, _R.status == RequestStatus.PENDING.value
         )
+        at_lazada = sa.select(sa.func.count()).where(
+            _R.store_code == store_code, _R.status == RequestStatus.CANCEL_PENDING.value
+        )
         async with self._db.read() as conn:
             created_rows = (await conn.execute(created)).all()
             move_rows = (await conn.execute(moves)).all()
             approval_rows = (await conn.execute(approvals)).all()
             pending_count = int((await conn.execute(pending)).scalar_one())
+            at_lazada_count = int((await conn.execute(at_lazada)).scalar_one())
 
         by_status: Counter[str] = Counter()
         rejections: Counter[str] = Counter()
@@ -94,6 +99,7 @@ class ActivityReader:
             failed=by_status[RequestStatus.FAILED],
             needs_attention=by_status[RequestStatus.NEEDS_ATTENTION],
             pending=pending_count,
+            pending_at_lazada=at_lazada_count,
             by_reason=_ranked(Counter(row.reason_name for row in created_rows)),
             by_requester=_ranked(Counter(row.requester_id for row in created_rows)),
             by_approver=tuple(

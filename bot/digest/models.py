@@ -145,6 +145,8 @@ class Activity(_Frozen):
     needs_attention: int = 0
     pending: int = 0
     """Requests still waiting for approval now, whenever they were made."""
+    pending_at_lazada: int = 0
+    """Requests whose cancellation Lazada accepted but has not carried out yet, now."""
     by_reason: tuple[NamedCount, ...] = ()
     by_requester: tuple[NamedCount, ...] = ()
     by_approver: tuple[ApproverCount, ...] = ()

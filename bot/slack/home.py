@@ -109,7 +109,11 @@ class HomeService:
         stores = await self._approved_stores(user_id)
         pending = await self._latest(stores, [RequestStatus.PENDING], _PENDING_SHOWN)
         mine = await self.requests.list_requests(requester_id=user_id, limit=10)
-        recent = await self._latest(stores, [*FINAL_REQUEST_STATUSES, RequestStatus.NEEDS_ATTENTION], _RECENT_SHOWN)
+        recent = await self._latest(
+            stores,
+            [*FINAL_REQUEST_STATUSES, RequestStatus.NEEDS_ATTENTION, RequestStatus.CANCEL_PENDING],
+            _RECENT_SHOWN,
+        )
         rates: list[tuple[str, RateProjection | None]] = []
         for store in stores:
             rates.append((store.label, await self.rate_now(store) if self.rate_now else None))

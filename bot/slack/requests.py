@@ -11,7 +11,7 @@ from __future__ import annotations
 import structlog
 
 from bot.buyer.service import BuyerRequestService
-from bot.domain import RequestStatus
+from bot.domain import OrderStatus, RequestStatus
 from bot.events import EventBus
 from bot.slack.gateway import Outgoing, SlackGateway
 from bot.slack.home import HomeService
@@ -21,7 +21,14 @@ from bot.slack.render.text import Message
 from bot.store.models import CancelRequest
 from bot.store.requests import RequestStore
 from bot.workflow.errors import NotPostedError
-from bot.workflow.events import ExecutionProgressed, ReminderDue, RequestChanged, RequestSettled, RequestSubmitted
+from bot.workflow.events import (
+    ExecutionProgressed,
+    OrdersSettled,
+    ReminderDue,
+    RequestChanged,
+    RequestSettled,
+    RequestSubmitted,
+)
 from bot.workflow.models import BuyerRequestOnOrder, RequestCard
 from bot.workflow.service import CancellationService
 
@@ -33,6 +40,7 @@ _REPLIES = {
     RequestStatus.EXECUTED: replies.render_outcome_reply,
     RequestStatus.FAILED: replies.render_outcome_reply,
     RequestStatus.NEEDS_ATTENTION: replies.render_needs_attention_reply,
+    RequestStatus.CANCEL_PENDING: replies.render_cancel_pending_reply,
     RequestStatus.REJECTED: replies.render_rejected_reply,
     RequestStatus.WITHDRAWN: replies.render_withdrawn_reply,
     RequestStatus.EXPIRED: replies.render_expired_reply,
@@ -65,6 +73,7 @@ class RequestAnnouncer:
         bus.subscribe(RequestChanged, self.on_changed)
         bus.subscribe(ExecutionProgressed, self.on_progress)
         bus.subscribe(RequestSettled, self.on_settled)
+        bus.subscribe(OrdersSettled, self.on_orders_settled)
         bus.subscribe(ReminderDue, self.on_reminder)
 
     async def _card_message(self, request: CancelRequest) -> Message:
@@ -126,8 +135,33 @@ class RequestAnnouncer:
             except BaseException:
                 await self._end_claim(request, "reply", shown=False)
                 raise
+            if request.status is not RequestStatus.CANCEL_PENDING:
+                # The outcome reply speaks of every order: a late reply still due for one would repeat it.
+                await self.requests.clear_replies_due(request.id)
             await self.requests.mark_announced(request.id, request.status, part="reply")
             await self._end_claim(request, "reply", shown=True)
+
+    async def on_orders_settled(self, event: OrdersSettled) -> None:
+        """Show orders that settled late on the card and reply once about each in the thread (claimed, so two
+        replicas post it once); a failed reply is released for a later tick."""
+        request = await self.workflow.get(event.request.id)
+        card = self._card(request)
+        now, replica, lease = self.workflow.clock(), self.workflow.replica_id, self.workflow.lease
+        for order, line in zip(request.orders, card.orders, strict=True):
+            if order.reply_due is None or order.reply_due != order.status.value:
+                continue
+            status = OrderStatus(order.reply_due)
+            if not await self.requests.claim_order_reply(
+                request.id, order.order_id, status, claimer=replica, now=now, lease=lease
+            ):
+                continue
+            try:
+                await self._reply(request, replies.render_order_late_reply(card, line))
+            except BaseException:
+                await self.requests.end_order_reply(request.id, order.order_id, status, claimer=replica, shown=False)
+                raise
+            await self.requests.end_order_reply(request.id, order.order_id, status, claimer=replica, shown=True)
+        await self._refresh(request)
 
     async def _claim(self, request: CancelRequest, part: str) -> bool:
         now, replica, lease = self.workflow.clock(), self.workflow.replica_id, self.workflow.lease

@@ -53,7 +53,8 @@ FINAL_REQUEST_STATUSES = frozenset(
         RequestStatus.EXPIRED,
     }
 )
-"""Statuses nothing moves out of (`needs_attention` is not final: a person or the reconciler settles it)."""
+"""Statuses nothing moves out of (`needs_attention` is not final: a person or the reconciler settles it; nor is
+`cancel_pending`, which the scheduler reads back until Lazada's items settle)."""
 
 
 class ClaimStatus(StrEnum):
@@ -129,16 +130,23 @@ class OrderAnswers(_Record):
     outcome_tip_type: str | None = None
     lazada_request_id: str | None = None
     error: str | None = None
+    seen_pending: bool | None = None
+    """Whether Lazada's items showed `is_cancel_pending` when the order went `cancel_pending`."""
 
 
 class RequestOrder(OrderAnswers):
-    """One order of a stored request, with its execution status and Lazada's answers."""
+    """One order of a stored request, with its execution status and Lazada's answers.
+
+    `updated_at` is when the order last changed status (for a `cancel_pending` order: since when it is pending).
+    """
 
     order_id: str
     items: tuple[Item, ...]
     item_ids: tuple[str, ...]
     status: OrderStatus
     updated_at: datetime
+    reply_due: str | None = None
+    """The status of a late settlement (after the request had run) whose own thread reply has not gone out yet."""
 
 
 class Approval(_Record):
@@ -178,8 +186,12 @@ class CancelRequest(_Record):
     announced_status: str | None = None
     """The status whose thread reply went out; behind `status` after a crash or a Slack failure."""
     card_status: str | None = None
-    approval_basis: ApprovalBasis | None = None
     """The status the approval message shows; behind `status` after a crash or a Slack failure."""
+    approval_basis: ApprovalBasis | None = None
+    recheck_at: datetime | None = None
+    """For a `cancel_pending` request: when the scheduler reads its pending orders back next."""
+    rechecks: int = 0
+    """How many read-backs of a `cancel_pending` request were claimed (the backoff doubles with each)."""
     orders: tuple[RequestOrder, ...]
     approvals: tuple[Approval, ...]
 

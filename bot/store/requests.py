@@ -53,6 +53,14 @@ _REQUEST_MOVES: Mapping[RequestStatus, frozenset[RequestStatus]] = MappingProxyT
     {
         RequestStatus.PENDING: frozenset({RequestStatus.REJECTED, RequestStatus.WITHDRAWN, RequestStatus.EXPIRED}),
         RequestStatus.EXECUTING: frozenset(
+            {
+                RequestStatus.EXECUTED,
+                RequestStatus.FAILED,
+                RequestStatus.NEEDS_ATTENTION,
+                RequestStatus.CANCEL_PENDING,
+            }
+        ),
+        RequestStatus.CANCEL_PENDING: frozenset(
             {RequestStatus.EXECUTED, RequestStatus.FAILED, RequestStatus.NEEDS_ATTENTION}
         ),
         RequestStatus.NEEDS_ATTENTION: frozenset({RequestStatus.EXECUTED, RequestStatus.FAILED}),
@@ -74,6 +82,8 @@ class RequestFields(TypedDict, total=False):
     decided_at: datetime | None
     decision_note: str | None
     lease_until: datetime | None
+    recheck_at: datetime | None
+    rechecks: int
 
 
 class _ItemTaken(Exception):
@@ -361,11 +371,13 @@ class RequestStore:
 
         Allowed: `pending → rejected | withdrawn | expired` (which default `decided_by` to `actor` and
         `decided_at` to `now`; rejected and withdrawn only before `expires_at`, expired only from it on),
-        `executing → executed | failed | needs_attention` and
-        `needs_attention → executed | failed` (which clear `lease_until`); each move frees the request's
-        `open_items`. `pending → executing` happens
-        only through `approve`. The audit row's action defaults to the new status; `details` and the fields
-        set are recorded in it. Raises ValueError for a move not listed here.
+        `executing → executed | failed | needs_attention | cancel_pending`,
+        `cancel_pending → executed | failed | needs_attention` and
+        `needs_attention → executed | failed` (which clear `lease_until`). Each move frees the request's
+        `open_items`, except that a move to `cancel_pending` keeps those of its `cancel_pending` orders claimed:
+        Lazada may still carry their cancellation out, so no other request may ask for them meanwhile.
+        `pending → executing` happens only through `approve`. The audit row's action defaults to the new status;
+        `details` and the fields set are recorded in it. Raises ValueError for a move not listed here.
         """
         sources = _statuses(expected, RequestStatus)
         for source in sources:
@@ -388,8 +400,7 @@ class RequestStore:
                     .values(status=to.value, updated_at=now, version=_R.version + 1, **values)
                 )
                 if result.rowcount == 1:
-                    # Every move here leaves pending or executing: the request's items are free again.
-                    await conn.execute(sa.delete(open_items).where(open_items.c.request_id == request_id))
+                    await _free_items(conn, request_id, keep_pending=to is RequestStatus.CANCEL_PENDING)
                     await write_audit(
                         conn,
                         request_id=request_id,
@@ -466,16 +477,21 @@ class RequestStore:
         actor: str = SYSTEM_ACTOR,
         details: Mapping[str, Any] | None = None,
         answers: OrderAnswers | None = None,
+        late: bool = False,
     ) -> bool:
         """Move one order of a request from an `expected` status to `to` (CAS) with an audit row; True if it moved.
 
         `answers` records Lazada's answers (tips, its request id, an error): only the fields it sets. Orders never
-        return to `pending`, and `executed`, `failed` and `skipped` are final: ValueError otherwise.
+        return to `pending`, and `executed`, `failed` and `skipped` are final: ValueError otherwise. `late` marks
+        a settlement after the request had run (a read-back of a pending or unclear order): its thread reply is
+        then due (`reply_due`). An order leaving `cancel_pending` frees its items (`open_items`).
         """
         sources = _statuses(expected, OrderStatus)
         if to is OrderStatus.PENDING or any(source in _ORDER_FINAL for source in sources):
             raise ValueError(f"an order cannot move from {sorted(sources)} to {to}")
         fields = answers.model_dump(exclude_unset=True) if answers is not None else {}
+        if late:
+            fields["reply_due"] = to.value
         async with self._db.begin() as conn:
             for source in sources:
                 result = await conn.execute(
@@ -484,6 +500,13 @@ class RequestStore:
                     .values(status=to.value, updated_at=now, **fields)
                 )
                 if result.rowcount == 1:
+                    if source is OrderStatus.CANCEL_PENDING and to is not OrderStatus.CANCEL_PENDING:
+                        await conn.execute(
+                            sa.delete(open_items).where(
+                                open_items.c.request_id == request_id,
+                                open_items.c.order_id == order_number(order_id),
+                            )
+                        )
                     await write_audit(
                         conn,
                         request_id=request_id,
@@ -547,6 +570,92 @@ class RequestStore:
             if await self._claims.claim("recheck", request_id, claimer, now=now, lease=every)
         ]
         return await self._many(won)
+
+    async def claim_pending_rechecks(
+        self, *, now: datetime, backoff: Callable[[int], timedelta], limit: int = 50
+    ) -> list[CancelRequest]:
+        """Claim the `cancel_pending` requests whose read-back is due, each with a CAS; return those this call won.
+
+        Each one won has its next read-back set to `now + backoff(rechecks + 1)` and `rechecks` raised by one in the
+        same conditional UPDATE (on the `rechecks` value read), so two replicas ticking together never read the same
+        request back twice for one due time. A holder that dies mid-read leaves it to the next due time: a read-back
+        sends nothing to Lazada, so it is safe to repeat.
+        """
+        async with self._db.read() as conn:
+            rows = await conn.execute(
+                sa.select(_R.id, _R.rechecks)
+                .where(_R.status == RequestStatus.CANCEL_PENDING.value, _due(now))
+                .order_by(_R.recheck_at)
+                .limit(limit)
+            )
+            candidates = [(row.id, int(row.rechecks)) for row in rows]
+        won: list[str] = []
+        for request_id, seen in candidates:
+            async with self._db.begin() as conn:
+                result = await conn.execute(
+                    sa.update(cancel_requests)
+                    .where(
+                        _R.id == request_id,
+                        _R.status == RequestStatus.CANCEL_PENDING.value,
+                        _R.rechecks == seen,
+                        _due(now),
+                    )
+                    .values(recheck_at=now + backoff(seen + 1), rechecks=seen + 1)
+                )
+                if result.rowcount == 1:
+                    won.append(request_id)
+        return await self._many(won)
+
+    async def late_replies_due(self, *, settled_before: datetime, limit: int = 20) -> list[CancelRequest]:
+        """Requests with an order settled late whose thread reply has not gone out (a crash or a Slack failure).
+
+        Only those whose own status is announced already: otherwise the request's reply is still to go out, and it
+        covers its orders.
+        """
+        query = (
+            sa.select(cancel_requests)
+            .where(
+                _R.id.in_(sa.select(_O.request_id).where(_O.reply_due.is_not(None), _O.updated_at < settled_before)),
+                _R.announced_status == _R.status,
+            )
+            .order_by(_R.updated_at)
+            .limit(limit)
+        )
+        async with self._db.read() as conn:
+            return await _load(conn, query)
+
+    async def claim_order_reply(
+        self, request_id: str, order_id: str, status: OrderStatus, *, claimer: str, now: datetime, lease: timedelta
+    ) -> bool:
+        """Claim posting the late reply about one order's `status`: True for the one replica that posts it."""
+        return await self._claims.claim(
+            "announce_order", f"{request_id}/{order_id}/{status.value}", claimer, now=now, lease=lease
+        )
+
+    async def end_order_reply(
+        self, request_id: str, order_id: str, status: OrderStatus, *, claimer: str, shown: bool
+    ) -> None:
+        """Complete the claim of `claim_order_reply` once posted (and clear `reply_due`), or release it."""
+        key = f"{request_id}/{order_id}/{status.value}"
+        if not shown:
+            await self._claims.release("announce_order", key, claimer)
+            return
+        async with self._db.begin() as conn:
+            await conn.execute(
+                sa.update(request_orders)
+                .where(_O.request_id == request_id, _O.order_id == order_id, _O.reply_due == status.value)
+                .values(reply_due=None)
+            )
+        await self._claims.complete("announce_order", key, claimer)
+
+    async def clear_replies_due(self, request_id: str) -> None:
+        """Forget the late replies due for a request's orders: its own outcome reply has just said it all."""
+        async with self._db.begin() as conn:
+            await conn.execute(
+                sa.update(request_orders)
+                .where(_O.request_id == request_id, _O.reply_due.is_not(None))
+                .values(reply_due=None)
+            )
 
     async def _claim_each(
         self,
@@ -682,7 +791,7 @@ class RequestStore:
 
     async def unannounced(self, *, settled_before: datetime, limit: int = 20) -> list[CancelRequest]:
         """Settled requests whose outcome Slack has not shown yet (a crash or a Slack failure after the outcome)."""
-        settled = [*FINAL_REQUEST_STATUSES, RequestStatus.NEEDS_ATTENTION]
+        settled = [*FINAL_REQUEST_STATUSES, RequestStatus.NEEDS_ATTENTION, RequestStatus.CANCEL_PENDING]
         query = (
             sa.select(cancel_requests)
             .where(
@@ -721,6 +830,23 @@ class RequestStore:
                 for request in await _load(conn, sa.select(cancel_requests).where(_R.id.in_(request_ids)))
             }
         return [found[request_id] for request_id in request_ids]
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(_R.recheck_at.is_(None), _R.recheck_at <= now)
+
+
+async def _free_items(conn: AsyncConnection, request_id: str, *, keep_pending: bool) -> None:
+    """Free a request's claimed items; with `keep_pending`, all but those of its orders still `cancel_pending`."""
+    rows = sa.delete(open_items).where(open_items.c.request_id == request_id)
+    if keep_pending:
+        pending = await conn.execute(
+            sa.select(_O.order_id).where(_O.request_id == request_id, _O.status == OrderStatus.CANCEL_PENDING.value)
+        )
+        kept = [order_number(order_id) for order_id in pending.scalars()]
+        if kept:
+            rows = rows.where(open_items.c.order_id.not_in(kept))
+    await conn.execute(rows)
 
 
 async def _update_by_bot(

@@ -38,11 +38,12 @@ REQUEST_STATUSES = (
     "executed",
     "failed",
     "needs_attention",
+    "cancel_pending",
     "rejected",
     "withdrawn",
     "expired",
 )
-ORDER_STATUSES = ("pending", "executing", "executed", "failed", "needs_attention", "skipped")
+ORDER_STATUSES = ("pending", "executing", "executed", "failed", "needs_attention", "cancel_pending", "skipped")
 CLAIM_STATUSES = ("claimed", "done")
 BUYER_REQUEST_STATUSES = (
     "open",
@@ -91,11 +92,16 @@ cancel_requests = sa.Table(
     sa.Column("announced_status", sa.String(20), nullable=True),
     sa.Column("card_status", sa.String(20), nullable=True),
     sa.Column("approval_basis", JSONValue, nullable=True),
+    # A cancellation pending at Lazada (status cancel_pending): when its items are read back next, and how many
+    # read-backs were claimed so far (the backoff doubles with each, up to a cap).
+    sa.Column("recheck_at", UTCDateTime, nullable=True),
+    sa.Column("rechecks", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint(_in("status", REQUEST_STATUSES), name="status"),
     sa.CheckConstraint("required_approvals IN (1, 2)", name="required_approvals"),
     sa.CheckConstraint("approval_count >= 0", name="approval_count"),
     sa.Index(None, "status", "expires_at"),
     sa.Index(None, "status", "lease_until"),
+    sa.Index(None, "status", "recheck_at"),
     sa.Index(None, "requester_id", "created_at"),
     sa.Index(None, "store_code", "created_at"),
     sa.Index(None, "created_at"),
@@ -116,6 +122,11 @@ request_orders = sa.Table(
     sa.Column("outcome_tip_type", sa.String(32), nullable=True),
     sa.Column("lazada_request_id", sa.String(64), nullable=True),
     sa.Column("error", sa.Text, nullable=True),
+    # Whether a read-back showed Lazada's `is_cancel_pending` on the items when the order went cancel_pending.
+    sa.Column("seen_pending", sa.Boolean, nullable=True),
+    # An order settled after its request had finished executing (from cancel_pending or needs_attention): the status
+    # whose thread reply has not gone out yet; NULL once it has, or when the request's own reply covers it.
+    sa.Column("reply_due", sa.String(20), nullable=True),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.UniqueConstraint("request_id", "order_id"),
     sa.CheckConstraint(_in("status", ORDER_STATUSES), name="status"),

@@ -93,7 +93,9 @@ def why_not_cancellable(draft: OrderDraft) -> str | None:
     if not draft.items:
         return "Lazada lists no items for it."
     if not draft.cancellable:
-        statuses = dict.fromkeys(i.status.replace("_", " ") for i in draft.items)
+        statuses = dict.fromkeys(
+            "pending cancellation at Lazada" if i.is_cancel_pending else i.status.replace("_", " ") for i in draft.items
+        )
         return f"Nothing in it can be cancelled: its items are {_names(list(statuses))}."
     if not draft.selected_ids:
         return "None of its items is selected."

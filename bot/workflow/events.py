@@ -15,6 +15,7 @@ from bot.store.models import CancelRequest
 
 __all__ = [
     "ExecutionProgressed",
+    "OrdersSettled",
     "ReminderDue",
     "RequestChanged",
     "RequestSettled",
@@ -45,9 +46,20 @@ class ExecutionProgressed:
 
 @dataclass(frozen=True)
 class RequestSettled:
-    """A request reached an outcome (executed, failed, needs attention, rejected, withdrawn or expired).
+    """A request reached an outcome (executed, failed, needs attention, pending at Lazada, rejected, withdrawn or
+    expired).
 
     Also re-emitted by the tick for a settled request whose card or thread reply is behind its status.
+    """
+
+    request: CancelRequest
+
+
+@dataclass(frozen=True)
+class OrdersSettled:
+    """Orders of a request that had already run settled late (a read-back of a cancellation pending at Lazada, or of
+    an unclear order), while the request itself did not: show them on the card and reply once about each
+    (`RequestOrder.reply_due`). Also re-emitted by the tick for late replies that did not go out.
     """
 
     request: CancelRequest

@@ -36,8 +36,15 @@ from bot.workflow.errors import (
     ShuttingDownError,
     UnknownStoreError,
 )
-from bot.workflow.events import ExecutionProgressed, ReminderDue, RequestChanged, RequestSettled, RequestSubmitted
-from bot.workflow.execution import Executor
+from bot.workflow.events import (
+    ExecutionProgressed,
+    OrdersSettled,
+    ReminderDue,
+    RequestChanged,
+    RequestSettled,
+    RequestSubmitted,
+)
+from bot.workflow.execution import Executor, Reread
 from bot.workflow.models import (
     BulkDraft,
     BuyerRequestOnOrder,
@@ -553,11 +560,18 @@ class CancellationService:
     # -- scheduler -------------------------------------------------------------------------------------------
 
     async def tick(self) -> None:
-        """One scheduler tick: expire, remind, and settle interrupted executions. Safe on every replica."""
+        """One scheduler tick: expire, remind, settle interrupted executions, read back cancellations pending at
+        Lazada and unclear ones. Safe on every replica."""
         if self.draining:
             return
         async with self._work():
             await self._tick()
+
+    async def _announce(self, reread: Reread | None) -> None:
+        """Tell the presenter what a read-back changed: the request's outcome, or only some of its orders'."""
+        if reread is None:
+            return
+        await self.bus.emit(RequestSettled(reread.request) if reread.settled else OrdersSettled(reread.request))
 
     async def _tick(self) -> None:
         now = self.clock()
@@ -571,12 +585,17 @@ class CancellationService:
         for request in await self.requests.claim_stale_executing(now=now, lease=self.lease, claimer=self.replica_id):
             log.warning("reconciling_request", request_id=request.id)
             await self.bus.emit(RequestSettled(await self.execute(request, actor="reconciler")))
+        # Cancellations pending at Lazada: read back with a doubling backoff, each due read-back by one replica.
+        for request in await self.requests.claim_pending_rechecks(now=now, backoff=self.executor.backoff):
+            await self._announce(await self.executor.reread(request.id, actor="reconciler"))
         rechecks = await self.requests.claim_attention_recheck(
             now=now, every=self.lease, within=timedelta(days=1), claimer=self.replica_id
         )
         for request in rechecks:
-            if (settled := await self.executor.recheck(request.id, actor="reconciler")) is not None:
-                await self.bus.emit(RequestSettled(settled))
+            await self._announce(await self.executor.recheck(request.id, actor="reconciler"))
         for request in await self.requests.unannounced(settled_before=now - timedelta(minutes=1)):
             log.warning("announcing_late", request_id=request.id, status=request.status.value)
             await self.bus.emit(RequestSettled(request))
+        for request in await self.requests.late_replies_due(settled_before=now - timedelta(minutes=1)):
+            log.warning("announcing_late_orders", request_id=request.id)
+            await self.bus.emit(OrdersSettled(request))

@@ -88,7 +88,8 @@ def render_order_text(draft: OrderDraft, *, sandbox: bool = False, buyer: BuyerR
     rows = [["ITEM ID", "NAME", "SKU", "PRICE", "STATUS", "PACKAGE", "CAN CANCEL"]]
     for item in draft.items:
         name = _clip(item.name + (f" ({item.variation})" if item.variation else ""), 40)
-        verdict = "yes" if item.cancellable else f"no ({item.status.replace('_', ' ')})"
+        why = "cancellation pending at Lazada" if item.is_cancel_pending else item.status.replace("_", " ")
+        verdict = "yes" if item.cancellable else f"no ({why})"
         rows.append(
             [
                 item.order_item_id,

@@ -146,6 +146,8 @@ def _counts(activity: Activity) -> str:
     if activity.needs_attention:
         parts.append(f"{activity.needs_attention} need attention")
     parts.append(f"{activity.pending} still pending")
+    if activity.pending_at_lazada:
+        parts.append(f"{plural(activity.pending_at_lazada, 'cancellation')} pending at Lazada")
     return " · ".join(parts)
 
 

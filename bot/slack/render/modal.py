@@ -363,7 +363,8 @@ def render_request_modal(
     if others:
         lines = [f"• {item_text(i)}" for i in others]
         title = (
-            f"*Not cancellable ({len(others)})*: Lazada only cancels items that are pending, packed or ready to ship."
+            f"*Not cancellable ({len(others)})*: Lazada only cancels items that are pending, packed or ready to ship"
+            " and have no cancellation pending already."
         )
         texts = pack_lines([title, *lines], LISTING_BLOCKS, noun="more items")
         blocks += [section(t) for t in texts]

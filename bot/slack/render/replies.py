@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block, SectionBlock
 
 from bot.domain import DomainError, ItemAlreadyRequestedError, OrderStatus, RequestNotFoundError, RequestStatus
 from bot.lazada.errors import LazadaError
-from bot.slack.render.request_message import OUTCOME_ICONS, order_scope, status_text
+from bot.slack.render.request_message import OUTCOME_ICONS, PENDING_AT_LAZADA, order_scope, status_text
 from bot.slack.render.text import (
     FALLBACK_TEXT_LIMIT,
     Message,
@@ -51,9 +51,11 @@ __all__ = [
     "not_an_approver",
     "only_requester_can_withdraw",
     "reject_form_not_opened",
+    "render_cancel_pending_reply",
     "render_ephemeral",
     "render_expired_reply",
     "render_needs_attention_reply",
+    "render_order_late_reply",
     "render_outcome_reply",
     "render_rejected_reply",
     "render_reminder",
@@ -113,10 +115,12 @@ def _details(card: RequestCard) -> list[Block]:
     return _sections(pack_lines([_order_outcome_line(o) for o in unusual], _DETAIL_BLOCKS, noun="more orders"))
 
 
-def _restock(card: RequestCard) -> list[Block]:
+def _restock(card: RequestCard, orders: Sequence[OrderLine] | None = None) -> list[Block]:
     if not card.reason.zeroes_stock:
         return []
-    cancelled = [i for o in card.orders if o.status is OrderStatus.EXECUTED for i in o.items]
+    cancelled = [
+        i for o in (card.orders if orders is None else orders) if o.status is OrderStatus.EXECUTED for i in o.items
+    ]
     if not cancelled:
         return []
     skus = list(dict.fromkeys(i.sku or i.name for i in cancelled))
@@ -152,6 +156,35 @@ def render_outcome_reply(card: RequestCard) -> Message:
         markup += f"\n{counts[OrderStatus.EXECUTED]}/{len(card.orders)} orders cancelled"
         markup += f", {failed} failed" if failed else ""
     return _message(markup, fallback, [*_details(card), *_restock(card)])
+
+
+def render_cancel_pending_reply(card: RequestCard) -> Message:
+    """The thread reply when Lazada accepted a cancellation it has not carried out yet: the bot keeps reading back."""
+    waiting = [o.order_id for o in card.orders if o.status is OrderStatus.CANCEL_PENDING]
+    which = f" (order {joined(waiting)})" if len(card.orders) > 1 else ""
+    markup = (
+        f"{user(card.requester_id)} 🔄 Your {_ref(card)} was approved and Lazada accepted the cancellation, but it is "
+        f"still pending at Lazada{which}: the items do not show it carried out yet. The bot reads them again and "
+        "replies here when they settle. Nothing is sent to Lazada again, so nothing is cancelled twice."
+    )
+    fallback = f"Your {_plain_ref(card)}: {PENDING_AT_LAZADA}."
+    return _message(markup, fallback, _details(card) if len(card.orders) > 1 else [])
+
+
+def render_order_late_reply(card: RequestCard, order: OrderLine) -> Message:
+    """The thread reply about one order of a request that settled late: pending at Lazada, or unclear, until now."""
+    number = escape(oneline(order.order_id))
+    if order.status is OrderStatus.EXECUTED:
+        markup = (
+            f"{user(card.requester_id)} ✅ Order *{number}* of {_ref(card)} is now cancelled on Lazada: "
+            f"{plural(len(order.items), 'item')}."
+        )
+        fallback = f"Order {number} of {_plain_ref(card)} is now cancelled on Lazada."
+        return _message(markup, fallback, _restock(card, [order]))
+    who = " ".join(dict.fromkeys(user(i) for i in (card.requester_id, *card.approver_ids)))
+    why = f" {escape(truncate(order.error.strip(), 1500))}" if order.error else ""
+    markup = f"{who} {OUTCOME_ICONS[order.status]} Order *{number}* of {_ref(card)} needs a person.{why}"
+    return _message(markup, f"Order {number} of {_plain_ref(card)} needs attention: check it in Seller Center.")
 
 
 def render_needs_attention_reply(card: RequestCard) -> Message:
@@ -222,7 +255,13 @@ def already_decided(status: RequestStatus, by: str | None) -> Message:
     match status:
         case RequestStatus.PENDING:
             return already_approved()
-        case RequestStatus.EXECUTING | RequestStatus.EXECUTED | RequestStatus.FAILED | RequestStatus.NEEDS_ATTENTION:
+        case (
+            RequestStatus.EXECUTING
+            | RequestStatus.EXECUTED
+            | RequestStatus.FAILED
+            | RequestStatus.NEEDS_ATTENTION
+            | RequestStatus.CANCEL_PENDING
+        ):
             text = f"This request was already approved by {who}."
         case RequestStatus.REJECTED:
             text = f"This request was already rejected by {who}."

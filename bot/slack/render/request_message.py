@@ -58,6 +58,7 @@ from bot.workflow.models import OrderLine, RequestCard
 
 __all__ = [
     "OUTCOME_ICONS",
+    "PENDING_AT_LAZADA",
     "STATUS_ICONS",
     "STATUS_WORDS",
     "TippedOrder",
@@ -77,6 +78,7 @@ STATUS_ICONS: dict[RequestStatus, str] = {
     RequestStatus.EXECUTED: "✅",
     RequestStatus.FAILED: "❌",
     RequestStatus.NEEDS_ATTENTION: "🛠️",
+    RequestStatus.CANCEL_PENDING: "🔄",
     RequestStatus.REJECTED: "🚫",
     RequestStatus.WITHDRAWN: "↩️",
     RequestStatus.EXPIRED: "⌛",
@@ -87,6 +89,7 @@ STATUS_WORDS: dict[RequestStatus, str] = {
     RequestStatus.EXECUTED: "cancelled",
     RequestStatus.FAILED: "failed",
     RequestStatus.NEEDS_ATTENTION: "needs attention",
+    RequestStatus.CANCEL_PENDING: "cancellation pending at Lazada",
     RequestStatus.REJECTED: "rejected",
     RequestStatus.WITHDRAWN: "withdrawn",
     RequestStatus.EXPIRED: "expired",
@@ -97,9 +100,19 @@ OUTCOME_ICONS: dict[OrderStatus, str] = {
     OrderStatus.EXECUTED: "✅",
     OrderStatus.FAILED: "❌",
     OrderStatus.NEEDS_ATTENTION: "🛠️",
+    OrderStatus.CANCEL_PENDING: "🔄",
     OrderStatus.SKIPPED: "⏭️",
 }
-_RAN = frozenset({RequestStatus.EXECUTING, RequestStatus.EXECUTED, RequestStatus.FAILED, RequestStatus.NEEDS_ATTENTION})
+PENDING_AT_LAZADA = "cancellation pending at Lazada"
+_RAN = frozenset(
+    {
+        RequestStatus.EXECUTING,
+        RequestStatus.EXECUTED,
+        RequestStatus.FAILED,
+        RequestStatus.NEEDS_ATTENTION,
+        RequestStatus.CANCEL_PENDING,
+    }
+)
 _ACTIVE = frozenset({RequestStatus.PENDING, RequestStatus.EXECUTING})
 # Blocks kept aside for everything that is not an item list, so the lists can use the rest of the 50.
 _SIBLING_BLOCKS = 3
@@ -180,6 +193,15 @@ def status_text(card: RequestCard) -> str:
         case RequestStatus.FAILED:
             why = note or "Lazada did not cancel the items; the details per order are below."
             return f"{icon} *Cancellation failed* · approved by {_approvers(card)}\n{why}"
+        case RequestStatus.CANCEL_PENDING:
+            waiting = [o.order_id for o in card.orders if o.status is OrderStatus.CANCEL_PENDING]
+            which = f" for order {joined(waiting)}" if len(card.orders) > 1 else ""
+            return (
+                f"{icon} *Cancellation pending at Lazada*{which} · approved by {_approvers(card)}\n"
+                "Lazada accepted the cancellation, but its items do not show it carried out yet. The bot reads them "
+                "again (after 1, 2, 4 … minutes) and updates this message when they settle; it never sends the "
+                "cancellation again."
+            )
         case RequestStatus.NEEDS_ATTENTION:
             text = (
                 f"{icon} *Needs attention:* the bot could not confirm whether Lazada cancelled the items. "
@@ -239,6 +261,8 @@ def _order_line(order: OrderLine, *, outcome: bool, tip: bool = True) -> str:
     line += item_names(order.items, shown=5)
     if outcome and tip and order.outcome_tip_content:
         line += f" — {tip_icon(order.outcome_tip_type)} {escape(truncate(oneline(order.outcome_tip_content), 300))}"
+    if outcome and order.status is OrderStatus.CANCEL_PENDING:
+        line += f" — {PENDING_AT_LAZADA}"
     if outcome and order.error:
         line += f" — {escape(truncate(oneline(order.error), 300))}"
     return line
@@ -259,6 +283,7 @@ def _outcome_summary(card: RequestCard) -> str:
     parts = [f"{counts[OrderStatus.EXECUTED]}/{total} cancelled"]
     for status, word in (
         (OrderStatus.FAILED, "failed"),
+        (OrderStatus.CANCEL_PENDING, "pending at Lazada"),
         (OrderStatus.NEEDS_ATTENTION, "to check"),
         (OrderStatus.EXECUTING, "in progress"),
         (OrderStatus.PENDING, "waiting"),
@@ -278,6 +303,11 @@ def _single_outcome(order: OrderLine) -> list[Block]:
     blocks: list[Block] = []
     if order.outcome_tip_content:
         blocks.append(section(tip_text(order.outcome_tip_content, order.outcome_tip_type)))
+        if order.status is OrderStatus.EXECUTED and (order.outcome_tip_type or "").strip().lower() == "error":
+            # Lazada's reference answer: an error tip on a cancel it applied. The items decided, so say so.
+            blocks.append(section("✅ Lazada answered with an error tip, yet its items show the cancellation done."))
+    if order.status is OrderStatus.CANCEL_PENDING:
+        blocks.append(section(f"🔄 *{PENDING_AT_LAZADA.capitalize()}:* the items do not show it carried out yet."))
     if order.error:
         blocks.append(section(f"❌ {escape(order.error.strip())}"))
     return blocks
@@ -465,7 +495,7 @@ def render_request_message(card: RequestCard, *, now: datetime) -> Message:
     elif card.status in _RAN:
         bottom += _single_outcome(card.orders[0])
     bottom += _siblings(card)
-    if card.status in _ACTIVE or card.status is RequestStatus.EXECUTED:
+    if card.status in _ACTIVE or card.status in {RequestStatus.EXECUTED, RequestStatus.CANCEL_PENDING}:
         bottom += _stock_warning(card)
     bottom.append(section(f"*Justification*\n{escape(card.justification.strip())}"))
     if not _answered(card):

@@ -247,6 +247,8 @@ def item_text(item: Item, *, name_limit: int = 120) -> str:
     if item.paid_price is not None:
         parts.append(money(item.paid_price, item.currency))
     parts.append(status_label(item.status))
+    if item.is_cancel_pending:
+        parts.append("cancellation pending at Lazada")
     if item.package_id:
         parts.append(f"package {escape(truncate(oneline(item.package_id), 40))}")
     return " · ".join(parts)
