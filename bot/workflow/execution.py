@@ -21,7 +21,8 @@ answer is a refusal that stops the call before the API runs (`definite_refusal`)
 "Accepted" is code "0" without an error tip (a tip type the documents do not name included: they define success as
 code "0" and `tip_type != "error"`); "refused" is an error tip or a business error code Lazada answered; "no clear
 answer" is a timeout, a reset, an unreadable body, or Lazada's own failure (5xx, ServiceTimeout, E0106, 998), after
-which Lazada may still carry the cancel out: a person checks, and `recheck` notices a late success.
+which Lazada may still carry the cancel out: a person checks, and `recheck` notices a late success. When the items
+cannot be read back at all, a person checks too (needs_attention), and `recheck` reads them again for a day.
 
 A `cancel_pending` order is never sent again: the scheduler reads it back (`reread`) with a doubling backoff until
 its items settle (cancelled → executed), show it dropped or moved on (needs_attention), or `pending_bound` passes
@@ -571,13 +572,11 @@ class Executor:
         try:
             items = await client.get_order_items(order_id=order.order_id)
         except LazadaError as exc:
-            if said.answer is _Answer.ACCEPTED:
-                # Lazada took it: the scheduler reads the items back, as for any cancellation still under way.
-                log.warning("read_back_failed", request_id=request.id, order_id=order.order_id, error=str(exc))
-                await self._move(request, order, OrderStatus.CANCEL_PENDING, said, error=None, seen_pending=False)
-                return
+            # Not knowing what the items show, a person looks; the reconciler's `recheck` still reads them back
+            # for a day and records a cancellation Lazada did carry out.
             text = (
-                f"{said.phrase}, and reading the items back failed ({exc.user_message}). "
+                f"{said.phrase}, {'but' if said.answer is _Answer.ACCEPTED else 'and'} reading the items back failed "
+                f"({exc.user_message}). "
                 f"Check the order in Seller Center.{dissolved}"
             )
             await self._move(request, order, OrderStatus.NEEDS_ATTENTION, said, error=text)

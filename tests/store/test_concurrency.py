@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import pytest
 
@@ -17,6 +18,7 @@ from bot.store import (
     ClaimStore,
     Database,
     EventStore,
+    OrderStatus,
     RequestStatus,
     RequestStore,
 )
@@ -213,3 +215,77 @@ async def test_concurrent_submissions_of_one_item_make_exactly_one_request(
     assert len(refused) == 9, outcomes
     assert {r.request_id for r in refused} == {created[0].id}
     assert len(await stores[0].list_requests()) == 1
+
+
+async def _pending_request(store: RequestStore, first_order: int) -> str:
+    """A request moved to `cancel_pending` (its one order pending at Lazada), first read-back due at NOW."""
+    created = await store.create_request(new_request(first_order=first_order), now=NOW)
+    await store.approve(created.id, "U_BOSS", now=NOW, lease=LEASE)
+    order_id = created.orders[0].order_id
+    await store.set_order_status(created.id, order_id, expected=OrderStatus.PENDING, to=OrderStatus.EXECUTING, now=NOW)
+    await store.set_order_status(
+        created.id, order_id, expected=OrderStatus.EXECUTING, to=OrderStatus.CANCEL_PENDING, now=NOW
+    )
+    assert await store.transition(
+        created.id,
+        expected=RequestStatus.EXECUTING,
+        to=RequestStatus.CANCEL_PENDING,
+        actor="U_BOSS",
+        now=NOW,
+        recheck_at=NOW,
+        rechecks=0,
+    )
+    return created.id
+
+
+def _backoff(rechecks: int) -> timedelta:
+    return timedelta(minutes=2**rechecks)
+
+
+async def test_concurrent_read_backs_of_a_pending_cancellation_are_claimed_once_per_due_time(
+    databases: tuple[Database, Database],
+) -> None:
+    stores = _stores(databases)
+    ids = [await _pending_request(stores[0], 3000 + n) for n in range(3)]
+
+    first = await asyncio.gather(*(store.claim_pending_rechecks(now=NOW, backoff=_backoff) for store in stores))
+    again = await asyncio.gather(
+        *(store.claim_pending_rechecks(now=NOW + timedelta(minutes=1), backoff=_backoff) for store in stores)
+    )
+    later = await asyncio.gather(
+        *(store.claim_pending_rechecks(now=NOW + timedelta(minutes=2), backoff=_backoff) for store in stores)
+    )
+
+    assert sorted(r.id for batch in first for r in batch) == sorted(ids), "each due read-back by one replica"
+    assert [r.id for batch in again for r in batch] == [], "not due again before its backoff"
+    assert sorted(r.id for batch in later for r in batch) == sorted(ids)
+    current = await stores[0].get_request(ids[0])
+    assert current is not None
+    assert (current.rechecks, current.recheck_at) == (2, NOW + timedelta(minutes=2) + _backoff(2))
+
+
+async def test_concurrent_late_order_reply_claims_post_once(databases: tuple[Database, Database]) -> None:
+    stores = _stores(databases)
+    request_id = await _pending_request(stores[0], 3100)
+    order_id = (await stores[0].get_request(request_id)).orders[0].order_id  # type: ignore[union-attr]
+    assert await stores[0].set_order_status(
+        request_id, order_id, expected=OrderStatus.CANCEL_PENDING, to=OrderStatus.EXECUTED, now=NOW, late=True
+    )
+
+    claims = await asyncio.gather(
+        *(
+            store.claim_order_reply(
+                request_id, order_id, OrderStatus.EXECUTED, claimer=f"replica-{n}", now=NOW, lease=LEASE
+            )
+            for n, store in enumerate(stores)
+        )
+    )
+
+    assert claims.count(True) == 1
+    winner = f"replica-{claims.index(True)}"
+    await stores[0].end_order_reply(request_id, order_id, OrderStatus.EXECUTED, claimer=winner, shown=True)
+    assert (await stores[0].get_request(request_id)).orders[0].reply_due is None  # type: ignore[union-attr]
+    retry = await stores[1].claim_order_reply(
+        request_id, order_id, OrderStatus.EXECUTED, claimer="replica-x", now=NOW + 2 * LEASE, lease=LEASE
+    )
+    assert retry is False, "posted once, never again"
