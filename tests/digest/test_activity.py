@@ -7,7 +7,10 @@ from decimal import Decimal
 
 from bot.digest.activity import ActivityReader
 from bot.digest.models import ApproverCount, NamedCount
+from bot.slack.render.digest import render_digest
 from bot.store import Database, Item, NewOrder, NewRequest, OrderStatus, RequestStatus, RequestStore
+from tests.digest.factories import report
+from tests.render.factories import check_message, walk_texts
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -89,3 +92,25 @@ async def test_activity_of_a_quiet_store_is_empty(database: Database) -> None:
     assert activity.events == 0
     assert activity.pending == 0
     assert activity.by_reason == ()
+
+
+async def test_activity_counts_cancellations_pending_at_lazada_now_and_the_digest_says_so(database: Database) -> None:
+    store = RequestStore(database)
+    waiting = await store.create_request(new_request("U0ALICE", "Out of Stock"), now=NOW - timedelta(hours=2))
+    await store.approve(waiting.id, "U0BOB", now=NOW - timedelta(hours=2), lease=LEASE)
+    await store.set_order_status(
+        waiting.id, "1001", expected=OrderStatus.PENDING, to=OrderStatus.CANCEL_PENDING, now=NOW - timedelta(hours=2)
+    )
+    assert await store.transition(
+        waiting.id,
+        expected=RequestStatus.EXECUTING,
+        to=RequestStatus.CANCEL_PENDING,
+        actor="U0BOB",
+        now=NOW - timedelta(hours=2),
+    )
+
+    activity = await ActivityReader(database).read("th-main", since=NOW - timedelta(hours=24), until=NOW)
+
+    assert (activity.approved, activity.executed, activity.pending, activity.pending_at_lazada) == (1, 0, 0, 1)
+    text = "\n".join(t for _, t in walk_texts(check_message(render_digest(report(activity=activity)))))
+    assert "1 cancellation pending at Lazada" in text

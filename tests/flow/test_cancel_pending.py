@@ -107,6 +107,7 @@ async def test_a_slow_cancel_shows_pending_at_lazada_then_executed_with_a_thread
     replies = bot.thread_texts(done)
     assert sum("is done" in t for t in replies) == 1, replies
     assert sum(PENDING_WORDS in t for t in replies) == 1, replies
+    assert len(replies) == 2, "the outcome reply covers the order: no reply of its own besides"
     await _ticks(bot, every=timedelta(minutes=30), times=3)
     assert bot.thread_texts(done) == replies, "nothing more is posted"
     assert world.call_count(CREATE) == 1, "exactly one InitReverseOrderCancel"
@@ -229,3 +230,34 @@ async def test_an_unclear_order_cancelled_late_gets_its_own_reply(bot: Harness, 
     assert late.order_id in replies[0]
     assert "2/3 cancelled" in bot.message_json(current)
     assert world.call_count(CREATE) == 3
+
+
+async def test_a_late_order_reply_that_never_went_out_is_posted_by_a_later_tick_once(
+    bot: Harness, world: SandboxWorld
+) -> None:
+    created = world.now() - timedelta(hours=1)
+    first, second = (world.add_order([ItemSpec(sku=f"SKU-{n}")], created_at=created) for n in range(2))
+    for order in (first, second):
+        world.cancel_modes[order.order_id] = CancelMode.SLOW
+    await bot.command(ALICE, f"{first.order_id} {second.order_id}")
+    await bot.submit(ALICE, bot.open_modal(ALICE), reason_id="10000019")
+    request = await bot.request_for(str(first.order_id))
+    await bot.click(BOB, ids.REQUEST_APPROVE, request)
+    world.cancel_items(first.items, world.reason_by_id("10000019"))
+
+    # A replica read the first order back and died before telling Slack.
+    bot.clock.advance(timedelta(minutes=1))
+    reread = await bot.services.workflow.executor.reread(request.id, actor="reconciler")
+    assert reread is not None
+    assert not reread.settled
+    before = bot.thread_texts(request)
+
+    await bot.services.workflow.tick()
+    await bot.settle()
+    assert bot.thread_texts(request) == before, "a just-settled order is left to the replica announcing it"
+    await _ticks(bot, every=timedelta(minutes=1), times=3)
+
+    replies = bot.thread_texts(request)
+    assert sum("is now cancelled on Lazada" in t for t in replies) == 1, replies
+    assert (await bot.refreshed(request)).orders[0].reply_due is None
+    assert "1/2 cancelled, 1 pending at Lazada" in bot.message_json(await bot.refreshed(request))

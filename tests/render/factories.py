@@ -125,6 +125,7 @@ def outcome_for(status: RequestStatus) -> OrderStatus:
         RequestStatus.EXECUTED: OrderStatus.EXECUTED,
         RequestStatus.FAILED: OrderStatus.FAILED,
         RequestStatus.NEEDS_ATTENTION: OrderStatus.NEEDS_ATTENTION,
+        RequestStatus.CANCEL_PENDING: OrderStatus.CANCEL_PENDING,
     }.get(status, OrderStatus.PENDING)
 
 

@@ -13,9 +13,11 @@ from bot.slack.render.replies import (
     error_for_person,
     not_an_approver,
     only_requester_can_withdraw,
+    render_cancel_pending_reply,
     render_ephemeral,
     render_expired_reply,
     render_needs_attention_reply,
+    render_order_late_reply,
     render_outcome_reply,
     render_rejected_reply,
     render_reminder,
@@ -178,3 +180,35 @@ def _all_replies(status: RequestStatus) -> list[Any]:
 def test_every_reply_is_valid_for_every_status(status: RequestStatus) -> None:
     for message in _all_replies(status):
         check_message(message)
+
+
+def test_the_pending_reply_says_lazada_accepted_and_nothing_is_sent_again() -> None:
+    message = render_cancel_pending_reply(decided_card(RequestStatus.CANCEL_PENDING))
+    text = "\n".join(t for _, t in walk_texts(check_message(message)))
+    assert "Lazada accepted the cancellation, but it is still pending at Lazada" in text
+    assert "Nothing is sent to Lazada again" in text
+    assert "cancellation pending at Lazada" in message.text
+
+
+def test_a_late_reply_about_one_order_names_it_and_reminds_to_restock() -> None:
+    done = order_line("10002", status=OrderStatus.EXECUTED)
+    stock = card(
+        RequestStatus.CANCEL_PENDING,
+        orders=(order_line("10001", status=OrderStatus.CANCEL_PENDING), done),
+        reason=Reason(reason_id="2", reason_name="Out of Stock"),
+    )
+    message = render_order_late_reply(stock, done)
+    text = "\n".join(t for _, t in walk_texts(check_message(message)))
+    assert "Order *10002* of request" in text
+    assert "is now cancelled on Lazada: 2 items" in text
+    assert "Restock reminder" in text
+    assert message.text.startswith("Order 10002 of request")
+
+
+def test_a_late_reply_for_an_order_that_needs_a_person_carries_the_bots_words_escaped() -> None:
+    unclear = order_line("10003", status=OrderStatus.NEEDS_ATTENTION, error="after 24 h <!channel> still packed")
+    message = render_order_late_reply(card(RequestStatus.CANCEL_PENDING, orders=(unclear,)), unclear)
+    text = "\n".join(t for _, t in walk_texts(check_message(message)))
+    assert "needs a person" in text
+    assert "&lt;!channel&gt;" in text
+    assert "<!channel>" not in text

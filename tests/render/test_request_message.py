@@ -289,3 +289,44 @@ def test_different_tips_per_order_are_listed_under_one_lazada_says() -> None:
     text = _text(check_message(render_request_message(card(orders=lines), now=NOW)))
     assert text.count("Lazada says") == 1
     assert all(f"Tip {n}" in text for n in range(3))
+
+
+def test_a_cancellation_pending_at_lazada_is_stamped_so_and_promises_no_second_cancel() -> None:
+    pending = decided_card(RequestStatus.CANCEL_PENDING)
+    text = "\n".join(t for _, t in walk_texts(check_message(render_request_message(pending, now=NOW))))
+    assert "Cancellation pending at Lazada" in text
+    assert "never sends the cancellation again" in text
+    assert "cancellation pending at Lazada" in render_request_message(pending, now=NOW).text
+
+
+def test_a_bulk_card_counts_orders_pending_at_lazada_and_names_them() -> None:
+    lines = (
+        order_line("10001", status=OrderStatus.EXECUTED),
+        order_line("10002", status=OrderStatus.CANCEL_PENDING),
+    )
+    bulk = card(RequestStatus.CANCEL_PENDING, orders=lines, approver_ids=("U0APP",), decided_by="U0APP")
+    text = "\n".join(t for _, t in walk_texts(check_message(render_request_message(bulk, now=NOW))))
+    assert "*Outcome:* 1/2 cancelled, 1 pending at Lazada" in text
+    assert "for order 10002" in text
+    assert "10002* — 2 items: " in text
+    assert "— cancellation pending at Lazada" in text
+
+
+def test_an_applied_cancel_answered_with_an_error_tip_shows_the_tip_and_that_the_items_are_cancelled() -> None:
+    done = card(
+        RequestStatus.EXECUTED,
+        orders=(
+            order_line(
+                "10001",
+                status=OrderStatus.EXECUTED,
+                outcome_tip_content="stock will be set as 0",
+                outcome_tip_type="error",
+            ),
+        ),
+        approver_ids=("U0APP",),
+        decided_by="U0APP",
+    )
+    text = "\n".join(t for _, t in walk_texts(check_message(render_request_message(done, now=NOW))))
+    assert "Cancelled on Lazada" in text
+    assert "⛔ *Lazada says:* stock will be set as 0" in text
+    assert "yet its items show the cancellation done" in text

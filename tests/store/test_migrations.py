@@ -7,6 +7,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -137,3 +138,78 @@ async def test_0005_marks_a_database_a_sandbox_run_wrote_as_the_sandboxs(db_url:
 
 async def test_0005_leaves_a_database_with_a_real_token_to_be_claimed_on_first_use(db_url: str) -> None:
     assert await _facts_after_0005(db_url, "50000000a1b2c3") == []
+
+
+async def test_0009_keeps_the_requests_and_allows_a_cancellation_pending_at_lazada(db_url: str) -> None:
+    from bot.store import Database, OrderStatus, RequestStatus, RequestStore
+    from tests.store.factories import LEASE, NOW, new_request
+
+    await upgrade_to_head(db_url, revision="0008")
+    db = Database.from_url(db_url)
+    try:
+        store = RequestStore(db)
+        async with db.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO cancel_requests (id, store_code, requester_id, reason_id, reason_name, justification, "
+                    "zeroes_stock, repack_first, required_approvals, approval_count, status, channel_id, expires_at, "
+                    "remind_at, attempts, created_at, updated_at, version) VALUES ('CR-OLD01', 'main', 'U1', '1', "
+                    "'Out of Stock', 'old', false, false, 1, 1, 'executed', 'C1', :at, :at, 1, :at, :at, 2)"
+                ),
+                {"at": NOW},
+            )
+            # Rows that reference it: SQLite's batch mode must copy the table under them without breaking them.
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO request_orders (request_id, order_id, items, item_ids, status, updated_at) "
+                    "VALUES ('CR-OLD01', '77', '[]', '[\"771\"]', 'executed', :at)"
+                ),
+                {"at": NOW},
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO open_items (store_code, order_id, item_id, request_id) "
+                    "VALUES ('main', '78', '781', 'CR-OLD01')"
+                )
+            )
+        await upgrade_to_head(db_url)
+        old = await store.get_request("CR-OLD01")
+        assert old is not None
+        assert (old.status, old.rechecks, old.recheck_at) == (RequestStatus.EXECUTED, 0, None)
+        assert [(o.order_id, o.status, o.reply_due) for o in old.orders] == [("77", OrderStatus.EXECUTED, None)]
+
+        created = await store.create_request(new_request(), now=NOW)
+        await store.approve(created.id, "U_BOSS", now=NOW, lease=LEASE)
+        order_id = created.orders[0].order_id
+        assert await store.set_order_status(
+            created.id, order_id, expected=OrderStatus.PENDING, to=OrderStatus.CANCEL_PENDING, now=NOW
+        )
+        assert await store.transition(
+            created.id, expected=RequestStatus.EXECUTING, to=RequestStatus.CANCEL_PENDING, actor="U_BOSS", now=NOW
+        )
+        async with db.begin() as conn:
+            with pytest.raises(sa.exc.IntegrityError):
+                await conn.execute(sa.text("UPDATE cancel_requests SET status = 'sometimes' WHERE id = 'CR-OLD01'"))
+    finally:
+        await db.close()
+
+    # Going back, a cancellation still pending at Lazada is left to a person.
+    engine = create_engine(db_url)
+    try:
+        async with engine.connect() as conn:
+            await conn.run_sync(_downgrade_to_0008)
+            await conn.commit()
+            statuses = await conn.execute(sa.text("SELECT status FROM cancel_requests ORDER BY id"))
+            assert sorted(statuses.scalars()) == ["executed", "needs_attention"]
+    finally:
+        await engine.dispose()
+
+
+def _downgrade_to_0008(connection: Connection) -> None:
+    from alembic import command
+
+    from bot.store.migrate import alembic_config
+
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.downgrade(config, "0008")
