@@ -131,6 +131,10 @@ async def test_a_cancellation_still_pending_after_24_hours_needs_a_person(
     seen = bot.message_json(unclear) + " ".join(bot.thread_texts(unclear))
     assert "Needs attention" in seen
     assert "after 24 h the items still show" in bot.message_json(unclear)
+    (reply,) = [
+        m for m in bot.slack.thread(unclear.channel_id, unclear.message_ts or "") if "needs attention" in m["text"]
+    ]
+    assert "after 24 h the items still show" in str(reply["blocks"]), "the reply says why a person is needed"
     assert world.call_count(CREATE) == 1, "never sent again"
     assert world.call_count(ITEMS) - reads <= 2 * 26, "read back with backoff, not every tick"
 

@@ -199,7 +199,9 @@ def render_needs_attention_reply(card: RequestCard) -> Message:
         "as canceled nothing more is needed; otherwise cancel them there or make a new request. The bot will not "
         "try again on its own, so nothing is cancelled twice."
     )
-    return _message(markup, f"{_plain_ref(card, 'Request')} needs attention: check it in Seller Center.")
+    # What the bot saw (one order: its own words, e.g. a cancellation still pending at Lazada after a day).
+    details = _details(card) if len(card.orders) > 1 or card.orders[0].error else []
+    return _message(markup, f"{_plain_ref(card, 'Request')} needs attention: check it in Seller Center.", details)
 
 
 def render_reminder(card: RequestCard, approver_ids: Sequence[str]) -> Message:
