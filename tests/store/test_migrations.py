@@ -140,11 +140,11 @@ async def test_0005_leaves_a_database_with_a_real_token_to_be_claimed_on_first_u
     assert await _facts_after_0005(db_url, "50000000a1b2c3") == []
 
 
-async def test_0009_keeps_the_requests_and_allows_a_cancellation_pending_at_lazada(db_url: str) -> None:
+async def test_0010_keeps_the_requests_and_allows_a_cancellation_pending_at_lazada(db_url: str) -> None:
     from bot.store import Database, OrderStatus, RequestStatus, RequestStore
     from tests.store.factories import LEASE, NOW, new_request
 
-    await upgrade_to_head(db_url, revision="0008")
+    await upgrade_to_head(db_url, revision="0009")
     db = Database.from_url(db_url)
     try:
         store = RequestStore(db)
@@ -197,7 +197,7 @@ async def test_0009_keeps_the_requests_and_allows_a_cancellation_pending_at_laza
     engine = create_engine(db_url)
     try:
         async with engine.connect() as conn:
-            await conn.run_sync(_downgrade_to_0008)
+            await conn.run_sync(_downgrade_to_0009)
             await conn.commit()
             statuses = await conn.execute(sa.text("SELECT status FROM cancel_requests ORDER BY id"))
             assert sorted(statuses.scalars()) == ["executed", "needs_attention"]
@@ -205,11 +205,11 @@ async def test_0009_keeps_the_requests_and_allows_a_cancellation_pending_at_laza
         await engine.dispose()
 
 
-def _downgrade_to_0008(connection: Connection) -> None:
+def _downgrade_to_0009(connection: Connection) -> None:
     from alembic import command
 
     from bot.store.migrate import alembic_config
 
     config = alembic_config()
     config.attributes["connection"] = connection
-    command.downgrade(config, "0008")
+    command.downgrade(config, "0009")
