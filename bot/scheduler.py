@@ -58,6 +58,7 @@ class Scheduler:
     def __init__(self, ticks: Sequence[Tick], metrics: Metrics | None = None) -> None:
         self._metrics = metrics
         self._running: set[asyncio.Task[None]] = set()
+        self._stopping = False
         self.apscheduler = AsyncIOScheduler(
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         )
@@ -86,13 +87,20 @@ class Scheduler:
         task = asyncio.ensure_future(run_safely(tick, self._metrics))
         self._running.add(task)
         task.add_done_callback(self._running.discard)
-        await asyncio.shield(task)
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # APScheduler's shutdown cancelled the job while its run goes on, shielded, and `stop` waits for it:
+            # nothing failed, so nothing is reported (APScheduler would log the cancellation as an ERROR).
 
     async def stop(self, deadline: float) -> bool:
         """Start no more ticks; let those in flight finish for up to `deadline` seconds, then cancel what is left.
 
         True when every tick finished by itself.
         """
+        self._stopping = True
         if self.apscheduler.running:
             self.apscheduler.shutdown(wait=False)
         if not self._running:
