@@ -8,7 +8,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.domain import ApprovalBasis, Item, OrderStatus, RequestStatus
+from bot.domain import CANCELLABLE_STATUSES, ApprovalBasis, Item, OrderStatus, RequestStatus
 
 __all__ = [
     "BulkDraft",
@@ -89,6 +89,21 @@ class OrderDraft(_Frozen):
     def cancellable(self) -> tuple[Item, ...]:
         """The items that can be selected."""
         return tuple(i for i in self.items if i.cancellable)
+
+    @property
+    def nothing_cancellable(self) -> str:
+        """Why no item can be selected, as a sentence (meaningful only when `cancellable` is empty)."""
+        pending = sum(i.is_cancel_pending and i.status in CANCELLABLE_STATUSES for i in self.items)
+        if not pending:
+            return "No item of this order can be cancelled: they have shipped, been delivered or been cancelled."
+        rest = len(self.items) - pending
+        others = ("" if not rest else "; the other has" if rest == 1 else f"; the other {rest} have") + (
+            " shipped, been delivered or been cancelled" if rest else ""
+        )
+        return (
+            f"No item of this order can be cancelled now: a cancellation of {pending} item"
+            f"{'s' if pending != 1 else ''} is already pending at Lazada{others}."
+        )
 
     @property
     def selected(self) -> tuple[Item, ...]:

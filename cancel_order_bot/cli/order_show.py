@@ -105,7 +105,7 @@ def render_order_text(draft: OrderDraft, *, sandbox: bool = False, buyer: BuyerR
     lines += _buyer_lines(buyer)
     lines.append("")
     if not draft.cancellable:
-        lines.append("No item of this order can be cancelled: only pending, packed and ready-to-ship items can.")
+        lines.append(draft.nothing_cancellable)
         return "\n".join(lines)
     count = len(draft.selected_ids)
     if draft.refusal:

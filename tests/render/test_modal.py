@@ -229,6 +229,16 @@ def test_request_modal_without_cancellable_items_has_no_selector() -> None:
     assert "No item of this order can be cancelled" in view_text(view)
 
 
+def test_request_modal_says_a_cancellation_is_already_pending_at_lazada() -> None:
+    pending = item(1, "packed").model_copy(update={"is_cancel_pending": True})
+    view = _request(items=(pending, item(2, "shipped")), selected_ids=())
+    assert "submit" not in view
+    assert block_with_id(view, ITEMS_BLOCK) is None
+    text = view_text(view)
+    assert "a cancellation of 1 item is already pending at Lazada; the other has shipped" in text
+    assert "they have shipped, been delivered or been cancelled" not in text
+
+
 def test_loading_modal_asks_lazada_and_cannot_be_submitted() -> None:
     view = check_view(render_loading_modal("123456789", "SG Main", metadata()))
     assert view["callback_id"] == REQUEST_MODAL

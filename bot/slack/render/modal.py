@@ -349,9 +349,7 @@ def render_request_modal(
     if draft.refusal is not None:
         blocks.append(section(f"⛔ *Lazada refuses this cancellation:* {escape(draft.refusal)}"))
     elif not cancellable:
-        blocks.append(
-            section("🚫 No item of this order can be cancelled: they have shipped, been delivered or been cancelled.")
-        )
+        blocks.append(section(f"🚫 {draft.nothing_cancellable}"))
     elif not draft.selected_ids:
         blocks.append(section("☝️ Nothing is selected. Select at least one item to cancel."))
     elif not draft.reasons:
