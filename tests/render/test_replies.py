@@ -55,8 +55,11 @@ def test_outcome_reply_for_many_orders_counts_and_lists_the_unusual_ones() -> No
         order_line(f"66{n:03d}", 1, status=s, error="E0104 reason invalid" if s is OrderStatus.FAILED else None)
         for n, s in enumerate(statuses)
     )
-    text = _text(render_outcome_reply(card(RequestStatus.EXECUTED, orders=lines)))
+    reply = render_outcome_reply(card(RequestStatus.EXECUTED, orders=lines))
+    text = _text(reply)
     assert "38/40 orders cancelled, 2 failed" in text
+    # The notification says the failures too, not only the items cancelled.
+    assert reply.text.endswith("38/40 orders cancelled, 2 failed."), reply.text
     assert "❌ *66038* — E0104 reason invalid" in text
     assert "*66000*" not in text
     # Only the SKUs of the orders that were cancelled need restocking.

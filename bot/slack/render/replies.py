@@ -153,8 +153,11 @@ def render_outcome_reply(card: RequestCard) -> Message:
     if len(card.orders) > 1:
         counts = {s: sum(1 for o in card.orders if o.status is s) for s in OrderStatus}
         failed = counts[OrderStatus.FAILED]
-        markup += f"\n{counts[OrderStatus.EXECUTED]}/{len(card.orders)} orders cancelled"
-        markup += f", {failed} failed" if failed else ""
+        tally = f"{counts[OrderStatus.EXECUTED]}/{len(card.orders)} orders cancelled" + (
+            f", {failed} failed" if failed else ""
+        )
+        markup += f"\n{tally}"
+        fallback += f" {tally}."
     return _message(markup, fallback, [*_details(card), *_restock(card)])
 
 
