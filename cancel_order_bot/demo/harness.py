@@ -157,23 +157,8 @@ class Harness:
     ) -> httpx.Response:
         """Click a button on a request's approval message."""
         assert request.message_ts is not None, "the request was never posted"
-        message = self.slack.message(request.channel_id, request.message_ts) or {"ts": request.message_ts}
         action = Action.button(action_id, ids.ButtonValue(request_id=request.id).pack(), block_id="actions")
-        signed = self.payloads.block_actions_from_message(
-            [action],
-            user_id=user,
-            channel_id=request.channel_id,
-            message=message,
-            trigger_id=self.slack.new_trigger_id(user),
-            response_url=self.slack.new_response_url(
-                channel=request.channel_id, user=user, message_ts=request.message_ts
-            ),
-            delivery=delivery or Delivery(),
-        )
-        response = await self.send(signed)
-        if wait:
-            await self.settle()
-        return response
+        return await self._click_message(user, action, request.channel_id, request.message_ts, delivery, wait)
 
     async def buyer_request(self, order_id: int | str) -> BuyerRequest:
         """The stored buyer's cancellation request on an order (the newest, whatever its status)."""
@@ -195,17 +180,21 @@ class Harness:
         """Click Accept (confirmed) or Refuse on a buyer request's card."""
         assert request.channel_id is not None, "the card was never posted"
         assert request.message_ts is not None, "the card was never posted"
-        message = self.slack.message(request.channel_id, request.message_ts) or {"ts": request.message_ts}
         action = Action.button(action_id, request.key, block_id="buyer.actions")
+        return await self._click_message(user, action, request.channel_id, request.message_ts, delivery, wait)
+
+    async def _click_message(
+        self, user: str, action: Action, channel: str, ts: str, delivery: Delivery | None, wait: bool
+    ) -> httpx.Response:
+        """Send `user`'s click of `action` on the message at `ts`, as Slack signs it; settle the bot's work."""
+        message = self.slack.message(channel, ts) or {"ts": ts}
         signed = self.payloads.block_actions_from_message(
             [action],
             user_id=user,
-            channel_id=request.channel_id,
+            channel_id=channel,
             message=message,
             trigger_id=self.slack.new_trigger_id(user),
-            response_url=self.slack.new_response_url(
-                channel=request.channel_id, user=user, message_ts=request.message_ts
-            ),
+            response_url=self.slack.new_response_url(channel=channel, user=user, message_ts=ts),
             delivery=delivery or Delivery(),
         )
         response = await self.send(signed)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.buyer.models import BuyerRequest, BuyerRequestLine, BuyerRequestStatus
+from bot.buyer.timing import time_left
 from bot.slack.render.buyer import (
     BUYER_ACCEPT,
     BUYER_REFUSE,
-    remaining,
     render_buyer_reminder,
     render_buyer_request_card,
     render_buyer_settled_reply,
@@ -87,11 +87,11 @@ def test_a_settled_card_has_a_stamp_and_no_buttons() -> None:
 
 
 def test_time_left_reads_in_hours_and_minutes() -> None:
-    assert remaining(NOW + timedelta(hours=3, minutes=20, seconds=30), NOW) == "in 3 h 20 min"
-    assert remaining(NOW + timedelta(minutes=45), NOW) == "in 45 min"
-    assert remaining(NOW + timedelta(seconds=20), NOW) == "in 1 min"
-    assert remaining(NOW + timedelta(days=1, hours=23, minutes=40), NOW) == "in 1 d 23 h"
-    assert remaining(NOW, NOW) == "passed"
+    assert time_left(NOW + timedelta(hours=3, minutes=20, seconds=30), NOW) == "in 3 h 20 min"
+    assert time_left(NOW + timedelta(minutes=45), NOW) == "in 45 min"
+    assert time_left(NOW + timedelta(seconds=20), NOW) == "in 1 min"
+    assert time_left(NOW + timedelta(days=1, hours=23, minutes=40), NOW) == "in 1 d 23 h"
+    assert time_left(NOW, NOW) == "passed"
 
 
 def test_the_reply_and_the_reminder_name_people_and_escape_lazadas_words() -> None:

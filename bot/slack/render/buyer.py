@@ -48,7 +48,6 @@ __all__ = [
     "BUYER_REFUSE",
     "deadline_text",
     "refund_text",
-    "remaining",
     "render_buyer_actions",
     "render_buyer_reminder",
     "render_buyer_reopened_reply",
@@ -67,26 +66,17 @@ _ZERO_DECIMALS = frozenset({"VND"})
 _MENTIONS_SHOWN = 10
 
 
-def remaining(deadline: datetime, now: datetime) -> str:
-    """The time left in words (``in 3 h 20 min``, ``in 2 d 4 h``; ``passed`` after), as everywhere else."""
-    return time_left(deadline, now)
-
-
-def _local(moment: datetime, tz: ZoneInfo) -> str:
-    return store_time(moment, tz)
-
-
 def deadline_text(request: BuyerRequest, *, now: datetime, tz: ZoneInfo) -> str:
     """When Lazada decides by itself, in the store's time and as the time left; what happens then."""
     if request.deadline is None:
         return "⏳ *Deadline:* Lazada did not say. If nobody answers, Lazada decides by itself."
     if request.deadline <= now:
         return (
-            f"⌛ *The deadline passed at {_local(request.deadline, tz)}:* waiting for Lazada's decision. It can no "
+            f"⌛ *The deadline passed at {store_time(request.deadline, tz)}:* waiting for Lazada's decision. It can no "
             "longer be answered here."
         )
     return (
-        f"⏳ *Answer by {_local(request.deadline, tz)}* ({remaining(request.deadline, now)}). "
+        f"⏳ *Answer by {store_time(request.deadline, tz)}* ({time_left(request.deadline, now)}). "
         "If nobody answers by then, Lazada decides by itself (it usually accepts the buyer's request)."
     )
 
@@ -117,7 +107,7 @@ def _reason(request: BuyerRequest) -> str:
 
 def stamp_text(request: BuyerRequest, *, tz: ZoneInfo) -> str:
     """The line that says how a settled request ended (or that a decision is on its way)."""
-    at = _local(request.decided_at, tz) if request.decided_at else "an unknown time"
+    at = store_time(request.decided_at, tz) if request.decided_at else "an unknown time"
     if request.status is S.DECIDING:
         how = "accepting" if request.agreed else "refusing"
         return f"⏳ {user(request.decided_by)} is {how} the buyer's request; sending it to Lazada…"
@@ -270,8 +260,8 @@ def render_buyer_reopened_reply(request: BuyerRequest) -> Message:
 def render_buyer_reminder(request: BuyerRequest, decider_ids: Sequence[str], *, now: datetime, tz: ZoneInfo) -> Message:
     """The reminder in the thread: who may answer, and how long is left before Lazada decides by itself."""
     mentions = " ".join(mention(i) for i in list(dict.fromkeys(decider_ids))[:_MENTIONS_SHOWN])
-    left = remaining(request.deadline, now) if request.deadline else "soon"
-    at = f" ({_local(request.deadline, tz)})" if request.deadline else ""
+    left = time_left(request.deadline, now) if request.deadline else "soon"
+    at = f" ({store_time(request.deadline, tz)})" if request.deadline else ""
     markup = (
         f"🔔 {mentions + ': ' if mentions else ''}the buyer's request to cancel order {escape(request.order_id)} "
         f"still waits for an answer. Lazada decides by itself {left}{at}."
